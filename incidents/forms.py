@@ -1,0 +1,103 @@
+"""Admin forms: the incident form with its point picker and its edit-conflict check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.forms.models import BaseInlineFormSet
+
+from .models import Claim, FigureRule, Incident, Status
+from .services import FIGURE_FIELDS
+
+
+class PointPickerWidget(forms.NumberInput):
+    """The longitude input, followed by a Leaflet map kept in sync with both fields."""
+
+    template_name = "incidents/admin/point_picker.html"
+
+    def __init__(self, lat_input_id: str = "id_latitude", **kwargs: Any) -> None:
+        kwargs.setdefault("attrs", {"step": "any"})
+        super().__init__(**kwargs)
+        self.lat_input_id = lat_input_id
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        config = settings.LEAFLET_CONFIG
+        _, tiles_url, tiles_options = config["TILES"][0]
+        center = config["DEFAULT_CENTER"]
+        context.update(
+            lat_input_id=self.lat_input_id,
+            center=f"{center[0]},{center[1]}",
+            zoom=config["DEFAULT_ZOOM"],
+            tiles_url=tiles_url,
+            tiles_attribution=tiles_options.get("attribution", ""),
+            tiles_max_zoom=tiles_options.get("maxZoom", 18),
+        )
+        return context
+
+    class Media:
+        css = {"all": ["leaflet/leaflet.css", "incidents/admin/point_picker.css"]}
+        js = ["leaflet/leaflet.js", "incidents/admin/point_picker.js"]
+
+
+class IncidentAdminForm(forms.ModelForm):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Incident
+        fields = "__all__"
+        widgets = {
+            "latitude": forms.NumberInput(attrs={"step": "any"}),
+            "longitude": PointPickerWidget(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk:
+            expected = cleaned.get("expected_version")
+            current = Incident.objects.filter(pk=self.instance.pk).values_list(
+                "version", flat=True
+            )
+            if expected is None or expected != current.first():
+                raise forms.ValidationError(
+                    "Someone else changed this incident while you were editing it. "
+                    "Open it again to see their change, then apply yours.",
+                    code="stale",
+                )
+        if cleaned.get("figure_rule") != FigureRule.MANUAL:
+            # A computed rule owns the figures: what is typed into them is replaced by the
+            # figures reconciled from the claims when the incident is saved.
+            for name in FIGURE_FIELDS:
+                if name in cleaned:
+                    cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+class ClaimInlineFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if self.instance.pk and self.instance.status == Status.PUBLISHED:
+            kept = [
+                form
+                for form in self.forms
+                if form.has_changed() or form.instance.pk
+                if not self._should_delete_form(form)
+            ]
+            if not kept:
+                raise forms.ValidationError(
+                    "A published incident must keep at least one claim with its source."
+                )
+
+
+class ClaimInlineForm(forms.ModelForm):
+    class Meta:
+        model = Claim
+        fields = "__all__"
+        widgets = {"quote": forms.Textarea(attrs={"rows": 3, "cols": 60})}

@@ -1,0 +1,628 @@
+"""The domain: incidents, the claims that sources make about them, and who did what.
+
+Sources disagree, so a casualty figure never stands alone. A :class:`Claim` is what one
+:class:`Source` says about one :class:`Incident` (its figures, the perpetrator it names and
+the verbatim sentence that supports them). The incident's published figures are a
+reconciled range computed from its claims by a documented rule (see
+``incidents.reconciliation``) or set by hand with a written rationale.
+
+An :class:`Episode` groups incidents into a wider event. Monitors' totals for the whole
+episode are :class:`EpisodeClaim` rows: they are shown beside the sum of the incidents and
+never added to it.
+
+Every invariant of the domain is a database constraint as well as a form or service check,
+so that rows written by any path (admin, API, import, shell) obey the same rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from mapping.models import LocationPrecision, Place
+
+
+def _date_errors(start: date | None, end: date | None) -> dict[str, str]:
+    """Field errors for a date range: nothing in the future, the end not before the start."""
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    if start is not None and start > today:
+        errors["date_start"] = "The start date cannot be in the future."
+    if end is not None and end > today:
+        errors["date_end"] = "The end date cannot be in the future."
+    if start is not None and end is not None and end < start and "date_end" not in errors:
+        errors["date_end"] = "The end date cannot be before the start date."
+    return errors
+
+
+class EventType(models.TextChoices):
+    SUMMARY_EXECUTION = "summary_execution", "Summary execution"
+    MASSACRE = "massacre", "Massacre"
+    SHELLING = "shelling", "Shelling or bombardment"
+    AIRSTRIKE = "airstrike", "Airstrike or drone strike"
+    AMBUSH = "ambush", "Ambush or attack on forces"
+    ATTACK_ON_CIVILIANS = "attack_on_civilians", "Attack on civilians"
+    ARMED_CLASH = "armed_clash", "Armed clash"
+    SECURITY_OPERATION = "security_operation", "Security or military operation"
+    LOOTING_ARSON = "looting_arson", "Looting or arson"
+    MASS_GRAVE = "mass_grave", "Mass grave"
+    ABDUCTION = "abduction", "Abduction or enforced disappearance"
+    OTHER = "other", "Other violence"
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Exact day"
+    DAYS = "days", "Within a few days"
+    WEEK = "week", "Within a week"
+    MONTH = "month", "Within a month"
+
+
+class Grade(models.TextChoices):
+    """Verification grade, from well established to discounted."""
+
+    CONFIRMED = "confirmed", "Confirmed"
+    FAIR = "fair", "Fair"
+    WEAK = "weak", "Weak"
+    CONTESTED = "contested", "Contested"
+    DISCOUNTED = "discounted", "Discounted"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    RETRACTED = "retracted", "Retracted"
+
+
+class FigureRule(models.TextChoices):
+    RANGE_OF_CLAIMS = "range_of_claims", "Range of all claims"
+    SOURCE_HIERARCHY = "source_hierarchy", "Claims of the highest-ranked kind of source"
+    MANUAL = "manual", "Set by a researcher, with a rationale"
+
+
+class Confidence(models.TextChoices):
+    ALLEGED = "alleged", "Alleged"
+    PROBABLE = "probable", "Probable"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class ActorKind(models.TextChoices):
+    STATE_FORCES = "state_forces", "State forces"
+    STATE_AFFILIATED = "state_affiliated", "State-affiliated armed group"
+    FORMER_REGIME = "former_regime", "Former-regime loyalists"
+    NON_STATE = "non_state", "Non-state armed group"
+    CIVILIANS = "civilians", "Civilians"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class SourceKind(models.TextChoices):
+    MONITOR_REPORT = "monitor_report", "Monitor report"
+    NEWS_ARTICLE = "news_article", "News article"
+    OFFICIAL_STATEMENT = "official_statement", "Official statement"
+    SOCIAL_MEDIA = "social_media", "Social media"
+    WITNESS_TESTIMONY = "witness_testimony", "Witness testimony"
+
+
+def _non_negative(*fields: str, prefix: str) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0}),
+            name=f"{prefix}_{field}_non_negative",
+            violation_error_message=f"{field.replace('_', ' ').capitalize()} cannot be negative.",
+        )
+        for field in fields
+    ]
+
+
+BREAKDOWN_FIELDS = (
+    "civilians",
+    "children",
+    "women",
+    "medical_personnel",
+    "security_forces",
+    "combatants",
+)
+
+
+class Breakdown(models.Model):
+    """Who the dead were, where a source or the reconciliation says so."""
+
+    civilians = models.PositiveIntegerField(null=True, blank=True)
+    children = models.PositiveIntegerField(null=True, blank=True)
+    women = models.PositiveIntegerField(null=True, blank=True)
+    medical_personnel = models.PositiveIntegerField(null=True, blank=True)
+    security_forces = models.PositiveIntegerField(null=True, blank=True)
+    combatants = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Actor(models.Model):
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField("name (English)", max_length=200)
+    name_ar = models.CharField("name (Arabic)", max_length=200, blank=True)
+    aliases = models.JSONField(default=list, blank=True, help_text="Other names, in any script.")
+    kind = models.CharField(max_length=30, choices=ActorKind.choices, default=ActorKind.UNKNOWN)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="affiliates",
+        help_text="The actor this one is affiliated with, e.g. a ministry for its factions.",
+    )
+    affiliation_note = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text='How the affiliation is described, e.g. "nominally affiliated".',
+    )
+    description = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(models.Model):
+    """A document that makes claims: a report, an article, a statement, a testimony."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    publisher = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The organisation that published it. Leave empty when the document "
+        "does not name it: empty means unknown, never guess.",
+    )
+    headline = models.CharField(max_length=500)
+    author = models.CharField(max_length=200, blank=True)
+    url = models.URLField("URL", max_length=1000, blank=True, help_text="Only a real address.")
+    publication_date = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=10, default="en", help_text="BCP 47 code, e.g. en, ar.")
+    kind = models.CharField(max_length=30, choices=SourceKind.choices)
+    archive_url = models.URLField("archive URL", max_length=1000, blank=True)
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the document's text as archived."
+    )
+    confidential = models.BooleanField(
+        default=False, help_text="Confidential sources are never shown outside the admin."
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-publication_date", "headline"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(headline=""), name="source_headline_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publisher_display}: {self.headline}"
+
+    def clean(self) -> None:
+        if self.publication_date and self.publication_date > timezone.localdate():
+            raise ValidationError(
+                {"publication_date": "The publication date cannot be in the future."}
+            )
+
+    @property
+    def publisher_display(self) -> str:
+        return self.publisher or "Unknown publisher"
+
+
+class Episode(models.Model):
+    """A wider event that groups incidents, e.g. the March 2025 coastal violence."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField("title (English)", max_length=300)
+    title_ar = models.CharField("title (Arabic)", max_length=300, blank=True)
+    summary = models.TextField("summary (English)", blank=True)
+    summary_ar = models.TextField("summary (Arabic)", blank=True)
+    date_start = models.DateField()
+    date_end = models.DateField()
+    history = HistoricalRecords()
+
+    def clean(self) -> None:
+        if errors := _date_errors(self.date_start, self.date_end):
+            raise ValidationError(errors)
+
+    class Meta:
+        ordering = ["-date_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_start__lte=F("date_end")),
+                name="episode_dates_ordered",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class VictimGroup(models.Model):
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField("name (English)", max_length=200)
+    name_ar = models.CharField("name (Arabic)", max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Incident(Breakdown):
+    """One event at one place and time, with its reconciled figures."""
+
+    public_id = models.CharField(
+        "public id", max_length=20, unique=True, editable=False, help_text="e.g. SY-2025-0007"
+    )
+    title = models.CharField("title (English)", max_length=300)
+    title_ar = models.CharField("title (Arabic)", max_length=300, blank=True)
+    summary = models.TextField("summary (English)", blank=True)
+    summary_ar = models.TextField("summary (Arabic)", blank=True)
+    event_type = models.CharField(max_length=30, choices=EventType.choices)
+
+    date_start = models.DateField()
+    date_end = models.DateField()
+    date_precision = models.CharField(
+        max_length=10, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    location_precision = models.CharField(
+        max_length=20, choices=LocationPrecision.choices, default=LocationPrecision.SETTLEMENT
+    )
+    place_name = models.CharField(
+        "place as reported", max_length=300, blank=True, help_text='e.g. "outskirts of Jableh"'
+    )
+    place = models.ForeignKey(
+        Place, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    governorate = models.ForeignKey(
+        Place,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="governorate_incidents",
+        limit_choices_to={"kind": "governorate"},
+    )
+    district = models.ForeignKey(
+        Place,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="district_incidents",
+        limit_choices_to={"kind": "district"},
+    )
+    location_note = models.TextField(
+        blank=True, help_text="Where the coordinates came from and why this precision."
+    )
+
+    episode = models.ForeignKey(
+        Episode, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    perpetrators = models.ManyToManyField(
+        Actor, through="Attribution", related_name="incidents", blank=True
+    )
+    victim_groups = models.ManyToManyField(VictimGroup, related_name="incidents", blank=True)
+
+    killed_low = models.PositiveIntegerField(null=True, blank=True)
+    killed_best = models.PositiveIntegerField(null=True, blank=True)
+    killed_high = models.PositiveIntegerField(null=True, blank=True)
+    figure_rule = models.CharField(
+        max_length=30, choices=FigureRule.choices, default=FigureRule.RANGE_OF_CLAIMS
+    )
+    figure_rationale = models.TextField(
+        blank=True, help_text="Required when the figures are set by hand."
+    )
+
+    grade = models.CharField(max_length=20, choices=Grade.choices, default=Grade.WEAK)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    retraction_reason = models.TextField(blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(m2m_fields=[victim_groups])
+
+    class Meta:
+        ordering = ["-date_start", "public_id"]
+        permissions = [
+            ("submit_incident", "Can submit an incident for review"),
+            ("publish_incident", "Can publish an incident"),
+            ("retract_incident", "Can retract a published incident"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_start__lte=F("date_end")),
+                name="incident_dates_ordered",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | (Q(latitude__gte=-90) & Q(latitude__lte=90)),
+                name="incident_latitude_range",
+                violation_error_message="Latitude must be between -90 and 90.",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True)
+                | (Q(longitude__gte=-180) & Q(longitude__lte=180)),
+                name="incident_longitude_range",
+                violation_error_message="Longitude must be between -180 and 180.",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="incident_point_complete",
+                violation_error_message="Give both latitude and longitude, or neither.",
+            ),
+            models.CheckConstraint(
+                condition=Q(killed_low__isnull=True, killed_best__isnull=True, killed_high__isnull=True)
+                | Q(
+                    killed_low__gte=0,
+                    killed_best__gte=F("killed_low"),
+                    killed_high__gte=F("killed_best"),
+                ),
+                name="incident_killed_range_ordered",
+                violation_error_message=(
+                    "Killed figures must all be given, not negative, with low ≤ best ≤ high."
+                ),
+            ),
+            *_non_negative("killed_low", "killed_best", "killed_high", prefix="incident"),
+            *_non_negative(*BREAKDOWN_FIELDS, prefix="incident"),
+            models.CheckConstraint(
+                condition=~Q(figure_rule=FigureRule.MANUAL) | ~Q(figure_rationale=""),
+                name="incident_manual_figures_have_rationale",
+                violation_error_message="Figures set by hand need a written rationale.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.RETRACTED) | ~Q(retraction_reason=""),
+                name="incident_retraction_has_reason",
+                violation_error_message="A retraction needs a reason.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(latitude__isnull=False),
+                name="incident_published_has_point",
+                violation_error_message="A published incident needs a location.",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="incident_version_positive"),
+            models.CheckConstraint(condition=~Q(title=""), name="incident_title_required"),
+        ]
+        indexes = [
+            models.Index(fields=["date_start", "date_end"], name="incident_dates_idx"),
+            models.Index(fields=["latitude", "longitude"], name="incident_point_idx"),
+            models.Index(fields=["status", "date_start"], name="incident_status_date_idx"),
+            models.Index(fields=["event_type", "date_start"], name="incident_type_date_idx"),
+            models.Index(fields=["updated_at"], name="incident_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.title}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+    def clean(self) -> None:
+        errors = _date_errors(self.date_start, self.date_end)
+        if self.latitude is None and self.longitude is not None:
+            errors["latitude"] = "Give the latitude too, or clear the longitude."
+        if self.longitude is None and self.latitude is not None:
+            errors["longitude"] = "Give the longitude too, or clear the latitude."
+        figures = {"killed_low": self.killed_low, "killed_best": self.killed_best,
+                   "killed_high": self.killed_high}
+        given = {name for name, value in figures.items() if value is not None}
+        if given and len(given) < 3:
+            for name in figures.keys() - given:
+                errors[name] = "Give low, best and high together, or none of them."
+        elif given:
+            if self.killed_low > self.killed_best:  # type: ignore[operator]
+                errors["killed_best"] = "Best cannot be below low."
+            elif self.killed_best > self.killed_high:  # type: ignore[operator]
+                errors["killed_high"] = "High cannot be below best."
+        if self.figure_rule == FigureRule.MANUAL and not self.figure_rationale.strip():
+            errors["figure_rationale"] = "Explain why the figures are set by hand."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Attribution(models.Model):
+    """An actor held responsible for an incident, and how sure we are of it."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attributions")
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="attributions")
+    confidence = models.CharField(
+        max_length=20, choices=Confidence.choices, default=Confidence.ALLEGED
+    )
+    note = models.CharField(max_length=500, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "actor__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "actor"], name="attribution_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} ({self.get_confidence_display().lower()})"
+
+
+class FigureClaim(Breakdown):
+    """What a source says about a number of dead, with the sentence that says it.
+
+    "at least 40" is ``killed_min=40`` with no maximum; "around 10" is ``killed_min=10,
+    killed_max=10, approximate=True``; "between 20 and 30" is 20 and 30. A claim may carry
+    no figure at all when the source only reports that the event happened.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="%(class)ss")
+    attributed_to = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who made the count, as the source says, e.g. SNHR; empty if the source itself.",
+    )
+    killed_min = models.PositiveIntegerField(null=True, blank=True)
+    killed_max = models.PositiveIntegerField(null=True, blank=True)
+    approximate = models.BooleanField(default=False, help_text='"around", "about", "nearly"')
+    perpetrator_text = models.CharField(
+        "perpetrator as stated", max_length=300, blank=True
+    )
+    quote = models.TextField(help_text="The source's own words that support this claim, verbatim.")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(quote=""),
+                name="%(class)s_quote_required",
+                violation_error_message="A claim needs the verbatim quote that supports it.",
+            ),
+            models.CheckConstraint(
+                condition=Q(killed_min__isnull=True) | Q(killed_min__gte=0),
+                name="%(class)s_killed_min_non_negative",
+                violation_error_message="The minimum cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(killed_max__isnull=True)
+                | Q(killed_min__isnull=False, killed_max__gte=F("killed_min")),
+                name="%(class)s_killed_max_above_min",
+                violation_error_message="The maximum needs a minimum and cannot be below it.",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0}),
+                    name=f"%(class)s_{field}_non_negative",
+                    violation_error_message=(
+                        f"{field.replace('_', ' ').capitalize()} cannot be negative."
+                    ),
+                )
+                for field in BREAKDOWN_FIELDS
+            ],
+        ]
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.killed_max is not None and self.killed_min is None:
+            errors["killed_min"] = 'Give a minimum with the maximum ("up to 20" is 0 to 20).'
+        elif (
+            self.killed_max is not None
+            and self.killed_min is not None
+            and self.killed_min > self.killed_max
+        ):
+            errors["killed_max"] = "The maximum cannot be below the minimum."
+        if not (self.quote or "").strip():
+            errors["quote"] = "Quote the source's own words that support this claim."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def has_figure(self) -> bool:
+        return self.killed_min is not None
+
+    @property
+    def figure_display(self) -> str:
+        if self.killed_min is None:
+            return "no figure"
+        if self.killed_max is None:
+            return f"at least {self.killed_min}"
+        if self.killed_max == self.killed_min:
+            return f"about {self.killed_min}" if self.approximate else str(self.killed_min)
+        return f"{self.killed_min}–{self.killed_max}"
+
+
+class Claim(FigureClaim):
+    """What one source says about one incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="claims")
+    perpetrator = models.ForeignKey(
+        Actor,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        help_text="The actor the source names, if it matches one.",
+    )
+    place_as_reported = models.CharField(
+        max_length=300, blank=True, help_text='e.g. "the town of Arza, in Homs province"'
+    )
+    date_as_reported = models.CharField(max_length=200, blank=True, help_text='e.g. "on Friday"')
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta(FigureClaim.Meta):
+        ordering = ["incident", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.source.publisher_display}: {self.figure_display}"
+
+
+class EpisodeClaim(FigureClaim):
+    """A monitor's aggregate figure for a whole episode: shown beside, never added to,
+    the sum of the episode's incidents."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="claims")
+    measure = models.CharField(
+        max_length=200,
+        help_text="What is counted, e.g. 'Civilians summarily executed on 7 March'. "
+        "Claims with the same measure are reconciled together.",
+    )
+    history = HistoricalRecords()
+
+    class Meta(FigureClaim.Meta):
+        ordering = ["episode", "measure", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.measure}: {self.figure_display} ({self.attributed_to or self.source})"
+
+
+class PublicIdSequence(models.Model):
+    """The last number handed out for each public id prefix (e.g. ``SY-2025``).
+
+    A row per prefix, locked while a number is taken, so two researchers saving at the same
+    moment never receive the same id and numbering never depends on string ordering.
+    """
+
+    prefix = models.CharField(max_length=16, unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last_number}"

@@ -1,0 +1,117 @@
+"""Every read of the domain goes through these functions.
+
+They own visibility (anonymous users and users without the right to see unpublished work
+see published incidents only, and never a confidential source), filtering and the joins
+that keep list pages at a constant number of queries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Prefetch, QuerySet, Sum
+
+from .models import Attribution, Claim, Episode, EpisodeClaim, Incident, Status
+from .reconciliation import ClaimedFigure, Reconciled, range_of_claims
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def can_see_unpublished(user: User | None) -> bool:
+    return bool(user and user.is_authenticated and user.has_perm("incidents.view_incident"))
+
+
+def incident_queryset(*, user: User | None) -> QuerySet[Incident]:
+    """Incidents the user may see, with what a list or a map needs already joined."""
+    incidents = Incident.objects.select_related("governorate", "district", "place", "episode")
+    if not can_see_unpublished(user):
+        incidents = incidents.filter(status=Status.PUBLISHED)
+    return incidents
+
+
+def incident_list(*, user: User | None) -> QuerySet[Incident]:
+    return incident_queryset(user=user).prefetch_related(
+        Prefetch(
+            "attributions",
+            queryset=Attribution.objects.select_related("actor").order_by("actor__name"),
+        )
+    ).annotate(claim_count=Count("claims", distinct=True))
+
+
+def visible_claims(*, user: User | None) -> QuerySet[Claim]:
+    claims = Claim.objects.select_related("source", "perpetrator")
+    if not can_see_unpublished(user):
+        claims = claims.filter(source__confidential=False, incident__status=Status.PUBLISHED)
+    return claims
+
+
+def incident_get(*, public_id: str, user: User | None) -> Incident:
+    """One incident with its claims (public users: no confidential sources) and actors.
+
+    Raises ``Incident.DoesNotExist`` for an id the user may not see, exactly as for an id
+    that does not exist, so drafts cannot be discovered by probing.
+    """
+    return (
+        incident_queryset(user=user)
+        .prefetch_related(
+            Prefetch("claims", queryset=visible_claims(user=user).order_by("id")),
+            Prefetch(
+                "attributions",
+                queryset=Attribution.objects.select_related("actor", "actor__parent"),
+            ),
+            "victim_groups",
+        )
+        .get(public_id=public_id)
+    )
+
+
+@dataclass(frozen=True)
+class MeasureSummary:
+    measure: str
+    reconciled: Reconciled
+    claims: list[EpisodeClaim]
+
+
+@dataclass(frozen=True)
+class EpisodeSummary:
+    """An episode's incident sums and its monitors' aggregates, side by side, never added."""
+
+    episode: Episode
+    incident_count: int
+    killed_low: int
+    killed_best: int
+    killed_high: int
+    measures: list[MeasureSummary]
+
+
+def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
+    incidents = incident_queryset(user=user).filter(episode=episode)
+    sums = incidents.aggregate(
+        count=Count("id"), low=Sum("killed_low"), best=Sum("killed_best"), high=Sum("killed_high")
+    )
+    claims = EpisodeClaim.objects.filter(episode=episode).select_related("source")
+    if not can_see_unpublished(user):
+        claims = claims.filter(source__confidential=False)
+    grouped: dict[str, list[EpisodeClaim]] = defaultdict(list)
+    for claim in claims.order_by("measure", "id"):
+        grouped[claim.measure].append(claim)
+    measures = [
+        MeasureSummary(
+            measure=measure,
+            reconciled=range_of_claims(
+                ClaimedFigure(c.killed_min, c.killed_max, c.source.kind) for c in rows
+            ),
+            claims=rows,
+        )
+        for measure, rows in grouped.items()
+    ]
+    return EpisodeSummary(
+        episode=episode,
+        incident_count=sums["count"] or 0,
+        killed_low=sums["low"] or 0,
+        killed_best=sums["best"] or 0,
+        killed_high=sums["high"] or 0,
+        measures=measures,
+    )

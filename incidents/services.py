@@ -1,0 +1,605 @@
+"""Every write to the domain goes through these functions.
+
+The admin, the API, the importers and the seed loader all call them, so they obey the same
+rules: validation (``full_clean`` on every row, which runs the model's field checks, its
+``clean`` and its database constraints), permissions (researchers edit drafts; reviewers
+also publish, retract and edit published records), optimistic concurrency (a write names
+the version it read and fails if the incident moved on), the reconciled figures kept in
+step with the claims, and a history entry with the user for every change.
+
+Functions are keyword-only and atomic. They raise ``ValidationError`` for bad input (with
+field names), ``PermissionDenied`` when the user may not act, and
+:class:`ConcurrentEditError` when the incident changed since it was read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Model
+from django.utils import timezone
+
+from .models import (
+    BREAKDOWN_FIELDS,
+    Actor,
+    Attribution,
+    Claim,
+    Episode,
+    EpisodeClaim,
+    FigureRule,
+    Incident,
+    PublicIdSequence,
+    Source,
+    Status,
+    VictimGroup,
+)
+from .reconciliation import ClaimedFigure, reconcile
+
+User = AbstractBaseUser | AnonymousUser
+
+PUBLIC_ID_RE = re.compile(r"^(?P<prefix>[A-Z]{2,3}-\d{4})-(?P<number>\d{4,7})$")
+
+# Fields of an incident that editors set directly. Status, version, public id, authorship
+# and the reconciled figures (unless set by hand) change only through the functions below.
+INCIDENT_FIELDS = frozenset(
+    {
+        "title",
+        "title_ar",
+        "summary",
+        "summary_ar",
+        "event_type",
+        "date_start",
+        "date_end",
+        "date_precision",
+        "latitude",
+        "longitude",
+        "location_precision",
+        "place_name",
+        "place",
+        "governorate",
+        "district",
+        "location_note",
+        "episode",
+        "grade",
+    }
+)
+FIGURE_FIELDS = ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)
+CLAIM_FIELDS = frozenset(
+    {
+        "source",
+        "attributed_to",
+        "killed_min",
+        "killed_max",
+        "approximate",
+        "perpetrator_text",
+        "perpetrator",
+        "place_as_reported",
+        "date_as_reported",
+        "quote",
+        "notes",
+        *BREAKDOWN_FIELDS,
+    }
+)
+
+
+class ConcurrentEditError(Exception):
+    """The incident was changed by someone else since the editor read it."""
+
+    def __init__(self, *, public_id: str, expected: int, current: int | None) -> None:
+        self.public_id = public_id
+        self.expected = expected
+        self.current = current
+        super().__init__(
+            f"{public_id} was changed by someone else (you edited version {expected}, "
+            f"it is now at version {current}). Reload it and apply your change again."
+        )
+
+
+# --- permissions -------------------------------------------------------------------------
+
+
+def can_edit_incident(user: User, incident: Incident) -> bool:
+    """Researchers edit unpublished incidents; reviewers may also edit published ones."""
+    if not user.has_perm("incidents.change_incident"):
+        return False
+    if incident.status in (Status.PUBLISHED, Status.RETRACTED):
+        return user.has_perm("incidents.publish_incident")
+    return True
+
+
+def _require_edit(user: User, incident: Incident) -> None:
+    if not can_edit_incident(user, incident):
+        raise PermissionDenied(
+            f"You may not edit {incident.public_id} while it is {incident.get_status_display()}."
+        )
+
+
+def _require_perm(user: User, perm: str, action: str) -> None:
+    if not user.has_perm(f"incidents.{perm}"):
+        raise PermissionDenied(f"You may not {action}.")
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _check_fields(values: Mapping[str, Any], allowed: Iterable[str], what: str) -> None:
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise ValidationError({name: f"{what} has no editable field '{name}'." for name in unknown})
+
+
+def _save(instance: Model, user: User | None, reason: str | None = None) -> None:
+    """Save with the history entry naming the user and, where given, the reason."""
+    if user is not None and user.is_authenticated:
+        instance._history_user = user  # type: ignore[attr-defined]
+    if reason:
+        instance._change_reason = reason  # type: ignore[attr-defined]
+    instance.save()
+
+
+def _take_version(incident: Incident, expected_version: int | None) -> None:
+    """Move the incident to its next version, if it is still at ``expected_version``.
+
+    The conditional UPDATE locks the row until the transaction ends, so of two concurrent
+    writers naming the same version exactly one succeeds. ``None`` skips the check, for
+    writes that follow a checked one in the same transaction.
+    """
+    rows = Incident.objects.filter(pk=incident.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    if rows.update(version=F("version") + 1) == 0:
+        current = Incident.objects.filter(pk=incident.pk).values_list("version", flat=True)
+        raise ConcurrentEditError(
+            public_id=incident.public_id,
+            expected=expected_version or 0,
+            current=current.first(),
+        )
+    incident.version = Incident.objects.values_list("version", flat=True).get(pk=incident.pk)
+
+
+def _next_public_id(year: int) -> str:
+    prefix = f"{settings.INCIDENT_MAP['PUBLIC_ID_PREFIX']}-{year}"
+    sequence, _ = PublicIdSequence.objects.select_for_update().get_or_create(prefix=prefix)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"{prefix}-{sequence.last_number:04d}"
+
+
+def _reserve_public_id(public_id: str) -> None:
+    """Accept an id chosen elsewhere (seed data, imports) and keep the sequence past it."""
+    match = PUBLIC_ID_RE.match(public_id)
+    if not match:
+        raise ValidationError({"public_id": f"'{public_id}' is not of the form SY-2025-0007."})
+    if Incident.objects.filter(public_id=public_id).exists():
+        raise ValidationError({"public_id": f"{public_id} is already taken."})
+    sequence, _ = PublicIdSequence.objects.select_for_update().get_or_create(
+        prefix=match["prefix"]
+    )
+    number = int(match["number"])
+    if number > sequence.last_number:
+        sequence.last_number = number
+        sequence.save(update_fields=["last_number"])
+
+
+# --- incidents ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    user: User | None,
+    claims: Sequence[Mapping[str, Any]] = (),
+    attributions: Sequence[Mapping[str, Any]] = (),
+    victim_groups: Iterable[VictimGroup] = (),
+    public_id: str | None = None,
+    figure_rule: str = FigureRule.RANGE_OF_CLAIMS,
+    figures: Mapping[str, int | None] | None = None,
+    figure_rationale: str = "",
+    **fields: Any,
+) -> Incident:
+    """Create a draft incident with its claims, perpetrators and victim groups.
+
+    ``figures`` (killed_low/best/high and breakdown) are only accepted with the manual rule;
+    otherwise the figures are reconciled from the claims.
+    """
+    if user is not None:
+        _require_perm(user, "add_incident", "create incidents")
+    _check_fields(fields, INCIDENT_FIELDS, "An incident")
+    incident = Incident(
+        **fields,
+        figure_rule=figure_rule,
+        figure_rationale=figure_rationale,
+        status=Status.DRAFT,
+        created_by=user if user is not None and user.is_authenticated else None,
+        updated_by=user if user is not None and user.is_authenticated else None,
+    )
+    if figure_rule == FigureRule.MANUAL:
+        _check_fields(figures or {}, FIGURE_FIELDS, "The figures")
+        for name, value in (figures or {}).items():
+            setattr(incident, name, value)
+    elif figures:
+        raise ValidationError({"figure_rule": "Figures can only be given with the manual rule."})
+    if public_id:
+        _reserve_public_id(public_id)
+        incident.public_id = public_id
+    else:
+        incident.public_id = "pending"
+    incident.full_clean(exclude=["public_id"])
+    if not public_id:
+        incident.public_id = _next_public_id(incident.date_start.year)
+    _save(incident, user, "Created")
+
+    for claim in claims:
+        _claim_create(incident=incident, user=user, values=claim)
+    for attribution in attributions:
+        _attribution_create(incident=incident, user=user, values=attribution)
+    incident.victim_groups.set(list(victim_groups))
+    _apply_figures(incident)
+    _save(incident, user)
+    return incident
+
+
+@transaction.atomic
+def incident_update(
+    *, incident: Incident, user: User | None, expected_version: int | None, **changes: Any
+) -> Incident:
+    """Change an incident's descriptive fields (not its status, figures or claims)."""
+    if user is not None:
+        _require_edit(user, incident)
+    _check_fields(changes, INCIDENT_FIELDS, "An incident")
+    for name, value in changes.items():
+        setattr(incident, name, value)
+    if user is not None and user.is_authenticated:
+        incident.updated_by = user
+    incident.full_clean(exclude=["public_id"])
+    _take_version(incident, expected_version)
+    _save(incident, user)
+    return incident
+
+
+@transaction.atomic
+def incident_set_victim_groups(
+    *, incident: Incident, user: User | None, victim_groups: Iterable[VictimGroup]
+) -> None:
+    if user is not None:
+        _require_edit(user, incident)
+    incident.victim_groups.set(list(victim_groups))
+
+
+def _claimed_figures(incident: Incident) -> list[ClaimedFigure]:
+    claims = incident.claims.select_related("source").order_by("id")
+    return [
+        ClaimedFigure(
+            minimum=claim.killed_min,
+            maximum=claim.killed_max,
+            source_kind=claim.source.kind,
+            breakdown={name: getattr(claim, name) for name in BREAKDOWN_FIELDS},
+        )
+        for claim in claims
+    ]
+
+
+def _apply_figures(incident: Incident) -> None:
+    """Set the incident's figures from its claims by its rule (not saved; manual: no-op)."""
+    if incident.figure_rule == FigureRule.MANUAL:
+        return
+    result = reconcile(incident.figure_rule, _claimed_figures(incident))
+    incident.killed_low, incident.killed_best, incident.killed_high = (
+        result.low,
+        result.best,
+        result.high,
+    )
+    for name, value in result.breakdown.items():
+        setattr(incident, name, value)
+
+
+@transaction.atomic
+def incident_recompute_figures(*, incident: Incident, user: User | None = None) -> Incident:
+    """Recompute the reconciled range from the claims (figures set by hand are kept)."""
+    _apply_figures(incident)
+    incident.full_clean(exclude=["public_id"])
+    _save(incident, user)
+    return incident
+
+
+@transaction.atomic
+def incident_set_figures(
+    *,
+    incident: Incident,
+    user: User | None,
+    expected_version: int | None,
+    rule: str,
+    figures: Mapping[str, int | None] | None = None,
+    rationale: str = "",
+) -> Incident:
+    """Choose how the figures are produced: from the claims by a rule, or by hand.
+
+    By hand (``rule="manual"``) needs the figures and a written rationale; switching back to
+    a computed rule recomputes them from the claims.
+    """
+    if user is not None:
+        _require_edit(user, incident)
+    if rule not in FigureRule.values:
+        raise ValidationError({"figure_rule": f"Unknown rule '{rule}'."})
+    incident.figure_rule = rule
+    incident.figure_rationale = rationale
+    if rule == FigureRule.MANUAL:
+        if not figures:
+            raise ValidationError({"killed_best": "Give the figures to set by hand."})
+        _check_fields(figures, FIGURE_FIELDS, "The figures")
+        for name in FIGURE_FIELDS:
+            setattr(incident, name, figures.get(name))
+    else:
+        _apply_figures(incident)
+    if user is not None and user.is_authenticated:
+        incident.updated_by = user
+    incident.full_clean(exclude=["public_id"])
+    _take_version(incident, expected_version)
+    _save(incident, user, f"Figures: {incident.get_figure_rule_display()}")
+    return incident
+
+
+# --- workflow ----------------------------------------------------------------------------
+
+
+def publication_problems(incident: Incident) -> list[str]:
+    """What stops an incident from going to review or being published."""
+    problems = []
+    if incident.latitude is None or incident.longitude is None:
+        problems.append("It has no location.")
+    claims = list(incident.claims.all())
+    if not claims:
+        problems.append("It has no claims: every incident needs at least one cited source.")
+    if any(not claim.quote.strip() for claim in claims):
+        problems.append("A claim has no quote.")
+    return problems
+
+
+def _transition(
+    incident: Incident,
+    user: User | None,
+    expected_version: int | None,
+    *,
+    allowed_from: Iterable[str],
+    to: str,
+    reason: str,
+) -> Incident:
+    if incident.status not in allowed_from:
+        raise ValidationError(
+            {
+                "status": f"{incident.public_id} is {incident.get_status_display()}; "
+                f"it cannot become {Status(to).label}."
+            }
+        )
+    incident.status = to
+    if user is not None and user.is_authenticated:
+        incident.updated_by = user
+    _take_version(incident, expected_version)
+    _save(incident, user, reason)
+    return incident
+
+
+@transaction.atomic
+def incident_submit_for_review(
+    *, incident: Incident, user: User | None, expected_version: int | None = None
+) -> Incident:
+    if user is not None:
+        _require_perm(user, "submit_incident", "submit incidents for review")
+    if problems := publication_problems(incident):
+        raise ValidationError({"status": problems})
+    return _transition(
+        incident,
+        user,
+        expected_version,
+        allowed_from=[Status.DRAFT],
+        to=Status.IN_REVIEW,
+        reason="Submitted for review",
+    )
+
+
+@transaction.atomic
+def incident_return_to_draft(
+    *, incident: Incident, user: User | None, expected_version: int | None = None
+) -> Incident:
+    """A reviewer sends an incident back to its researcher, or a researcher withdraws it."""
+    if user is not None:
+        _require_perm(user, "submit_incident", "return incidents to draft")
+    return _transition(
+        incident,
+        user,
+        expected_version,
+        allowed_from=[Status.IN_REVIEW],
+        to=Status.DRAFT,
+        reason="Returned to draft",
+    )
+
+
+@transaction.atomic
+def incident_publish(
+    *, incident: Incident, user: User | None, expected_version: int | None = None
+) -> Incident:
+    if user is not None:
+        _require_perm(user, "publish_incident", "publish incidents")
+    if problems := publication_problems(incident):
+        raise ValidationError({"status": problems})
+    incident.published_at = timezone.now()
+    return _transition(
+        incident,
+        user,
+        expected_version,
+        allowed_from=[Status.DRAFT, Status.IN_REVIEW],
+        to=Status.PUBLISHED,
+        reason="Published",
+    )
+
+
+@transaction.atomic
+def incident_retract(
+    *, incident: Incident, user: User | None, reason: str, expected_version: int | None = None
+) -> Incident:
+    if user is not None:
+        _require_perm(user, "retract_incident", "retract incidents")
+    if not reason.strip():
+        raise ValidationError({"retraction_reason": "Say why the incident is retracted."})
+    incident.retraction_reason = reason.strip()
+    return _transition(
+        incident,
+        user,
+        expected_version,
+        allowed_from=[Status.PUBLISHED],
+        to=Status.RETRACTED,
+        reason=f"Retracted: {reason.strip()}",
+    )
+
+
+# --- claims and attributions -------------------------------------------------------------
+
+
+def _claim_create(*, incident: Incident, user: User | None, values: Mapping[str, Any]) -> Claim:
+    _check_fields(values, CLAIM_FIELDS, "A claim")
+    claim = Claim(incident=incident, **values)
+    claim.full_clean()
+    _save(claim, user)
+    return claim
+
+
+def _attribution_create(
+    *, incident: Incident, user: User | None, values: Mapping[str, Any]
+) -> Attribution:
+    _check_fields(values, {"actor", "confidence", "note"}, "An attribution")
+    attribution = Attribution(incident=incident, **values)
+    attribution.full_clean()
+    _save(attribution, user)
+    return attribution
+
+
+@transaction.atomic
+def claim_add(
+    *, incident: Incident, user: User | None, expected_version: int | None = None, **values: Any
+) -> Claim:
+    """Add a source's claim to an incident and recompute its figures."""
+    if user is not None:
+        _require_edit(user, incident)
+    claim = _claim_create(incident=incident, user=user, values=values)
+    _take_version(incident, expected_version)
+    incident_recompute_figures(incident=incident, user=user)
+    return claim
+
+
+@transaction.atomic
+def claim_update(
+    *, claim: Claim, user: User | None, expected_version: int | None = None, **changes: Any
+) -> Claim:
+    incident = claim.incident
+    if user is not None:
+        _require_edit(user, incident)
+    _check_fields(changes, CLAIM_FIELDS, "A claim")
+    for name, value in changes.items():
+        setattr(claim, name, value)
+    claim.full_clean()
+    _save(claim, user)
+    _take_version(incident, expected_version)
+    incident_recompute_figures(incident=incident, user=user)
+    return claim
+
+
+@transaction.atomic
+def claim_remove(*, claim: Claim, user: User | None, expected_version: int | None = None) -> None:
+    incident = claim.incident
+    if user is not None:
+        _require_edit(user, incident)
+    if incident.status == Status.PUBLISHED and incident.claims.count() == 1:
+        raise ValidationError({"claims": "A published incident must keep at least one claim."})
+    if user is not None and user.is_authenticated:
+        claim._history_user = user  # type: ignore[attr-defined]
+    claim.delete()
+    _take_version(incident, expected_version)
+    incident_recompute_figures(incident=incident, user=user)
+
+
+@transaction.atomic
+def attribution_set(
+    *,
+    incident: Incident,
+    user: User | None,
+    actor: Actor,
+    confidence: str,
+    note: str = "",
+) -> Attribution:
+    """Hold an actor responsible for an incident, or change how sure we are of it."""
+    if user is not None:
+        _require_edit(user, incident)
+    attribution = Attribution.objects.filter(incident=incident, actor=actor).first()
+    if attribution is None:
+        return _attribution_create(
+            incident=incident,
+            user=user,
+            values={"actor": actor, "confidence": confidence, "note": note},
+        )
+    attribution.confidence = confidence
+    attribution.note = note
+    attribution.full_clean()
+    _save(attribution, user)
+    return attribution
+
+
+# --- sources, actors, episodes -----------------------------------------------------------
+
+
+@transaction.atomic
+def source_create(*, user: User | None, **fields: Any) -> Source:
+    if user is not None:
+        _require_perm(user, "add_source", "add sources")
+    source = Source(**fields)
+    source.full_clean()
+    _save(source, user)
+    return source
+
+
+@transaction.atomic
+def actor_create(*, user: User | None, **fields: Any) -> Actor:
+    if user is not None:
+        _require_perm(user, "add_actor", "add actors")
+    actor = Actor(**fields)
+    actor.full_clean()
+    _save(actor, user)
+    return actor
+
+
+@transaction.atomic
+def episode_create(*, user: User | None, **fields: Any) -> Episode:
+    if user is not None:
+        _require_perm(user, "add_episode", "add episodes")
+    episode = Episode(**fields)
+    episode.full_clean()
+    _save(episode, user)
+    return episode
+
+
+@transaction.atomic
+def episode_claim_add(*, episode: Episode, user: User | None, **values: Any) -> EpisodeClaim:
+    """Record a monitor's aggregate figure for a whole episode."""
+    if user is not None:
+        _require_perm(user, "add_episodeclaim", "add episode figures")
+    allowed = (CLAIM_FIELDS - {"perpetrator", "place_as_reported", "date_as_reported"}) | {
+        "measure"
+    }
+    _check_fields(values, allowed, "An episode claim")
+    claim = EpisodeClaim(episode=episode, **values)
+    claim.full_clean()
+    _save(claim, user)
+    return claim
+
+
+@transaction.atomic
+def victim_group_get_or_create(*, slug: str, name: str, name_ar: str = "") -> VictimGroup:
+    group, _ = VictimGroup.objects.get_or_create(
+        slug=slug, defaults={"name": name, "name_ar": name_ar}
+    )
+    return group

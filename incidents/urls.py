@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "incidents"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("incidents/<str:public_id>/", views.incident_detail, name="incident-detail"),
+]

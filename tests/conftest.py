@@ -1,0 +1,101 @@
+"""Shared fixtures: users in each role, sources, a ready-made incident, the seed data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from incidents import services
+from incidents.models import Incident, Source, SourceKind
+from incidents.seed import SEED_DIR, load_seed
+from mapping.models import Place, PlaceKind, PlaceOrigin
+
+
+def _user(username: str, group: str | None = None, **extra: Any) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username, is_staff=True, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return User.objects.get(pk=user.pk)  # fresh, so permission caches are empty
+
+
+@pytest.fixture
+def researcher(db: None) -> User:
+    return _user("rita", "Researcher")
+
+
+@pytest.fixture
+def reviewer(db: None) -> User:
+    return _user("victor", "Reviewer")
+
+
+@pytest.fixture
+def superuser(db: None) -> User:
+    return _user("ada", is_superuser=True)
+
+
+@pytest.fixture
+def source(db: None) -> Source:
+    return services.source_create(
+        user=None,
+        slug="monitor-report",
+        publisher="A monitor",
+        headline="Monthly report",
+        kind=SourceKind.MONITOR_REPORT,
+    )
+
+
+@pytest.fixture
+def news_source(db: None) -> Source:
+    return services.source_create(
+        user=None,
+        slug="news-article",
+        publisher="A newspaper",
+        headline="An article",
+        kind=SourceKind.NEWS_ARTICLE,
+    )
+
+
+@pytest.fixture
+def governorate(db: None) -> Place:
+    return Place.objects.create(
+        slug="latakia-governorate",
+        name="Latakia Governorate",
+        name_ar="محافظة اللاذقية",
+        kind=PlaceKind.GOVERNORATE,
+        latitude=35.53,
+        longitude=35.79,
+        origin=PlaceOrigin.CURATED,
+    )
+
+
+def incident_fields(**overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "title": "Shelling of a market",
+        "title_ar": "قصف سوق",
+        "event_type": "shelling",
+        "date_start": dt.date(2025, 3, 7),
+        "date_end": dt.date(2025, 3, 7),
+        "latitude": 35.36,
+        "longitude": 35.93,
+        "place_name": "Jableh market",
+    }
+    fields.update(overrides)
+    return fields
+
+
+@pytest.fixture
+def incident(source: Source, researcher: User) -> Incident:
+    return services.incident_create(
+        user=researcher,
+        claims=[{"source": source, "killed_min": 12, "quote": "At least 12 people were killed."}],
+        **incident_fields(),
+    )
+
+
+@pytest.fixture
+def seeded(db: None) -> None:
+    for path in sorted(SEED_DIR.glob("*.json")):
+        load_seed(path)
