@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
@@ -52,7 +53,15 @@ class ClaimInline(admin.StackedInline):
         ),
         (
             "As reported",
-            {"fields": ["perpetrator_text", "perpetrator", "place_as_reported", "date_as_reported", "notes"]},
+            {
+                "fields": [
+                    "perpetrator_text",
+                    "perpetrator",
+                    "place_as_reported",
+                    "date_as_reported",
+                    "notes",
+                ]
+            },
         ),
     ]
 
@@ -110,7 +119,20 @@ class IncidentAdmin(SimpleHistoryAdmin):
     actions = ["submit_for_review", "publish", "retract", "return_to_draft"]
     fieldsets = [
         (None, {"fields": [("public_id", "status", "version"), "expected_version"]}),
-        ("What happened", {"fields": ["title", "title_ar", "summary", "summary_ar", "event_type", "episode", "victim_groups"]}),
+        (
+            "What happened",
+            {
+                "fields": [
+                    "title",
+                    "title_ar",
+                    "summary",
+                    "summary_ar",
+                    "event_type",
+                    "episode",
+                    "victim_groups",
+                ]
+            },
+        ),
         ("When", {"fields": [("date_start", "date_end"), "date_precision"]}),
         (
             "Where",
@@ -190,6 +212,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
                 **fields,
             )
             obj.pk = created.pk
+            obj._state.adding = False
             obj.refresh_from_db()
             return
         services.incident_update(
@@ -321,6 +344,8 @@ class SourceAdmin(SimpleHistoryAdmin):
     list_filter = ["kind", "confidential", "language"]
     search_fields = ["headline", "publisher", "author", "url"]
     prepopulated_fields = {"slug": ["headline"]}
+    # An address typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Actor)

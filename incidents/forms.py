@@ -9,7 +9,7 @@ from django.conf import settings
 from django.forms.models import BaseInlineFormSet
 
 from .models import Claim, FigureRule, Incident, Status
-from .services import FIGURE_FIELDS
+from .services import CLAIM_FIELDS, FIGURE_FIELDS, INCIDENT_FIELDS
 
 
 class PointPickerWidget(forms.NumberInput):
@@ -47,7 +47,13 @@ class IncidentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = "__all__"
+        fields = [
+            *sorted(INCIDENT_FIELDS),
+            "victim_groups",
+            "figure_rule",
+            "figure_rationale",
+            *FIGURE_FIELDS,
+        ]
         widgets = {
             "latitude": forms.NumberInput(attrs={"step": "any"}),
             "longitude": PointPickerWidget(),
@@ -62,9 +68,7 @@ class IncidentAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk:
             expected = cleaned.get("expected_version")
-            current = Incident.objects.filter(pk=self.instance.pk).values_list(
-                "version", flat=True
-            )
+            current = Incident.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
             if expected is None or expected != current.first():
                 raise forms.ValidationError(
                     "Someone else changed this incident while you were editing it. "
@@ -99,5 +103,5 @@ class ClaimInlineFormSet(BaseInlineFormSet):
 class ClaimInlineForm(forms.ModelForm):
     class Meta:
         model = Claim
-        fields = "__all__"
+        fields = sorted(CLAIM_FIELDS)
         widgets = {"quote": forms.Textarea(attrs={"rows": 3, "cols": 60})}

@@ -19,9 +19,9 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -233,10 +233,6 @@ class Episode(models.Model):
     date_end = models.DateField()
     history = HistoricalRecords()
 
-    def clean(self) -> None:
-        if errors := _date_errors(self.date_start, self.date_end):
-            raise ValidationError(errors)
-
     class Meta:
         ordering = ["-date_start"]
         constraints = [
@@ -249,6 +245,10 @@ class Episode(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        if errors := _date_errors(self.date_start, self.date_end):
+            raise ValidationError(errors)
 
 
 class VictimGroup(models.Model):
@@ -394,8 +394,13 @@ class Incident(Breakdown):
                 violation_error_message="Give both latitude and longitude, or neither.",
             ),
             models.CheckConstraint(
-                condition=Q(killed_low__isnull=True, killed_best__isnull=True, killed_high__isnull=True)
+                condition=Q(
+                    killed_low__isnull=True, killed_best__isnull=True, killed_high__isnull=True
+                )
                 | Q(
+                    killed_low__isnull=False,
+                    killed_best__isnull=False,
+                    killed_high__isnull=False,
                     killed_low__gte=0,
                     killed_best__gte=F("killed_low"),
                     killed_high__gte=F("killed_best"),
@@ -446,8 +451,11 @@ class Incident(Breakdown):
             errors["latitude"] = "Give the latitude too, or clear the longitude."
         if self.longitude is None and self.latitude is not None:
             errors["longitude"] = "Give the longitude too, or clear the latitude."
-        figures = {"killed_low": self.killed_low, "killed_best": self.killed_best,
-                   "killed_high": self.killed_high}
+        figures = {
+            "killed_low": self.killed_low,
+            "killed_best": self.killed_best,
+            "killed_high": self.killed_high,
+        }
         given = {name for name, value in figures.items() if value is not None}
         if given and len(given) < 3:
             for name in figures.keys() - given:
@@ -501,9 +509,7 @@ class FigureClaim(Breakdown):
     killed_min = models.PositiveIntegerField(null=True, blank=True)
     killed_max = models.PositiveIntegerField(null=True, blank=True)
     approximate = models.BooleanField(default=False, help_text='"around", "about", "nearly"')
-    perpetrator_text = models.CharField(
-        "perpetrator as stated", max_length=300, blank=True
-    )
+    perpetrator_text = models.CharField("perpetrator as stated", max_length=300, blank=True)
     quote = models.TextField(help_text="The source's own words that support this claim, verbatim.")
     notes = models.TextField(blank=True)
 

@@ -117,7 +117,11 @@ def load_seed(path: Path) -> SeedReport:
             {
                 **claim,
                 "source": sources[claim["source"]],
-                **({"perpetrator": actors[claim["perpetrator"]]} if claim.get("perpetrator") else {}),
+                **(
+                    {"perpetrator": actors[claim["perpetrator"]]}
+                    if claim.get("perpetrator")
+                    else {}
+                ),
             }
             for claim in values.pop("claims", [])
         ]

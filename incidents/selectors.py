@@ -32,12 +32,16 @@ def incident_queryset(*, user: User | None) -> QuerySet[Incident]:
 
 
 def incident_list(*, user: User | None) -> QuerySet[Incident]:
-    return incident_queryset(user=user).prefetch_related(
-        Prefetch(
-            "attributions",
-            queryset=Attribution.objects.select_related("actor").order_by("actor__name"),
+    return (
+        incident_queryset(user=user)
+        .prefetch_related(
+            Prefetch(
+                "attributions",
+                queryset=Attribution.objects.select_related("actor").order_by("actor__name"),
+            )
         )
-    ).annotate(claim_count=Count("claims", distinct=True))
+        .annotate(claim_count=Count("claims", distinct=True))
+    )
 
 
 def visible_claims(*, user: User | None) -> QuerySet[Claim]:

@@ -178,9 +178,7 @@ def _reserve_public_id(public_id: str) -> None:
         raise ValidationError({"public_id": f"'{public_id}' is not of the form SY-2025-0007."})
     if Incident.objects.filter(public_id=public_id).exists():
         raise ValidationError({"public_id": f"{public_id} is already taken."})
-    sequence, _ = PublicIdSequence.objects.select_for_update().get_or_create(
-        prefix=match["prefix"]
-    )
+    sequence, _ = PublicIdSequence.objects.select_for_update().get_or_create(prefix=match["prefix"])
     number = int(match["number"])
     if number > sequence.last_number:
         sequence.last_number = number

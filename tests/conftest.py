@@ -14,8 +14,15 @@ from incidents.seed import SEED_DIR, load_seed
 from mapping.models import Place, PlaceKind, PlaceOrigin
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, group: str | None = None, **extra: Any) -> User:
-    user = User.objects.create_user(username=username, password="pw-" + username, is_staff=True, **extra)
+    user = User.objects.create_user(
+        username=username, password="pw-" + username, is_staff=True, **extra
+    )
     if group:
         user.groups.add(Group.objects.get(name=group))
     return User.objects.get(pk=user.pk)  # fresh, so permission caches are empty

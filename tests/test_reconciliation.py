@@ -6,9 +6,7 @@ from incidents.reconciliation import ClaimedFigure, by_source_hierarchy, range_o
 
 def test_at_least_125_against_at_least_134_gives_a_range_with_the_lower_best():
     # SNHR: "at least 125"; other estimates: "at least 134"; SNHR via another outlet: ~125.
-    result = range_of_claims(
-        [ClaimedFigure(125), ClaimedFigure(134), ClaimedFigure(125, 125)]
-    )
+    result = range_of_claims([ClaimedFigure(125), ClaimedFigure(134), ClaimedFigure(125, 125)])
     assert (result.low, result.best, result.high) == (125, 125, 134)
     assert result.claims_counted == 3
 

@@ -64,7 +64,7 @@ def remove_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0001_incidents_claims_sources_actors_episodes"),
+        ("incidents", "0001_initial_domain"),
         ("mapping", "0001_gazetteer_places"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),

@@ -1,0 +1,49 @@
+"""Production mode: refuses a missing secret key, passes the deploy check without warnings."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_ENV"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_real_secret_key():
+    for key in ["", "short", "development-only-secret-key-never-used-in-production"]:
+        result = _manage("check", DJANGO_ENV="production", SECRET_KEY=key, ALLOWED_HOSTS="x.org")
+        assert result.returncode != 0
+        assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_passes_the_deploy_check_with_zero_warnings():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="incidents.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_development_check_passes_without_configuration():
+    result = _manage("check", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
