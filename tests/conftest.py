@@ -6,10 +6,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 
 from incidents import services
 from incidents.models import Incident, Source, SourceKind
+from incidents.roles import ensure_role_groups
 from incidents.seed import SEED_DIR, load_seed
 from mapping.models import Place, PlaceKind, PlaceOrigin
 
@@ -24,6 +26,9 @@ def _user(username: str, group: str | None = None, **extra: Any) -> User:
         username=username, password="pw-" + username, is_staff=True, **extra
     )
     if group:
+        if not Group.objects.filter(name=group).exists():
+            # A live-server test flushes the tables, groups included: make them again.
+            ensure_role_groups(django_apps)
         user.groups.add(Group.objects.get(name=group))
     return User.objects.get(pk=user.pk)  # fresh, so permission caches are empty
 

@@ -1,0 +1,59 @@
+"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live server.
+
+They run wherever ``/usr/bin/chromium`` exists (``.ci/run`` installs it) and are skipped,
+with a message saying why, where it does not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(
+        f"Browser tests skipped: no Chromium at {CHROMIUM} (install the Debian package "
+        "'chromium', as .ci/run does).",
+        allow_module_level=True,
+    )
+
+# Playwright's sync API runs an event loop in this thread; the database calls the tests
+# make alongside it are ordinary synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # Map tiles come from the internet; the tests do not depend on them.
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
