@@ -91,8 +91,7 @@ class ClaimInlineFormSet(BaseInlineFormSet):
             kept = [
                 form
                 for form in self.forms
-                if form.has_changed() or form.instance.pk
-                if not self._should_delete_form(form)
+                if (form.instance.pk or form.has_changed()) and not self._should_delete_form(form)
             ]
             if not kept:
                 raise forms.ValidationError(

@@ -532,16 +532,7 @@ class FigureClaim(Breakdown):
                 name="%(class)s_killed_max_above_min",
                 violation_error_message="The maximum needs a minimum and cannot be below it.",
             ),
-            *[
-                models.CheckConstraint(
-                    condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": 0}),
-                    name=f"%(class)s_{field}_non_negative",
-                    violation_error_message=(
-                        f"{field.replace('_', ' ').capitalize()} cannot be negative."
-                    ),
-                )
-                for field in BREAKDOWN_FIELDS
-            ],
+            *_non_negative(*BREAKDOWN_FIELDS, prefix="%(class)s"),
         ]
 
     def clean(self) -> None:

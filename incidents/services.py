@@ -160,7 +160,10 @@ def _take_version(incident: Incident, expected_version: int | None) -> None:
             expected=expected_version or 0,
             current=current.first(),
         )
-    incident.version = Incident.objects.values_list("version", flat=True).get(pk=incident.pk)
+    if expected_version is not None:
+        incident.version = expected_version + 1
+    else:
+        incident.version = Incident.objects.values_list("version", flat=True).get(pk=incident.pk)
 
 
 def _next_public_id(year: int) -> str:
