@@ -15,6 +15,8 @@ Environment variables:
     CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. ``https://map.example.org``
     SECURE_SSL_REDIRECT   ``0`` to let a proxy in front do the redirect (production)
     TRUST_PROXY_SSL_HEADER  ``1`` when behind a proxy that sets ``X-Forwarded-Proto``
+    API_ANON_RATE   requests an anonymous API client may make, e.g. ``120/minute`` (default)
+    API_USER_RATE   the same for a signed-in client (default ``2000/minute``)
 """
 
 from __future__ import annotations
@@ -83,6 +85,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leaflet",
     "simple_history",
     "mapping",
@@ -187,8 +193,55 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "incidents.api.throttling.AnonymousThrottle",
+        "incidents.api.throttling.SignedInThrottle",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "incidents.api.errors.exception_handler",
+    "STRICT_JSON": True,
+    "COERCE_DECIMAL_TO_STRING": False,
 }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Incident map API",
+    "DESCRIPTION": (
+        "Source-backed records of violent incidents. Anonymous clients read published "
+        "records; researchers and reviewers write with a session (and CSRF token) or an "
+        "`Authorization: Token ...` header. Every casualty figure is a range reconciled from "
+        "the claims of cited sources."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ActorKindEnum": "incidents.models.ActorKind",
+        "SourceKindEnum": "incidents.models.SourceKind",
+        "FigureRuleEnum": "incidents.models.FigureRule",
+        "EventTypeEnum": "incidents.models.EventType",
+        "DatePrecisionEnum": "incidents.models.DatePrecision",
+        "GradeEnum": "incidents.models.Grade",
+        "StatusEnum": "incidents.models.Status",
+        "ConfidenceEnum": "incidents.models.Confidence",
+        "LocationPrecisionEnum": "mapping.models.LocationPrecision",
+    },
+}
+
+# Largest request body the API accepts (bytes); a larger one gets 413 before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(1024 * 1024)))
 
 # Map configuration lives here and only here; the admin point picker and the public map
 # both read it.
@@ -218,6 +271,17 @@ LEAFLET_CONFIG = {
 INCIDENT_MAP = {
     # Country code that prefixes public incident ids, e.g. SY-2025-0007.
     "PUBLIC_ID_PREFIX": os.environ.get("PUBLIC_ID_PREFIX", "SY"),
+    # API request rates (see REST_FRAMEWORK's throttles); read on every request.
+    "API_ANON_RATE": os.environ.get("API_ANON_RATE", "120/minute"),
+    "API_USER_RATE": os.environ.get("API_USER_RATE", "2000/minute"),
+    # Page sizes of the incident list: the default, and the most a client may ask for.
+    "API_PAGE_SIZE": 100,
+    "API_MAX_PAGE_SIZE": 500,
+    # The map shows single incidents instead of grid cells when a view holds at most this
+    # many; above it, cells.
+    "MAP_MAX_POINTS": 1000,
+    # Most cells across the longer side of a map view (bounds the aggregate's size).
+    "MAP_MAX_CELLS_ACROSS": 48,
 }
 
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -1,4 +1,4 @@
-"""URL configuration: the admin, the public pages and (later) the API."""
+"""URL configuration: the admin, the API (``/api/v1/``) and the public pages."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -10,5 +10,6 @@ admin.site.index_title = "Records"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("incidents.api.urls")),
     path("", include("incidents.urls")),
 ]

@@ -532,10 +532,13 @@ def attribution_set(
     actor: Actor,
     confidence: str,
     note: str = "",
+    expected_version: int | None = None,
 ) -> Attribution:
     """Hold an actor responsible for an incident, or change how sure we are of it."""
     if user is not None:
         _require_edit(user, incident)
+    if expected_version is not None:
+        _take_version(incident, expected_version)
     attribution = Attribution.objects.filter(incident=incident, actor=actor).first()
     if attribution is None:
         return _attribution_create(

@@ -1,0 +1,296 @@
+"""The incident filters shared by every read of incidents: lists, exports, statistics, map.
+
+Every parameter is declared here and validated before it reaches the ORM; an unknown
+parameter, a malformed value, an unknown slug or a contradictory pair (``date_from`` after
+``date_to``, ``killed_min`` above ``killed_max``) is a 400 naming the parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import django_filters as filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+
+from incidents.models import (
+    Actor,
+    Attribution,
+    Claim,
+    DatePrecision,
+    Episode,
+    EventType,
+    Grade,
+    Incident,
+    Source,
+    Status,
+)
+from mapping.models import LocationPrecision, Place
+
+# Paging parameters of the incident list, read by the list view itself.
+PAGING_PARAMETERS = frozenset({"cursor", "page_size", "ordering"})
+
+
+@dataclass(frozen=True)
+class BBox:
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+    def __str__(self) -> str:
+        return f"{self.min_lon},{self.min_lat},{self.max_lon},{self.max_lat}"
+
+
+class BBoxField(forms.CharField):
+    """``minLon,minLat,maxLon,maxLat`` in degrees (WGS 84), as in GeoJSON and most tools."""
+
+    def to_python(self, value: str | None) -> BBox | None:  # type: ignore[override]
+        value = super().to_python(value)
+        if not value:
+            return None
+        parts = value.split(",")
+        if len(parts) != 4:
+            raise forms.ValidationError(
+                "Give four numbers: minLon,minLat,maxLon,maxLat (e.g. 35.7,34.8,36.5,35.9)."
+            )
+        try:
+            numbers = [float(p) for p in parts]
+        except ValueError:
+            raise forms.ValidationError(
+                "Every bbox value must be a number: minLon,minLat,maxLon,maxLat."
+            ) from None
+        if not all(math.isfinite(n) for n in numbers):
+            raise forms.ValidationError("bbox values must be finite numbers.")
+        box = BBox(*numbers)
+        if not (-180 <= box.min_lon <= 180 and -180 <= box.max_lon <= 180):
+            raise forms.ValidationError("Longitudes must lie between -180 and 180.")
+        if not (-90 <= box.min_lat <= 90 and -90 <= box.max_lat <= 90):
+            raise forms.ValidationError("Latitudes must lie between -90 and 90.")
+        if box.min_lon > box.max_lon or box.min_lat > box.max_lat:
+            raise forms.ValidationError(
+                "The minimum must not exceed the maximum (minLon,minLat,maxLon,maxLat)."
+            )
+        return box
+
+
+class BBoxFilter(filters.Filter):
+    field_class = BBoxField
+
+    def filter(self, qs: QuerySet[Incident], value: BBox | None) -> QuerySet[Incident]:
+        if value is None:
+            return qs
+        return qs.filter(
+            longitude__gte=value.min_lon,
+            longitude__lte=value.max_lon,
+            latitude__gte=value.min_lat,
+            latitude__lte=value.max_lat,
+        )
+
+
+class NonNegativeIntegerFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 10_000_000)
+        super().__init__(*args, **kwargs)
+
+
+class ChoiceInFilter(filters.BaseInFilter, filters.ChoiceFilter):
+    """Comma-separated values, each one of the choices: ``grade=strong,fair``."""
+
+
+class SlugInFilter(filters.BaseInFilter, filters.CharFilter):
+    """Comma-separated slugs; the form checks that each one exists."""
+
+
+def _slugs_exist(model, slugs: Iterable[str], extra: Q | None = None) -> list[str]:
+    wanted = set(slugs)
+    found_qs = model.objects.filter(slug__in=wanted)
+    if extra is not None:
+        found_qs = found_qs.filter(extra)
+    found = set(found_qs.values_list("slug", flat=True))
+    return sorted(wanted - found)
+
+
+class IncidentFilterForm(forms.Form):
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "date_to must not be before date_from.")
+        if (
+            data.get("killed_min") is not None
+            and data.get("killed_max") is not None
+            and data["killed_min"] > data["killed_max"]
+        ):
+            self.add_error("killed_max", "killed_max must not be below killed_min.")
+        lookups = {
+            "perpetrator": (Actor, None),
+            "governorate": (Place, Q(kind="governorate")),
+            "district": (Place, Q(kind="district")),
+            "place": (Place, None),
+            "episode": (Episode, None),
+            # Confidential sources never leave the admin: filtering on one finds nothing
+            # and says so, exactly as for a source that does not exist.
+            "source": (Source, Q(confidential=False)),
+        }
+        for name, (model, extra) in lookups.items():
+            values = data.get(name)
+            if values:
+                missing = _slugs_exist(model, values, extra)
+                if missing:
+                    self.add_error(name, f"Unknown {name}: {', '.join(missing)}.")
+        return data
+
+
+class IncidentFilter(filters.FilterSet):
+    bbox = BBoxFilter(
+        label="Bounding box minLon,minLat,maxLon,maxLat; incidents without a point are left out."
+    )
+    date_from = filters.DateFilter(
+        field_name="date_end",
+        lookup_expr="gte",
+        label="Incidents whose date range ends on or after this day (YYYY-MM-DD).",
+    )
+    date_to = filters.DateFilter(
+        field_name="date_start",
+        lookup_expr="lte",
+        label="Incidents whose date range starts on or before this day (YYYY-MM-DD).",
+    )
+    event_type = ChoiceInFilter(choices=EventType.choices, label="Event types, comma-separated.")
+    perpetrator = SlugInFilter(
+        method="filter_perpetrator",
+        label="Actor slugs, comma-separated; includes actors affiliated to them.",
+    )
+    governorate = SlugInFilter(field_name="governorate__slug", label="Governorate slugs.")
+    district = SlugInFilter(field_name="district__slug", label="District slugs.")
+    place = SlugInFilter(field_name="place__slug", label="Place slugs.")
+    episode = SlugInFilter(field_name="episode__slug", label="Episode slugs.")
+    killed_min = NonNegativeIntegerFilter(
+        field_name="killed_best", lookup_expr="gte", label="Best estimate of killed at least."
+    )
+    killed_max = NonNegativeIntegerFilter(
+        field_name="killed_best", lookup_expr="lte", label="Best estimate of killed at most."
+    )
+    grade = ChoiceInFilter(choices=Grade.choices, label="Evidence grades, comma-separated.")
+    location_precision = ChoiceInFilter(
+        choices=LocationPrecision.choices, label="Location precisions, comma-separated."
+    )
+    date_precision = ChoiceInFilter(choices=DatePrecision.choices, label="Date precisions.")
+    status = ChoiceInFilter(
+        choices=Status.choices,
+        label="Workflow states (only signed-in researchers see anything but published).",
+    )
+    source = SlugInFilter(method="filter_source", label="Incidents citing these source slugs.")
+    publisher = filters.CharFilter(
+        method="filter_publisher",
+        max_length=200,
+        label="Incidents citing a source from this publisher (case-insensitive, exact name).",
+    )
+    q = filters.CharFilter(
+        method="filter_text",
+        max_length=200,
+        label="Text in the English or Arabic title or summary, or the place name.",
+    )
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label="Change feed: incidents changed at or after this ISO 8601 time.",
+    )
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+        form = IncidentFilterForm
+
+    def filter_perpetrator(self, qs, name, value):
+        actor_ids = actor_ids_with_affiliates(value)
+        return qs.filter(
+            Exists(Attribution.objects.filter(incident=OuterRef("pk"), actor_id__in=actor_ids))
+        )
+
+    def filter_source(self, qs, name, value):
+        return qs.filter(
+            Exists(
+                Claim.objects.filter(
+                    incident=OuterRef("pk"), source__slug__in=value, source__confidential=False
+                )
+            )
+        )
+
+    def filter_publisher(self, qs, name, value):
+        return qs.filter(
+            Exists(
+                Claim.objects.filter(
+                    incident=OuterRef("pk"),
+                    source__publisher__iexact=value.strip(),
+                    source__confidential=False,
+                )
+            )
+        )
+
+    def filter_text(self, qs, name, value):
+        text = value.strip()
+        if not text:
+            return qs
+        return qs.filter(
+            Q(title__icontains=text)
+            | Q(title_ar__icontains=text)
+            | Q(summary__icontains=text)
+            | Q(summary_ar__icontains=text)
+            | Q(place_name__icontains=text)
+            | Q(place__name__icontains=text)
+            | Q(place__name_ar__icontains=text)
+        )
+
+
+def actor_ids_with_affiliates(slugs: Iterable[str]) -> set[int]:
+    """The actors named and every actor affiliated to them, at any depth."""
+    parents: dict[int | None, list[int]] = {}
+    for actor_id, parent_id in Actor.objects.values_list("id", "parent_id"):
+        parents.setdefault(parent_id, []).append(actor_id)
+    found = set(Actor.objects.filter(slug__in=list(slugs)).values_list("id", flat=True))
+    frontier = list(found)
+    while frontier:
+        children = parents.get(frontier.pop(), [])
+        for child in children:
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
+
+
+def filter_incidents(
+    request: Request, queryset: QuerySet[Incident], *, extra_parameters: Iterable[str] = ()
+) -> QuerySet[Incident]:
+    """Apply the request's filters to ``queryset``; 400 on anything unknown or malformed.
+
+    ``extra_parameters`` are the other parameters the calling view reads itself.
+    """
+    allowed = set(IncidentFilter.base_filters) | {"format"} | set(extra_parameters)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise ValidationError(
+            {
+                name: ["Unknown parameter. Allowed: " + ", ".join(sorted(allowed))]
+                for name in unknown
+            }
+        )
+    repeated = sorted(
+        name for name in request.query_params if len(request.query_params.getlist(name)) > 1
+    )
+    if repeated:
+        raise ValidationError(
+            {name: ["Give this parameter once (lists are comma-separated)."] for name in repeated}
+        )
+    filterset = IncidentFilter(data=request.query_params, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise ValidationError(
+            {field: [str(e) for e in errors] for field, errors in filterset.errors.items()}
+        )
+    return filterset.qs

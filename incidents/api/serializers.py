@@ -1,0 +1,387 @@
+"""Serializers: what the API accepts (every field listed) and the shapes it returns.
+
+Input serializers validate types and ranges and turn slugs into records; the services then
+apply the domain rules, so the API obeys exactly what the admin obeys. Status, version,
+public ids, authorship and timestamps are never accepted from a client.
+
+The output serializers document the documents built in ``representation`` (which does not
+use them, for speed); the schema tests check real responses against them.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from incidents.models import (
+    Actor,
+    ActorKind,
+    Confidence,
+    DatePrecision,
+    Episode,
+    EventType,
+    FigureRule,
+    Grade,
+    Source,
+    SourceKind,
+    Status,
+    VictimGroup,
+)
+from mapping.models import LocationPrecision, Place
+
+
+def _count_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=10_000_000, **kwargs)
+
+
+class BreakdownSerializer(serializers.Serializer):
+    civilians = _count_field(allow_null=True)
+    children = _count_field(allow_null=True)
+    women = _count_field(allow_null=True)
+    medical_personnel = _count_field(allow_null=True)
+    security_forces = _count_field(allow_null=True)
+    combatants = _count_field(allow_null=True)
+
+
+# --- input --------------------------------------------------------------------------------
+
+
+class ClaimInputSerializer(serializers.Serializer):
+    source = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Source.objects.filter(confidential=False)
+    )
+    attributed_to = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    killed_min = _count_field(required=False, allow_null=True)
+    killed_max = _count_field(required=False, allow_null=True)
+    approximate = serializers.BooleanField(required=False)
+    civilians = _count_field(required=False, allow_null=True)
+    children = _count_field(required=False, allow_null=True)
+    women = _count_field(required=False, allow_null=True)
+    medical_personnel = _count_field(required=False, allow_null=True)
+    security_forces = _count_field(required=False, allow_null=True)
+    combatants = _count_field(required=False, allow_null=True)
+    perpetrator_text = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    perpetrator = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Actor.objects.all(), required=False, allow_null=True
+    )
+    place_as_reported = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    date_as_reported = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    quote = serializers.CharField(max_length=20_000)
+    notes = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+
+
+class PerpetratorInputSerializer(serializers.Serializer):
+    actor = serializers.SlugRelatedField(slug_field="slug", queryset=Actor.objects.all())
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class FiguresInputSerializer(BreakdownSerializer):
+    killed_low = _count_field(allow_null=True, required=False)
+    killed_best = _count_field(allow_null=True, required=False)
+    killed_high = _count_field(allow_null=True, required=False)
+
+
+def _place(kind: str | None = None) -> serializers.SlugRelatedField:
+    queryset = Place.objects.all() if kind is None else Place.objects.filter(kind=kind)
+    return serializers.SlugRelatedField(
+        slug_field="slug", queryset=queryset, required=False, allow_null=True
+    )
+
+
+class IncidentInputSerializer(serializers.Serializer):
+    """The descriptive fields of an incident; on PATCH every field is optional."""
+
+    title = serializers.CharField(max_length=300)
+    title_ar = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    summary = serializers.CharField(max_length=50_000, required=False, allow_blank=True)
+    summary_ar = serializers.CharField(max_length=50_000, required=False, allow_blank=True)
+    event_type = serializers.ChoiceField(choices=EventType.choices)
+    date_start = serializers.DateField()
+    date_end = serializers.DateField()
+    date_precision = serializers.ChoiceField(choices=DatePrecision.choices, required=False)
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = serializers.FloatField(
+        min_value=-180, max_value=180, required=False, allow_null=True
+    )
+    location_precision = serializers.ChoiceField(choices=LocationPrecision.choices, required=False)
+    place_name = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    place = _place()
+    governorate = _place("governorate")
+    district = _place("district")
+    location_note = serializers.CharField(max_length=5_000, required=False, allow_blank=True)
+    episode = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Episode.objects.all(), required=False, allow_null=True
+    )
+    grade = serializers.ChoiceField(choices=Grade.choices, required=False)
+    victim_groups = serializers.SlugRelatedField(
+        slug_field="slug", queryset=VictimGroup.objects.all(), many=True, required=False
+    )
+    figure_rule = serializers.ChoiceField(choices=FigureRule.choices, required=False)
+    figures = FiguresInputSerializer(
+        required=False, help_text="Only with figure_rule 'manual', with figure_rationale."
+    )
+    figure_rationale = serializers.CharField(max_length=5_000, required=False, allow_blank=True)
+
+
+class IncidentCreateSerializer(IncidentInputSerializer):
+    claims = ClaimInputSerializer(many=True, required=False)
+    perpetrators = PerpetratorInputSerializer(many=True, required=False)
+
+
+class RetractSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5_000, help_text="Why the incident is retracted.")
+
+
+class TransitionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5_000, required=False, allow_blank=True)
+
+
+# --- sources, actors, episodes --------------------------------------------------------------
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    publisher = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+
+    class Meta:
+        model = Source
+        fields = [
+            "slug",
+            "publisher",
+            "headline",
+            "author",
+            "url",
+            "publication_date",
+            "language",
+            "kind",
+            "archive_url",
+        ]
+
+
+class ActorSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Actor.objects.all(), required=False, allow_null=True
+    )
+    kind = serializers.ChoiceField(choices=ActorKind.choices, required=False)
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=100
+    )
+
+    class Meta:
+        model = Actor
+        fields = [
+            "slug",
+            "name",
+            "name_ar",
+            "aliases",
+            "kind",
+            "parent",
+            "affiliation_note",
+            "description",
+        ]
+
+
+class EpisodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Episode
+        fields = ["slug", "title", "title_ar", "summary", "summary_ar", "date_start", "date_end"]
+
+
+# --- documented output shapes ----------------------------------------------------------------
+
+
+class AreaSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_ar = serializers.CharField()
+
+
+class LocationSerializer(serializers.Serializer):
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    precision = serializers.ChoiceField(choices=LocationPrecision.choices)
+    precision_radius_m = serializers.IntegerField(
+        allow_null=True, help_text="Radius of the area the position stands for."
+    )
+    place_name = serializers.CharField()
+    note = serializers.CharField()
+    place = AreaSerializer(allow_null=True)
+    governorate = AreaSerializer(allow_null=True)
+    district = AreaSerializer(allow_null=True)
+
+
+class KilledSerializer(serializers.Serializer):
+    low = serializers.IntegerField(allow_null=True)
+    best = serializers.IntegerField(allow_null=True)
+    high = serializers.IntegerField(allow_null=True)
+    rule = serializers.ChoiceField(choices=FigureRule.choices)
+    rationale = serializers.CharField()
+    breakdown = BreakdownSerializer()
+
+
+class ClaimSourceSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    publisher = serializers.CharField()
+    headline = serializers.CharField()
+    url = serializers.CharField()
+    publication_date = serializers.DateField(allow_null=True)
+    kind = serializers.ChoiceField(choices=SourceKind.choices)
+
+
+class ClaimSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    source = ClaimSourceSerializer()
+    attributed_to = serializers.CharField()
+    killed_min = serializers.IntegerField(allow_null=True)
+    killed_max = serializers.IntegerField(allow_null=True)
+    approximate = serializers.BooleanField()
+    breakdown = BreakdownSerializer()
+    perpetrator_text = serializers.CharField()
+    perpetrator = serializers.CharField(allow_null=True, help_text="Actor slug.")
+    place_as_reported = serializers.CharField()
+    date_as_reported = serializers.CharField()
+    quote = serializers.CharField()
+
+
+class PerpetratorSerializer(serializers.Serializer):
+    actor = serializers.CharField(help_text="Actor slug.")
+    name = serializers.CharField()
+    name_ar = serializers.CharField()
+    confidence = serializers.ChoiceField(choices=Confidence.choices)
+
+
+class IncidentSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Stable public id, e.g. SY-2025-0001.")
+    url = serializers.CharField()
+    title = serializers.CharField()
+    title_ar = serializers.CharField()
+    summary = serializers.CharField()
+    summary_ar = serializers.CharField()
+    event_type = serializers.ChoiceField(choices=EventType.choices)
+    date_start = serializers.DateField()
+    date_end = serializers.DateField()
+    date_precision = serializers.ChoiceField(choices=DatePrecision.choices)
+    location = LocationSerializer()
+    killed = KilledSerializer()
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    status = serializers.ChoiceField(choices=Status.choices)
+    retraction_reason = serializers.CharField()
+    episode = serializers.CharField(allow_null=True, help_text="Episode slug.")
+    perpetrators = PerpetratorSerializer(many=True)
+    victim_groups = serializers.ListField(child=serializers.CharField())
+    claims = ClaimSerializer(many=True)
+    source_count = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="Send it back in If-Match to edit.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+
+
+class IncidentPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
+    results = IncidentSerializer(many=True)
+
+
+class FiguresSerializer(serializers.Serializer):
+    incidents = serializers.IntegerField()
+    killed_low = serializers.IntegerField()
+    killed_best = serializers.IntegerField()
+    killed_high = serializers.IntegerField()
+
+
+class DayFiguresSerializer(FiguresSerializer):
+    date = serializers.DateField()
+
+
+class GovernorateFiguresSerializer(FiguresSerializer):
+    governorate = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    name_ar = serializers.CharField(allow_null=True)
+
+
+class PerpetratorFiguresSerializer(FiguresSerializer):
+    actor = serializers.CharField()
+    name = serializers.CharField()
+    name_ar = serializers.CharField()
+
+
+class EventTypeFiguresSerializer(FiguresSerializer):
+    event_type = serializers.ChoiceField(choices=EventType.choices)
+
+
+class ReportedAggregateSerializer(serializers.Serializer):
+    measure = serializers.CharField()
+    low = serializers.IntegerField(allow_null=True)
+    best = serializers.IntegerField(allow_null=True)
+    high = serializers.IntegerField(allow_null=True)
+    claims = serializers.IntegerField()
+
+
+class EpisodeFiguresSerializer(serializers.Serializer):
+    episode = serializers.CharField()
+    title = serializers.CharField()
+    title_ar = serializers.CharField()
+    incidents_in_view = FiguresSerializer()
+    incidents_in_episode = FiguresSerializer()
+    reported_aggregates = ReportedAggregateSerializer(many=True)
+
+
+class StatisticsSerializer(serializers.Serializer):
+    totals = FiguresSerializer()
+    by_day = DayFiguresSerializer(many=True)
+    by_governorate = GovernorateFiguresSerializer(many=True)
+    by_perpetrator = PerpetratorFiguresSerializer(many=True)
+    by_event_type = EventTypeFiguresSerializer(many=True)
+    episodes = EpisodeFiguresSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class EpisodeDetailSerializer(EpisodeSerializer):
+    incidents = FiguresSerializer(read_only=True)
+    reported_aggregates = ReportedAggregateSerializer(many=True, read_only=True)
+
+    class Meta(EpisodeSerializer.Meta):
+        fields = [*EpisodeSerializer.Meta.fields, "incidents", "reported_aggregates"]
+
+
+class MapCellSerializer(serializers.Serializer):
+    latitude = serializers.FloatField(help_text="Mean position of the cell's incidents.")
+    longitude = serializers.FloatField()
+    bounds = serializers.ListField(
+        child=serializers.FloatField(), help_text="minLon,minLat,maxLon,maxLat"
+    )
+    count = serializers.IntegerField()
+    killed_low = serializers.IntegerField()
+    killed_best = serializers.IntegerField()
+    killed_high = serializers.IntegerField()
+
+
+class MapIncidentSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    title_ar = serializers.CharField()
+    event_type = serializers.ChoiceField(choices=EventType.choices)
+    date_start = serializers.DateField()
+    date_end = serializers.DateField()
+    date_precision = serializers.ChoiceField(choices=DatePrecision.choices)
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    location_precision = serializers.ChoiceField(choices=LocationPrecision.choices)
+    precision_radius_m = serializers.IntegerField(allow_null=True)
+    place_name = serializers.CharField()
+    killed_low = serializers.IntegerField(allow_null=True)
+    killed_best = serializers.IntegerField(allow_null=True)
+    killed_high = serializers.IntegerField(allow_null=True)
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    perpetrators = serializers.ListField(child=serializers.CharField())
+    source_count = serializers.IntegerField()
+
+
+class MapSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=["incidents", "cells"])
+    zoom = serializers.IntegerField()
+    bbox = serializers.ListField(child=serializers.FloatField())
+    cell_size = serializers.FloatField(allow_null=True, help_text="Cell edge in degrees.")
+    cells = MapCellSerializer(many=True)
+    incidents = MapIncidentSerializer(many=True)
+    totals = FiguresSerializer()

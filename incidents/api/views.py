@@ -1,0 +1,720 @@
+"""API views: parse and check the request, call a selector or a service, shape the answer.
+
+Writes to an incident need the version the client edited, sent back as ``If-Match`` (the
+``ETag`` of a GET): a stale version gets 412, a missing one 428, so two editors never
+overwrite each other silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db.models import Count, Q
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from incidents import selectors, services
+from incidents.models import Actor, Attribution, Claim, Episode, Incident, Source, Status
+from incidents.statistics import incident_statistics
+from mapping.aggregation import View, aggregate
+from mapping.models import PRECISION_RADIUS_M
+
+from . import serializers as s
+from .errors import PayloadTooLarge, PreconditionRequired
+from .exports import GEOJSON_MEDIA_TYPE, stream_csv, stream_geojson
+from .filters import PAGING_PARAMETERS, IncidentFilter, filter_incidents
+from .pagination import ORDERING_CHOICES, paginate
+from .representation import INCIDENT_VALUES, incident_documents
+
+ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+
+ERRORS = {
+    400: OpenApiResponse(description="Bad input: the body names each field and the reason."),
+    401: OpenApiResponse(description="Not signed in (writes need a researcher or reviewer)."),
+    403: OpenApiResponse(description="Signed in without the right to do this."),
+    404: OpenApiResponse(description="No such record, or not one you may see."),
+    413: OpenApiResponse(description="The request body is too large."),
+    415: OpenApiResponse(description="The body is not JSON (send Content-Type: application/json)."),
+    429: OpenApiResponse(description="Too many requests; wait as Retry-After says."),
+}
+READ_ERRORS = {code: ERRORS[code] for code in (400, 404, 429)}
+PRECONDITION_ERRORS = {
+    412: OpenApiResponse(description="Stale write: the incident changed since you read it."),
+    428: OpenApiResponse(description="If-Match is missing: send the ETag you read."),
+}
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the version you edited, e.g. "3".',
+)
+CONTROL = [
+    OpenApiParameter(
+        "cursor", OpenApiTypes.STR, description="Opaque; follow the `next` link as given."
+    ),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description=f"Incidents per page, at most {settings.INCIDENT_MAP['API_MAX_PAGE_SIZE']}.",
+    ),
+    OpenApiParameter("ordering", OpenApiTypes.STR, enum=ORDERING_CHOICES),
+]
+
+
+def expected_version(request: Request) -> int:
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired()
+    match = ETAG_RE.match(header)
+    if not match:
+        raise ValidationError({"If-Match": ['Give the ETag as returned by GET, e.g. "3".']})
+    return int(match.group(1))
+
+
+def _etag(incident: Incident) -> dict[str, str]:
+    return {"ETag": f'"{incident.version}"'}
+
+
+class ApiView(APIView):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if length.isdigit() and limit is not None and int(length) > limit:
+            raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, RequestDataTooBig):
+            exc = PayloadTooLarge(str(exc))
+        return super().handle_exception(exc)
+
+
+def _incident_document(incident: Incident) -> dict[str, Any]:
+    rows = list(Incident.objects.filter(pk=incident.pk).values(*INCIDENT_VALUES))
+    return incident_documents(rows)[0]
+
+
+def _visible_incident(request: Request, public_id: str) -> Incident:
+    return get_object_or_404(selectors.incident_queryset(user=request.user), public_id=public_id)
+
+
+def _incident_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in data.items() if name in services.INCIDENT_FIELDS}
+
+
+def _figures_args(data: dict[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    if "figure_rule" in data:
+        args["figure_rule"] = data["figure_rule"]
+    if data.get("figures"):
+        args["figures"] = dict(data["figures"])
+    if "figure_rationale" in data:
+        args["figure_rationale"] = data["figure_rationale"]
+    return args
+
+
+# --- incidents --------------------------------------------------------------------------------
+
+
+class IncidentListView(ApiView):
+    filterset_class = IncidentFilter
+
+    @extend_schema(
+        operation_id="incidents_list",
+        parameters=CONTROL,
+        responses={200: s.IncidentPageSerializer, **READ_ERRORS},
+        description=(
+            "Incidents matching every filter given, newest first by default, one page at a "
+            "time (follow `next`). Anonymous clients see published incidents only; claims "
+            "from confidential sources are never shown."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        incidents = filter_incidents(
+            request,
+            selectors.incident_queryset(user=request.user),
+            extra_parameters=PAGING_PARAMETERS,
+        )
+        page = paginate(request, incidents, *INCIDENT_VALUES)
+        return Response({"next": page.next_url, "results": incident_documents(page.rows)})
+
+    @extend_schema(
+        operation_id="incidents_create",
+        request=s.IncidentCreateSerializer,
+        responses={201: s.IncidentSerializer, **ERRORS},
+        description="Create a draft incident with its claims and perpetrators.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.IncidentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        incident = services.incident_create(
+            user=request.user,
+            claims=[dict(c) for c in data.get("claims", [])],
+            attributions=[dict(p) for p in data.get("perpetrators", [])],
+            victim_groups=data.get("victim_groups", []),
+            **_figures_args(data),
+            **_incident_fields(data),
+        )
+        return Response(
+            _incident_document(incident), status=status.HTTP_201_CREATED, headers=_etag(incident)
+        )
+
+
+class IncidentDetailView(ApiView):
+    @extend_schema(
+        operation_id="incidents_retrieve",
+        responses={200: s.IncidentSerializer, **READ_ERRORS},
+        description="One incident; its ETag header is the version to send back in If-Match.",
+    )
+    def get(self, request: Request, public_id: str) -> Response:
+        incident = _visible_incident(request, public_id)
+        return Response(_incident_document(incident), headers=_etag(incident))
+
+    @extend_schema(
+        operation_id="incidents_partial_update",
+        parameters=[IF_MATCH],
+        request=s.IncidentInputSerializer,
+        responses={200: s.IncidentSerializer, **ERRORS, **PRECONDITION_ERRORS},
+        description=(
+            "Change descriptive fields, victim groups or how the figures are produced. "
+            "Claims change through the claims endpoints; status through the workflow ones."
+        ),
+    )
+    def patch(self, request: Request, public_id: str) -> Response:
+        incident = _visible_incident(request, public_id)
+        version = expected_version(request)
+        serializer = s.IncidentInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if not data:
+            raise ValidationError({"non_field_errors": ["Give at least one field to change."]})
+        fields = _incident_fields(data)
+        services.incident_update(
+            incident=incident, user=request.user, expected_version=version, **fields
+        )
+        if "victim_groups" in data:
+            services.incident_set_victim_groups(
+                incident=incident, user=request.user, victim_groups=data["victim_groups"]
+            )
+        figures = _figures_args(data)
+        if figures:
+            services.incident_set_figures(
+                incident=incident,
+                user=request.user,
+                expected_version=None,  # checked by the update above
+                rule=figures.get("figure_rule", incident.figure_rule),
+                figures=figures.get("figures"),
+                rationale=figures.get("figure_rationale", incident.figure_rationale),
+            )
+        incident.refresh_from_db()
+        return Response(_incident_document(incident), headers=_etag(incident))
+
+
+def _transition_view(name: str, action: str, request_serializer: type | None) -> type[ApiView]:
+    service = getattr(services, f"incident_{action}")
+
+    @extend_schema(
+        operation_id=f"incidents_{name}",
+        parameters=[IF_MATCH],
+        request=request_serializer,
+        responses={200: s.IncidentSerializer, **ERRORS, **PRECONDITION_ERRORS},
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        incident = _visible_incident(request, public_id)
+        version = expected_version(request)
+        extra: dict[str, Any] = {}
+        if request_serializer is s.RetractSerializer:
+            body = s.RetractSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            extra["reason"] = body.validated_data["reason"]
+        incident = service(incident=incident, user=request.user, expected_version=version, **extra)
+        return Response(_incident_document(incident), headers=_etag(incident))
+
+    post.__doc__ = {
+        "submit": "Send a draft to review (it needs a point and at least one claim).",
+        "publish": "Publish a draft or an incident in review (reviewers only).",
+        "retract": "Withdraw a published incident, saying why (reviewers only).",
+        "return-to-draft": "Send an incident in review back to draft.",
+    }[name]
+    return type(f"Incident{action.title().replace('_', '')}View", (ApiView,), {"post": post})
+
+
+IncidentSubmitView = _transition_view("submit", "submit_for_review", None)
+IncidentPublishView = _transition_view("publish", "publish", None)
+IncidentRetractView = _transition_view("retract", "retract", s.RetractSerializer)
+IncidentReturnView = _transition_view("return-to-draft", "return_to_draft", None)
+
+
+class IncidentPerpetratorsView(ApiView):
+    @extend_schema(
+        operation_id="incidents_perpetrators_set",
+        parameters=[IF_MATCH],
+        request=s.PerpetratorInputSerializer,
+        responses={200: s.IncidentSerializer, **ERRORS, **PRECONDITION_ERRORS},
+        description="Hold an actor responsible, or change the confidence of an attribution.",
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        incident = _visible_incident(request, public_id)
+        version = expected_version(request)
+        body = s.PerpetratorInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.attribution_set(
+            incident=incident, user=request.user, expected_version=version, **body.validated_data
+        )
+        incident.refresh_from_db()
+        return Response(_incident_document(incident), headers=_etag(incident))
+
+
+class IncidentClaimsView(ApiView):
+    @extend_schema(
+        operation_id="incidents_claims_list",
+        responses={200: s.ClaimSerializer(many=True), **READ_ERRORS},
+        description="The incident's claims (claims of confidential sources are not shown).",
+    )
+    def get(self, request: Request, public_id: str) -> Response:
+        incident = _visible_incident(request, public_id)
+        return Response(_incident_document(incident)["claims"], headers=_etag(incident))
+
+    @extend_schema(
+        operation_id="incidents_claims_create",
+        parameters=[IF_MATCH],
+        request=s.ClaimInputSerializer,
+        responses={201: s.IncidentSerializer, **ERRORS, **PRECONDITION_ERRORS},
+        description="Add a source's claim; the incident's figures are reconciled again.",
+    )
+    def post(self, request: Request, public_id: str) -> Response:
+        incident = _visible_incident(request, public_id)
+        version = expected_version(request)
+        body = s.ClaimInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.claim_add(
+            incident=incident, user=request.user, expected_version=version, **body.validated_data
+        )
+        incident.refresh_from_db()
+        return Response(
+            _incident_document(incident), status=status.HTTP_201_CREATED, headers=_etag(incident)
+        )
+
+
+class IncidentClaimDetailView(ApiView):
+    def _claim(self, request: Request, public_id: str, claim_id: int) -> Claim:
+        incident = _visible_incident(request, public_id)
+        return get_object_or_404(
+            Claim.objects.select_related("incident"),
+            pk=claim_id,
+            incident=incident,
+            source__confidential=False,
+        )
+
+    @extend_schema(
+        operation_id="incidents_claims_retrieve",
+        responses={200: s.ClaimSerializer, **READ_ERRORS},
+    )
+    def get(self, request: Request, public_id: str, claim_id: int) -> Response:
+        claim = self._claim(request, public_id, claim_id)
+        claims = _incident_document(claim.incident)["claims"]
+        return Response(next(c for c in claims if c["id"] == claim.pk))
+
+    @extend_schema(
+        operation_id="incidents_claims_partial_update",
+        parameters=[IF_MATCH],
+        request=s.ClaimInputSerializer,
+        responses={200: s.IncidentSerializer, **ERRORS, **PRECONDITION_ERRORS},
+    )
+    def patch(self, request: Request, public_id: str, claim_id: int) -> Response:
+        claim = self._claim(request, public_id, claim_id)
+        version = expected_version(request)
+        body = s.ClaimInputSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        if not body.validated_data:
+            raise ValidationError({"non_field_errors": ["Give at least one field to change."]})
+        services.claim_update(
+            claim=claim, user=request.user, expected_version=version, **body.validated_data
+        )
+        claim.incident.refresh_from_db()
+        return Response(_incident_document(claim.incident), headers=_etag(claim.incident))
+
+    @extend_schema(
+        operation_id="incidents_claims_destroy",
+        parameters=[IF_MATCH],
+        responses={200: s.IncidentSerializer, **ERRORS, **PRECONDITION_ERRORS},
+    )
+    def delete(self, request: Request, public_id: str, claim_id: int) -> Response:
+        claim = self._claim(request, public_id, claim_id)
+        version = expected_version(request)
+        incident = claim.incident
+        services.claim_remove(claim=claim, user=request.user, expected_version=version)
+        incident.refresh_from_db()
+        return Response(_incident_document(incident), headers=_etag(incident))
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+class IncidentGeoJSONView(ApiView):
+    @extend_schema(
+        operation_id="incidents_geojson",
+        responses={
+            (200, GEOJSON_MEDIA_TYPE): OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description=(
+                    "RFC 7946 FeatureCollection of every matching incident with a point; "
+                    "coordinates are [longitude, latitude]; figures, perpetrators and "
+                    "sources are in the properties. Streamed."
+                ),
+            ),
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
+        response = StreamingHttpResponse(stream_geojson(incidents), content_type=GEOJSON_MEDIA_TYPE)
+        response["Content-Disposition"] = 'inline; filename="incidents.geojson"'
+        return response
+
+
+class IncidentCSVView(ApiView):
+    @extend_schema(
+        operation_id="incidents_csv",
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description=(
+                    "Every matching incident, one row each, UTF-8 with a byte order mark. "
+                    "Lists (perpetrators, sources) are slugs separated by '; '. Text that a "
+                    "spreadsheet would run as a formula is prefixed with an apostrophe."
+                ),
+            ),
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
+        response = StreamingHttpResponse(stream_csv(incidents), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
+        return response
+
+
+# --- statistics and the map -------------------------------------------------------------------
+
+
+class StatisticsView(ApiView):
+    @extend_schema(
+        operation_id="statistics",
+        responses={200: s.StatisticsSerializer, **READ_ERRORS},
+        description=(
+            "Counts and casualty ranges of the incidents matching the filters, by day, "
+            "governorate, perpetrator and event type, with the episodes' reported aggregates "
+            "beside (never added to) the incident sums."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
+        return Response(incident_statistics(incidents=incidents, user=request.user))
+
+
+SYRIA_BBOX = (35.5, 32.3, 42.5, 37.4)
+
+
+class MapView(ApiView):
+    @extend_schema(
+        operation_id="map",
+        parameters=[
+            OpenApiParameter(
+                "zoom",
+                OpenApiTypes.INT,
+                required=True,
+                description="The map's zoom level, 0 to 20.",
+            )
+        ],
+        responses={200: s.MapSerializer, **READ_ERRORS},
+        description=(
+            "What the map draws for a view (bbox, default: Syria) and zoom: the incidents "
+            f"themselves when there are at most {settings.INCIDENT_MAP['MAP_MAX_POINTS']}, "
+            "otherwise a grid of cells with counts and casualty sums. Same filters as the "
+            "incident list."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        zoom_raw = request.query_params.get("zoom")
+        if zoom_raw is None:
+            raise ValidationError({"zoom": ["This parameter is required (0 to 20)."]})
+        if not zoom_raw.isdigit() or not 0 <= int(zoom_raw) <= 20:
+            raise ValidationError({"zoom": ["A whole number from 0 to 20 is required."]})
+        incidents = filter_incidents(
+            request, selectors.incident_queryset(user=request.user), extra_parameters={"zoom"}
+        )
+        box = IncidentFilter.base_filters["bbox"].field.clean(request.query_params.get("bbox"))
+        bbox = (box.min_lon, box.min_lat, box.max_lon, box.max_lat) if box else SYRIA_BBOX
+        result = aggregate(incidents, View(*bbox, zoom=int(zoom_raw)))
+        points = result.pop("incidents")
+        ids = [p["id"] for p in points]
+        perpetrators: dict[int, list[str]] = defaultdict(list)
+        sources: dict[int, int] = {}
+        if ids:
+            for incident_id, slug in (
+                Attribution.objects.filter(incident_id__in=ids)
+                .order_by("actor__slug")
+                .values_list("incident_id", "actor__slug")
+            ):
+                perpetrators[incident_id].append(slug)
+            sources = dict(
+                Claim.objects.filter(incident_id__in=ids, source__confidential=False)
+                .values("incident_id")
+                .annotate(n=Count("source", distinct=True))
+                .values_list("incident_id", "n")
+            )
+        rows = result["cells"] if result["mode"] == "cells" else points
+        totals = {
+            "incidents": sum(r.get("count", 1) for r in rows),
+            "killed_low": sum(r["killed_low"] or 0 for r in rows),
+            "killed_best": sum(r["killed_best"] or 0 for r in rows),
+            "killed_high": sum(r["killed_high"] or 0 for r in rows),
+        }
+        return Response(
+            {
+                **result,
+                "zoom": int(zoom_raw),
+                "bbox": list(bbox),
+                "totals": totals,
+                "incidents": [
+                    {
+                        "id": p["public_id"],
+                        "title": p["title"],
+                        "title_ar": p["title_ar"],
+                        "event_type": p["event_type"],
+                        "date_start": p["date_start"],
+                        "date_end": p["date_end"],
+                        "date_precision": p["date_precision"],
+                        "latitude": p["latitude"],
+                        "longitude": p["longitude"],
+                        "location_precision": p["location_precision"],
+                        "precision_radius_m": PRECISION_RADIUS_M.get(p["location_precision"]),
+                        "place_name": p["place_name"],
+                        "killed_low": p["killed_low"],
+                        "killed_best": p["killed_best"],
+                        "killed_high": p["killed_high"],
+                        "grade": p["grade"],
+                        "perpetrators": perpetrators[p["id"]],
+                        "source_count": sources.get(p["id"], 0),
+                    }
+                    for p in points
+                ],
+            }
+        )
+
+
+# --- sources, actors, episodes ----------------------------------------------------------------
+
+
+def _published_incidents() -> Any:
+    return Incident.objects.filter(status=Status.PUBLISHED)
+
+
+def visible_sources(request: Request):
+    sources = Source.objects.filter(confidential=False)
+    if not selectors.can_see_unpublished(request.user):
+        # Only what published work cites: a draft's new source stays unseen until then.
+        sources = sources.filter(
+            Q(claims__incident__status=Status.PUBLISHED) | Q(episodeclaims__isnull=False)
+        ).distinct()
+    return sources.order_by("slug")
+
+
+def visible_actors(request: Request):
+    actors = Actor.objects.select_related("parent")
+    if selectors.can_see_unpublished(request.user):
+        return actors.order_by("slug")
+    shown = set(
+        Attribution.objects.filter(incident__status=Status.PUBLISHED).values_list(
+            "actor_id", flat=True
+        )
+    ) | set(
+        Claim.objects.filter(
+            incident__status=Status.PUBLISHED, perpetrator__isnull=False
+        ).values_list("perpetrator_id", flat=True)
+    )
+    parents = dict(Actor.objects.values_list("id", "parent_id"))
+    for actor_id in list(shown):
+        parent = parents.get(actor_id)
+        while parent is not None and parent not in shown:
+            shown.add(parent)
+            parent = parents.get(parent)
+    return actors.filter(pk__in=shown).order_by("slug")
+
+
+def visible_episodes(request: Request):
+    episodes = Episode.objects.all()
+    if not selectors.can_see_unpublished(request.user):
+        episodes = episodes.filter(
+            Q(incidents__status=Status.PUBLISHED) | Q(claims__source__confidential=False)
+        ).distinct()
+    return episodes.order_by("-date_start", "slug")
+
+
+LIMIT_PARAMETERS = [
+    OpenApiParameter("limit", OpenApiTypes.INT, description="At most 500 (default 100)."),
+    OpenApiParameter("offset", OpenApiTypes.INT),
+]
+
+
+def _limited(request: Request, queryset) -> tuple[list, dict[str, Any]]:
+    try:
+        limit = int(request.query_params.get("limit", "100"))
+        offset = int(request.query_params.get("offset", "0"))
+    except ValueError:
+        raise ValidationError({"limit": ["limit and offset must be whole numbers."]}) from None
+    if not 1 <= limit <= 500:
+        raise ValidationError({"limit": ["Choose between 1 and 500."]})
+    if not 0 <= offset <= 10_000_000:
+        raise ValidationError({"offset": ["Must be 0 or more."]})
+    unknown = sorted(set(request.query_params) - {"limit", "offset", "format"})
+    if unknown:
+        raise ValidationError({name: ["Unknown parameter."] for name in unknown})
+    count = queryset.count()
+    return list(queryset[offset : offset + limit]), {"count": count}
+
+
+def _list_response(serializer_class: type, name: str) -> Any:
+    return inline_serializer(
+        name=f"{name}Page",
+        fields={"count": serializers.IntegerField(), "results": serializer_class(many=True)},
+    )
+
+
+class _CatalogueView(ApiView):
+    serializer_class: type[serializers.ModelSerializer]
+    service_name: str
+
+    def visible(self, request: Request):
+        raise NotImplementedError
+
+    def get(self, request: Request) -> Response:
+        rows, meta = _limited(request, self.visible(request))
+        return Response({**meta, "results": self.serializer_class(rows, many=True).data})
+
+    def post(self, request: Request) -> Response:
+        serializer = self.serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        record = getattr(services, self.service_name)(
+            user=request.user, **serializer.validated_data
+        )
+        return Response(self.serializer_class(record).data, status=status.HTTP_201_CREATED)
+
+
+def _catalogue(name: str, serializer_class, service_name: str, visible, doc: str):
+    list_doc = extend_schema(
+        operation_id=f"{name}_list",
+        parameters=LIMIT_PARAMETERS,
+        responses={200: _list_response(serializer_class, name.title()), **READ_ERRORS},
+        description=doc,
+    )
+    create_doc = extend_schema(
+        operation_id=f"{name}_create",
+        request=serializer_class,
+        responses={201: serializer_class, **ERRORS},
+    )
+
+    class ListView(_CatalogueView):
+        @list_doc
+        def get(self, request: Request) -> Response:
+            return super().get(request)
+
+        @create_doc
+        def post(self, request: Request) -> Response:
+            return super().post(request)
+
+    ListView.serializer_class = serializer_class
+    ListView.service_name = service_name
+    ListView.visible = lambda self, request: visible(request)  # type: ignore[method-assign]
+
+    class DetailView(ApiView):
+        @extend_schema(
+            operation_id=f"{name}_retrieve",
+            responses={200: serializer_class, **READ_ERRORS},
+        )
+        def get(self, request: Request, slug: str) -> Response:
+            return Response(serializer_class(get_object_or_404(visible(request), slug=slug)).data)
+
+    ListView.__name__ = f"{name.title()}ListView"
+    DetailView.__name__ = f"{name.title()}DetailView"
+    return ListView, DetailView
+
+
+SourceListView, SourceDetailView = _catalogue(
+    "sources",
+    s.SourceSerializer,
+    "source_create",
+    visible_sources,
+    "Sources cited by published incidents (researchers: every non-confidential source). "
+    "Confidential sources never leave the admin.",
+)
+ActorListView, ActorDetailView = _catalogue(
+    "actors",
+    s.ActorSerializer,
+    "actor_create",
+    visible_actors,
+    "Actors held responsible in published incidents, with the groups they belong to.",
+)
+EpisodeListView, _EpisodeDetailBase = _catalogue(
+    "episodes",
+    s.EpisodeSerializer,
+    "episode_create",
+    visible_episodes,
+    "Episodes: waves of violence grouping incidents, with monitors' aggregate figures.",
+)
+
+
+class EpisodeDetailView(ApiView):
+    @extend_schema(
+        operation_id="episodes_retrieve",
+        responses={200: s.EpisodeDetailSerializer, **READ_ERRORS},
+        description=(
+            "An episode with the sums of its (visible) incidents and, beside them, the "
+            "aggregate figures monitors reported for the whole episode, reconciled per "
+            "measure. The two are never added together."
+        ),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        episode = get_object_or_404(visible_episodes(request), slug=slug)
+        summary = selectors.episode_summary(episode=episode, user=request.user)
+        return Response(
+            {
+                **s.EpisodeSerializer(episode).data,
+                "incidents": {
+                    "incidents": summary.incident_count,
+                    "killed_low": summary.killed_low,
+                    "killed_best": summary.killed_best,
+                    "killed_high": summary.killed_high,
+                },
+                "reported_aggregates": [
+                    {
+                        "measure": m.measure,
+                        "low": m.reconciled.low,
+                        "best": m.reconciled.best,
+                        "high": m.reconciled.high,
+                        "claims": len(m.claims),
+                    }
+                    for m in summary.measures
+                ],
+            }
+        )
