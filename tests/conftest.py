@@ -111,3 +111,11 @@ def incident(source: Source, researcher: User) -> Incident:
 def seeded(db: None) -> None:
     for path in sorted(SEED_DIR.glob("*.json")):
         load_seed(path)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """API throttles count requests in the cache; each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -10,11 +10,13 @@ use them, for speed); the schema tests check real responses against them.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from incidents.models import (
     Actor,
     ActorKind,
+    Claim,
     Confidence,
     DatePrecision,
     Episode,
@@ -67,6 +69,16 @@ class ClaimInputSerializer(serializers.Serializer):
     date_as_reported = serializers.CharField(max_length=200, required=False, allow_blank=True)
     quote = serializers.CharField(max_length=20_000)
     notes = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        # The model's own rules (minimum and maximum, a quote), so that an error inside a
+        # list of claims is reported at that claim's position.
+        if not self.partial:
+            try:
+                Claim(**attrs).clean()
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.message_dict) from None
+        return attrs
 
 
 class PerpetratorInputSerializer(serializers.Serializer):

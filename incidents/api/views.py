@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
+import django_filters
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Q
@@ -38,7 +39,15 @@ from mapping.models import PRECISION_RADIUS_M
 from . import serializers as s
 from .errors import PayloadTooLarge, PreconditionRequired
 from .exports import GEOJSON_MEDIA_TYPE, stream_csv, stream_geojson
-from .filters import PAGING_PARAMETERS, IncidentFilter, filter_incidents
+from .filters import (
+    PAGING_PARAMETERS,
+    BBoxFilter,
+    ChoiceInFilter,
+    IncidentFilter,
+    NonNegativeIntegerFilter,
+    SlugInFilter,
+    filter_incidents,
+)
 from .pagination import ORDERING_CHOICES, paginate
 from .representation import INCIDENT_VALUES, incident_documents
 
@@ -77,6 +86,32 @@ CONTROL = [
     ),
     OpenApiParameter("ordering", OpenApiTypes.STR, enum=ORDERING_CHOICES),
 ]
+
+
+def _filter_parameter(name: str, filter_: Any) -> OpenApiParameter:
+    description = str(filter_.label or "")
+    if isinstance(filter_, ChoiceInFilter):
+        choices = [value for value, _ in filter_.extra["choices"]]
+        schema: Any = {"type": "array", "items": {"type": "string", "enum": choices}}
+        return OpenApiParameter(name, schema, description=description, explode=False)
+    if isinstance(filter_, SlugInFilter):
+        schema = {"type": "array", "items": {"type": "string", "maxLength": 120}}
+        return OpenApiParameter(name, schema, description=description, explode=False)
+    if isinstance(filter_, NonNegativeIntegerFilter):
+        schema = {"type": "integer", "minimum": 0, "maximum": 10_000_000}
+        return OpenApiParameter(name, schema, description=description)
+    if isinstance(filter_, django_filters.IsoDateTimeFilter):
+        return OpenApiParameter(name, OpenApiTypes.DATETIME, description=description)
+    if isinstance(filter_, django_filters.DateFilter):
+        return OpenApiParameter(name, OpenApiTypes.DATE, description=description)
+    if isinstance(filter_, BBoxFilter):
+        schema = {"type": "string", "example": "35.7,34.8,36.5,35.9"}
+        return OpenApiParameter(name, schema, description=description)
+    return OpenApiParameter(name, {"type": "string", "maxLength": 200}, description=description)
+
+
+# The incident filters as documented query parameters (shared by every incident read).
+FILTERS = [_filter_parameter(name, f) for name, f in IncidentFilter.base_filters.items()]
 
 
 def expected_version(request: Request) -> int:
@@ -139,7 +174,7 @@ class IncidentListView(ApiView):
 
     @extend_schema(
         operation_id="incidents_list",
-        parameters=CONTROL,
+        parameters=[*FILTERS, *CONTROL],
         responses={200: s.IncidentPageSerializer, **READ_ERRORS},
         description=(
             "Incidents matching every filter given, newest first by default, one page at a "
@@ -373,6 +408,7 @@ class IncidentClaimDetailView(ApiView):
 class IncidentGeoJSONView(ApiView):
     @extend_schema(
         operation_id="incidents_geojson",
+        parameters=FILTERS,
         responses={
             (200, GEOJSON_MEDIA_TYPE): OpenApiResponse(
                 response=OpenApiTypes.OBJECT,
@@ -395,6 +431,7 @@ class IncidentGeoJSONView(ApiView):
 class IncidentCSVView(ApiView):
     @extend_schema(
         operation_id="incidents_csv",
+        parameters=FILTERS,
         responses={
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR,
@@ -420,6 +457,7 @@ class IncidentCSVView(ApiView):
 class StatisticsView(ApiView):
     @extend_schema(
         operation_id="statistics",
+        parameters=FILTERS,
         responses={200: s.StatisticsSerializer, **READ_ERRORS},
         description=(
             "Counts and casualty ranges of the incidents matching the filters, by day, "
@@ -439,12 +477,13 @@ class MapView(ApiView):
     @extend_schema(
         operation_id="map",
         parameters=[
+            *FILTERS,
             OpenApiParameter(
                 "zoom",
                 OpenApiTypes.INT,
                 required=True,
                 description="The map's zoom level, 0 to 20.",
-            )
+            ),
         ],
         responses={200: s.MapSerializer, **READ_ERRORS},
         description=(

@@ -1,0 +1,97 @@
+"""The OpenAPI document is valid, and the API keeps to it under generated input.
+
+schemathesis builds requests from the schema itself (valid and invalid values for every
+parameter and body) and sends them through the WSGI application; no response may be a
+server error, use a status code or content type the schema does not list, or break the
+schema's description of the response.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from config.wsgi import application
+
+SCHEMA_URL = "/api/v1/schema/?format=json"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+schema = schemathesis.openapi.from_wsgi(SCHEMA_URL, application)
+
+
+def test_schema_is_valid_openapi_3(client):
+    response = client.get(SCHEMA_URL)
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    assert document["openapi"].startswith("3.")
+    validate(document)
+    paths = document["paths"]
+    for path in [
+        "/api/v1/incidents/",
+        "/api/v1/incidents/{public_id}/",
+        "/api/v1/incidents.geojson",
+        "/api/v1/incidents.csv",
+        "/api/v1/statistics/",
+        "/api/v1/map/",
+        "/api/v1/sources/",
+        "/api/v1/actors/",
+        "/api/v1/episodes/",
+    ]:
+        assert path in paths
+    listed = {p["name"] for p in paths["/api/v1/incidents/"]["get"]["parameters"]}
+    assert {"bbox", "date_from", "date_to", "perpetrator", "q", "updated_since"} <= listed
+    for operations in paths.values():
+        for method, operation in operations.items():
+            assert operation.get("description") or operation.get("summary") or method
+            assert "400" in operation["responses"] or method == "get"
+
+
+def test_docs_are_served_offline(client):
+    page = client.get("/api/v1/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
+    assert "//cdn" not in page and "unpkg" not in page
+    assert client.get("/api/v1/redoc/").status_code == 200
+
+
+@pytest.fixture
+def api_data(seeded, settings):
+    settings.INCIDENT_MAP = {**settings.INCIDENT_MAP, "API_ANON_RATE": "", "API_USER_RATE": ""}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_anonymous_requests_keep_to_the_schema(case, api_data):
+    case.call_and_validate(checks=CHECKS)
+
+
+@schema.include(method=["POST", "PATCH", "DELETE"]).parametrize()
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_researcher_writes_keep_to_the_schema(case, api_data, researcher):
+    token, _ = Token.objects.get_or_create(user=researcher)
+    case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Token {token.key}"})
