@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._django import setup  # noqa: E402
+from bench._django import setup
 
 EVENT_WEIGHTS = {
     "shelling": 30,
@@ -56,11 +56,7 @@ def generate(count: int, *, seed: int = 7, batch: int = 5000) -> None:
     from mapping.models import Place, PlaceKind
 
     call_command("migrate", verbosity=0)
-    if Place.objects.filter(kind=PlaceKind.GOVERNORATE).count() < 14:
-        try:
-            call_command("load_gazetteer", verbosity=0)
-        except Exception as error:  # noqa: BLE001 - older trees have no gazetteer command
-            print(f"gazetteer not loaded ({error}); using the seed's places")
+    call_command("load_gazetteer", verbosity=0)
     call_command("load_seed", verbosity=0)
 
     rng = random.Random(seed)
