@@ -58,10 +58,10 @@ _SPECIFICITY = {
 }
 
 
-def _area_dict(place: Place | None) -> dict[str, str] | None:
+def _area_dict(place: Place | None) -> dict[str, Any] | None:
     if place is None:
         return None
-    return {"slug": place.slug, "name": place.name, "name_ar": place.name_ar}
+    return {"id": place.pk, "slug": place.slug, "name": place.name, "name_ar": place.name_ar}
 
 
 def district_of(place: Place) -> Place | None:

@@ -153,6 +153,7 @@ def test_match_as_dict_is_the_documented_shape(gazetteer_loaded):
     }
     assert data["slug"] == "baniyas" and data["name_ar"] == "بانياس"
     assert data["governorate"] == {
+        "id": Place.objects.get(slug="tartus-governorate").pk,
         "slug": "tartus-governorate",
         "name": "Tartus Governorate",
         "name_ar": "محافظة طرطوس",
