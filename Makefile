@@ -20,6 +20,7 @@ setup: $(STAMP)
 
 seed: setup
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_gazetteer
 	$(BIN)/python manage.py load_seed
 	$(BIN)/python manage.py ensure_local_accounts
 

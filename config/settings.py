@@ -17,6 +17,11 @@ Environment variables:
     TRUST_PROXY_SSL_HEADER  ``1`` when behind a proxy that sets ``X-Forwarded-Proto``
     API_ANON_RATE   requests an anonymous API client may make, e.g. ``120/minute`` (default)
     API_USER_RATE   the same for a signed-in client (default ``2000/minute``)
+    GEOCODING_PROVIDER    empty (default: the offline gazetteer only) or ``nominatim``
+    GEOCODING_TIMEOUT     seconds to wait for the online geocoder (default 5)
+    GEOCODING_MIN_DELAY_SECONDS  pause between two online requests (default 1, the OSM policy)
+    GEOCODING_USER_AGENT  the product's name and a contact, sent with every online request
+    GEOCODING_DOMAIN, GEOCODING_SCHEME  another Nominatim server, e.g. ``nominatim.example.org``
 """
 
 from __future__ import annotations
@@ -284,5 +289,27 @@ INCIDENT_MAP = {
     # Most cells across the longer side of a map view (bounds the aggregate's size).
     "MAP_MAX_CELLS_ACROSS": 48,
 }
+
+# Geocoding: the offline gazetteer always answers; an online geopy provider can be put in
+# front of it. When the online provider fails or times out the gazetteer answers instead and
+# the answer carries a warning (see mapping.geocoding).
+GEOCODING_PROVIDERS = (None, "nominatim")
+GEOCODING = {
+    "PROVIDER": os.environ.get("GEOCODING_PROVIDER", "").strip().lower() or None,
+    "TIMEOUT": float(os.environ.get("GEOCODING_TIMEOUT", "5")),
+    "MIN_DELAY_SECONDS": float(os.environ.get("GEOCODING_MIN_DELAY_SECONDS", "1")),
+    "USER_AGENT": os.environ.get(
+        "GEOCODING_USER_AGENT", "incident-map/0.1 (+https://map.example.org)"
+    ),
+    "DOMAIN": os.environ.get("GEOCODING_DOMAIN", "nominatim.openstreetmap.org"),
+    "SCHEME": os.environ.get("GEOCODING_SCHEME", "https"),
+    "CACHE_SIZE": int(os.environ.get("GEOCODING_CACHE_SIZE", "512")),
+}
+if GEOCODING["PROVIDER"] not in GEOCODING_PROVIDERS:
+    raise ImproperlyConfigured(
+        f"GEOCODING_PROVIDER must be empty or 'nominatim', got {GEOCODING['PROVIDER']!r}"
+    )
+if GEOCODING["SCHEME"] not in {"http", "https"}:
+    raise ImproperlyConfigured("GEOCODING_SCHEME must be 'http' or 'https'.")
 
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -15,8 +15,11 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, path
 from simple_history.admin import SimpleHistoryAdmin
+
+from mapping import gazetteer
 
 from . import services
 from .forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
@@ -175,6 +178,41 @@ class IncidentAdmin(SimpleHistoryAdmin):
         if obj.killed_low == obj.killed_high:
             return str(obj.killed_low)
         return f"{obj.killed_low}–{obj.killed_high} (best {obj.killed_best})"
+
+    # --- place suggestions ----------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        suggest = path(
+            "place-suggest/",
+            self.admin_site.admin_view(self.place_suggest_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_place_suggest",
+        )
+        return [suggest, *super().get_urls()]
+
+    def place_suggest_view(self, request: HttpRequest) -> JsonResponse:
+        """Gazetteer matches for what is typed in "place as reported", as JSON.
+
+        ``?q=`` the name as typed; ``&governorate=`` a governorate slug to search within.
+        Offline only: an online geocoder is never asked on every keystroke.
+        """
+        if not (self.has_add_permission(request) or self.has_view_or_change_permission(request)):
+            return JsonResponse({"error": "You may not look up places."}, status=403)
+        governorate = request.GET.get("governorate") or None
+        try:
+            result = gazetteer.search(request.GET.get("q", ""), governorate=governorate, limit=8)
+        except ValueError as error:
+            return JsonResponse({"error": str(error)}, status=400)
+        matches = []
+        for match in result.matches:
+            if result.found and match.score < gazetteer.FOUND_SCORE:
+                continue  # beside a confident answer, long shots only distract
+            data = match.as_dict()
+            data["label"] = str(match.place)
+            for area in ("governorate", "district"):
+                if data[area] is not None:
+                    data[area]["label"] = f"{data[area]['name']} ({area})"
+            matches.append(data)
+        return JsonResponse({"query": result.query, "found": result.found, "matches": matches})
 
     # --- permissions ----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 
 from .models import Claim, FigureRule, Incident, Status
 from .services import CLAIM_FIELDS, FIGURE_FIELDS, INCIDENT_FIELDS
@@ -42,6 +43,32 @@ class PointPickerWidget(forms.NumberInput):
         js = ["leaflet/leaflet.js", "incidents/admin/point_picker.js"]
 
 
+class PlaceSuggestWidget(forms.TextInput):
+    """The "place as reported" input, with gazetteer suggestions as the researcher types.
+
+    Choosing a suggestion fills the point, its precision, the place, the governorate and
+    the district (see ``place_suggest.js``); the suggestions come from the incident admin's
+    ``place-suggest/`` view.
+    """
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].update(
+            {
+                "data-place-suggest": reverse("admin:incidents_incident_place_suggest"),
+                "autocomplete": "off",
+                "role": "combobox",
+                "aria-autocomplete": "list",
+                "aria-expanded": "false",
+            }
+        )
+        return context
+
+    class Media:
+        css = {"all": ["incidents/admin/place_suggest.css"]}
+        js = ["incidents/admin/place_suggest.js"]
+
+
 class IncidentAdminForm(forms.ModelForm):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -57,6 +84,7 @@ class IncidentAdminForm(forms.ModelForm):
         widgets = {
             "latitude": forms.NumberInput(attrs={"step": "any"}),
             "longitude": PointPickerWidget(),
+            "place_name": PlaceSuggestWidget(attrs={"size": 60}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -1,5 +1,9 @@
 """Loading the seed data set (``fixtures/seed/*.json``) through the services.
 
+Incidents name their places by gazetteer slug, so the gazetteer must be loaded first
+(``manage.py load_gazetteer``; ``make seed`` does both). Their governorate and district
+follow from their point (see ``incidents.services``).
+
 The loader is idempotent: every record has a natural key (a slug, or an incident's public
 id), and a record that already exists is left as it is, so running it again, or after
 researchers have edited the seed records, changes nothing and duplicates nothing.
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from mapping.models import Place
@@ -45,22 +50,30 @@ def _dates(values: dict[str, Any], *names: str) -> dict[str, Any]:
     return {**values, **{n: date.fromisoformat(values[n]) for n in names if values.get(n)}}
 
 
+def _gazetteer_places(data: dict[str, Any]) -> dict[str, Place]:
+    """The gazetteer places the seed's incidents name, by slug; all must exist."""
+    wanted = {
+        raw[key]
+        for raw in data.get("incidents", [])
+        for key in ("place", "governorate", "district")
+        if raw.get(key)
+    }
+    places = Place.objects.in_bulk(wanted, field_name="slug")
+    missing = sorted(wanted - set(places))
+    if missing:
+        raise ValidationError(
+            f"The seed names places the gazetteer lacks: {', '.join(missing)}. "
+            "Load the gazetteer first: manage.py load_gazetteer."
+        )
+    return places
+
+
 @transaction.atomic
 def load_seed(path: Path) -> SeedReport:
     data = json.loads(path.read_text(encoding="utf-8"))
     report = SeedReport()
 
-    places: dict[str, Place] = {}
-    for raw in data.get("places", []):
-        values = dict(raw)
-        parent = values.pop("parent", None)
-        place = Place.objects.filter(slug=values["slug"]).first()
-        report.count("places", place is None)
-        if place is None:
-            place = Place(**values, parent=places[parent] if parent else None)
-            place.full_clean()
-            place.save()
-        places[place.slug] = place
+    places = _gazetteer_places(data)
 
     actors: dict[str, Actor] = {}
     for raw in data.get("actors", []):

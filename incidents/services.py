@@ -2,7 +2,9 @@
 
 The admin, the API, the importers and the seed loader all call them, so they obey the same
 rules: validation (``full_clean`` on every row, which runs the model's field checks, its
-``clean`` and its database constraints), permissions (researchers edit drafts; reviewers
+``clean`` and its database constraints), an incident's governorate and district taken from
+its point (reverse geocoding by the gazetteer, as far as its location precision allows),
+permissions (researchers edit drafts; reviewers
 also publish, retract and edit published records), optimistic concurrency (a write names
 the version it read and fails if the incident moved on), the reconciled figures kept in
 step with the claims, and a history entry with the user for every change.
@@ -24,6 +26,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
+
+from mapping import gazetteer
+from mapping.models import LocationPrecision
 
 from .models import (
     BREAKDOWN_FIELDS,
@@ -166,6 +171,42 @@ def _take_version(incident: Incident, expected_version: int | None) -> None:
         incident.version = Incident.objects.values_list("version", flat=True).get(pk=incident.pk)
 
 
+# How many admin levels a position of each precision can vouch for: a point that stands
+# for the whole country says nothing of the governorate; one for a governorate, nothing of
+# the district.
+_ADMIN_DEPTH = {LocationPrecision.COUNTRY: 0, LocationPrecision.GOVERNORATE: 1}
+
+
+def _set_admin_areas(incident: Incident, given: Iterable[str]) -> None:
+    """Give the incident the governorate and district of its point (not saved).
+
+    Levels the point's precision cannot vouch for, and points outside the gazetteer's
+    boundaries, keep what the editor gave. A cleared point clears areas not given.
+    """
+    given = set(given)
+    lat, lon = incident.latitude, incident.longitude
+    if lat is None or lon is None:
+        for name in ("governorate", "district"):
+            if name not in given:
+                setattr(incident, name, None)
+        return
+    try:
+        areas = gazetteer.reverse(lat, lon)
+    except (TypeError, ValueError):
+        return  # full_clean reports the bad coordinates
+    if areas.governorate is None:
+        return
+    depth = _ADMIN_DEPTH.get(incident.location_precision, 2)
+    if depth >= 1:
+        incident.governorate = areas.governorate
+    elif "governorate" not in given:
+        incident.governorate = None
+    if depth >= 2:
+        incident.district = areas.district
+    elif "district" not in given:
+        incident.district = None
+
+
 def _next_public_id(year: int) -> str:
     prefix = f"{settings.INCIDENT_MAP['PUBLIC_ID_PREFIX']}-{year}"
     sequence, _ = PublicIdSequence.objects.select_for_update().get_or_create(prefix=prefix)
@@ -226,6 +267,7 @@ def incident_create(
             setattr(incident, name, value)
     elif figures:
         raise ValidationError({"figure_rule": "Figures can only be given with the manual rule."})
+    _set_admin_areas(incident, fields)
     if public_id:
         _reserve_public_id(public_id)
         incident.public_id = public_id
@@ -248,19 +290,34 @@ def incident_create(
 
 @transaction.atomic
 def incident_update(
-    *, incident: Incident, user: User | None, expected_version: int | None, **changes: Any
+    *,
+    incident: Incident,
+    user: User | None,
+    expected_version: int | None,
+    reason: str | None = None,
+    **changes: Any,
 ) -> Incident:
-    """Change an incident's descriptive fields (not its status, figures or claims)."""
+    """Change an incident's descriptive fields (not its status, figures or claims).
+
+    A new point (or location precision) brings the governorate and district with it.
+    ``reason`` goes into the history entry.
+    """
     if user is not None:
         _require_edit(user, incident)
     _check_fields(changes, INCIDENT_FIELDS, "An incident")
+    moved = any(
+        name in changes and changes[name] != getattr(incident, name)
+        for name in ("latitude", "longitude", "location_precision")
+    )
     for name, value in changes.items():
         setattr(incident, name, value)
+    if moved:
+        _set_admin_areas(incident, changes)
     if user is not None and user.is_authenticated:
         incident.updated_by = user
     incident.full_clean(exclude=["public_id"])
     _take_version(incident, expected_version)
-    _save(incident, user)
+    _save(incident, user, reason)
     return incident
 
 

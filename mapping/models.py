@@ -9,6 +9,7 @@ no spatial database extension is needed.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -102,11 +103,28 @@ class Place(models.Model):
                 name="place_longitude_range",
                 violation_error_message="Longitude must be between -180 and 180.",
             ),
+            models.CheckConstraint(
+                condition=Q(origin=PlaceOrigin.GEONAMES) | ~Q(origin_note=""),
+                name="place_curated_has_origin_note",
+                violation_error_message="Say where a curated or researcher's entry came from.",
+            ),
         ]
         indexes = [models.Index(fields=["kind", "name"], name="place_kind_name_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display().lower()})"
+
+    def clean(self) -> None:
+        if (
+            self.origin in (PlaceOrigin.CURATED, PlaceOrigin.RESEARCHER)
+            and not (self.origin_note or "").strip()
+        ):
+            raise ValidationError(
+                {
+                    "origin_note": "Say where this entry and its coordinates came from "
+                    "(a survey, a map, a source) and how precise they are."
+                }
+            )
 
     @property
     def governorate(self) -> Place | None:

@@ -13,7 +13,15 @@ from incidents import services
 from incidents.models import Incident, Source, SourceKind
 from incidents.roles import ensure_role_groups
 from incidents.seed import SEED_DIR, load_seed
+from mapping import gazetteer
+from mapping.loader import load_gazetteer
 from mapping.models import Place, PlaceKind, PlaceOrigin
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gazetteer_index() -> None:
+    # A rolled-back test leaves no signal behind: start every test from the table.
+    gazetteer.invalidate()
 
 
 @pytest.fixture(autouse=True)
@@ -80,6 +88,7 @@ def governorate(db: None) -> Place:
         latitude=35.53,
         longitude=35.79,
         origin=PlaceOrigin.CURATED,
+        origin_note="A test entry at the position of Latakia city.",
     )
 
 
@@ -108,7 +117,12 @@ def incident(source: Source, researcher: User) -> Incident:
 
 
 @pytest.fixture
-def seeded(db: None) -> None:
+def gazetteer_loaded(db: None) -> None:
+    load_gazetteer()
+
+
+@pytest.fixture
+def seeded(gazetteer_loaded: None) -> None:
     for path in sorted(SEED_DIR.glob("*.json")):
         load_seed(path)
 

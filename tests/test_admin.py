@@ -293,3 +293,106 @@ def test_history_page_shows_who_changed_what(researcher_client, incident):
         reverse("admin:incidents_incident_history", args=[incident.pk])
     ).content.decode()
     assert "rita" in page and "Created" in page
+
+
+# --- place suggestions and the gazetteer's admin ------------------------------------------
+
+SUGGEST_URL = reverse("admin:incidents_incident_place_suggest")
+
+
+def test_place_suggestions_come_in_english_and_arabic_with_their_governorate(
+    researcher_client, gazetteer_loaded
+):
+    for query in ("Mukhtariyya", "المختارية"):
+        response = researcher_client.get(SUGGEST_URL, {"q": query})
+        assert response.status_code == 200
+        data = response.json()
+        assert data["found"] is True
+        best = data["matches"][0]
+        assert (best["slug"], best["name_ar"]) == ("al-mukhtariyah", "المختارية")
+        assert best["governorate"]["slug"] == "latakia-governorate"
+        assert best["governorate"]["name_ar"] == "محافظة اللاذقية"
+        assert best["district"]["slug"] == "al-haffah-district"
+
+
+def test_place_suggestions_say_when_nothing_matches(researcher_client, gazetteer_loaded):
+    data = researcher_client.get(SUGGEST_URL, {"q": "Xyzzyville"}).json()
+    assert data["found"] is False
+    assert all(m["score"] < 80 for m in data["matches"])
+
+
+def test_place_suggestions_can_be_narrowed_to_a_governorate(researcher_client, gazetteer_loaded):
+    data = researcher_client.get(SUGGEST_URL, {"q": "Jableh", "governorate": "hama-governorate"})
+    assert all(m["governorate"]["slug"] == "hama-governorate" for m in data.json()["matches"])
+
+
+@pytest.mark.parametrize("query", [{}, {"q": ""}, {"q": "x" * 500}])
+def test_bad_place_suggestion_requests_get_a_clear_400(researcher_client, gazetteer_loaded, query):
+    response = researcher_client.get(SUGGEST_URL, query)
+    assert response.status_code == 400
+    assert response.json()["error"]
+
+
+def test_place_suggestions_are_for_staff_only(client, gazetteer_loaded):
+    response = client.get(SUGGEST_URL, {"q": "Jableh"})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_incident_form_offers_place_suggestions(researcher_client):
+    page = researcher_client.get(ADD_URL).content.decode()
+    assert f'data-place-suggest="{SUGGEST_URL}"' in page
+    assert "incidents/admin/place_suggest.js" in page
+
+
+def test_saving_an_incident_in_the_admin_sets_its_admin_areas(
+    researcher_client, gazetteer_loaded, source
+):
+    response = researcher_client.post(
+        ADD_URL, _form(source, latitude="35.18188", longitude="35.94871", place_name="Banias")
+    )
+    assert response.status_code == 302
+    incident = Incident.objects.get(place_name="Banias")
+    assert incident.governorate.slug == "tartus-governorate"
+    assert incident.district.slug == "baniyas-district"
+
+
+def test_place_search_in_the_admin_understands_spellings(researcher_client, gazetteer_loaded):
+    response = researcher_client.get(
+        reverse("admin:mapping_place_changelist"), {"q": "Mukhtariyya"}
+    )
+    assert "Al-Mukhtariya" in response.content.decode()
+    autocomplete = researcher_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "Banias",
+            "app_label": "incidents",
+            "model_name": "incident",
+            "field_name": "place",
+        },
+    )
+    assert "Baniyas" in [r["text"].split(" (")[0] for r in autocomplete.json()["results"]]
+
+
+def test_a_researcher_adds_a_curated_place_only_with_its_source(researcher_client):
+    from mapping.models import Place
+
+    data = {
+        "name": "Tuwaym al-Gharbi",
+        "name_ar": "",
+        "alternate_names": "[]",
+        "slug": "tuwaym-al-gharbi",
+        "kind": "village",
+        "latitude": "35.1",
+        "longitude": "36.5",
+        "coordinate_precision": "settlement",
+        "origin": "researcher",
+        "origin_note": "",
+    }
+    url = reverse("admin:mapping_place_add")
+    response = researcher_client.post(url, data)
+    assert response.status_code == 200
+    assert "Say where this entry" in response.content.decode()
+    assert not Place.objects.filter(slug="tuwaym-al-gharbi").exists()
+    data["origin_note"] = "Position read from a 1:50,000 map by the team."
+    assert researcher_client.post(url, data).status_code == 302
+    assert Place.objects.get(slug="tuwaym-al-gharbi").origin == "researcher"

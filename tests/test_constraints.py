@@ -77,5 +77,11 @@ def test_episode_dates_must_be_ordered(db):
 def test_place_coordinates_must_be_on_earth(db):
     with pytest.raises(IntegrityError), transaction.atomic():
         Place.objects.create(
-            slug="p", name="P", kind="village", latitude=95, longitude=36, origin="curated"
+            slug="p",
+            name="P",
+            kind="village",
+            latitude=95,
+            longitude=36,
+            origin="curated",
+            origin_note="A test entry.",
         )

@@ -23,6 +23,7 @@ def _counts():
 
 
 def test_loading_twice_leaves_one_copy_of_everything(db, capsys):
+    call_command("load_gazetteer")
     call_command("load_seed")
     first = _counts()
     first_history = Incident.history.count()

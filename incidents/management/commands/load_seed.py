@@ -3,13 +3,17 @@
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from incidents.seed import SEED_DIR, load_seed
 
 
 class Command(BaseCommand):
-    help = "Load the seed incidents, sources, actors, places and episodes (idempotent)."
+    help = (
+        "Load the seed incidents, sources, actors and episodes (idempotent); run "
+        "load_gazetteer first, for the places they name."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -26,5 +30,8 @@ class Command(BaseCommand):
         for path in files:
             if not path.is_file():
                 raise CommandError(f"Seed file {path} does not exist.")
-            report = load_seed(path)
+            try:
+                report = load_seed(path)
+            except ValidationError as error:
+                raise CommandError("; ".join(error.messages)) from error
             self.stdout.write(self.style.SUCCESS(f"{path.name}: {report.summary()}"))

@@ -1,0 +1,33 @@
+"""Where the gazetteer's committed data files live, and the governorates' fixed identity.
+
+The slugs of the 14 governorates are part of the product's interface (the API filters on
+them, the boundaries file carries them), so they are fixed here rather than derived from
+whichever spelling an upstream data set prefers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+EXTRACT_FILE = DATA_DIR / "geonames_sy.json"
+CURATED_FILE = DATA_DIR / "curated_places.json"
+BOUNDARIES_FILE = DATA_DIR / "governorates.geojson"
+
+# GeoNames admin-1 code -> (slug, English name).
+GOVERNORATE_CODES: dict[str, tuple[str, str]] = {
+    "SY.01": ("al-hasakah-governorate", "Al-Hasakah Governorate"),
+    "SY.02": ("latakia-governorate", "Latakia Governorate"),
+    "SY.03": ("quneitra-governorate", "Quneitra Governorate"),
+    "SY.04": ("raqqa-governorate", "Raqqa Governorate"),
+    "SY.05": ("suwayda-governorate", "Suwayda Governorate"),
+    "SY.06": ("daraa-governorate", "Daraa Governorate"),
+    "SY.07": ("deir-ez-zor-governorate", "Deir ez-Zor Governorate"),
+    "SY.08": ("rif-dimashq-governorate", "Rif Dimashq Governorate"),
+    "SY.09": ("aleppo-governorate", "Aleppo Governorate"),
+    "SY.10": ("hama-governorate", "Hama Governorate"),
+    "SY.11": ("homs-governorate", "Homs Governorate"),
+    "SY.12": ("idlib-governorate", "Idlib Governorate"),
+    "SY.13": ("damascus-governorate", "Damascus Governorate"),
+    "SY.14": ("tartus-governorate", "Tartus Governorate"),
+}

@@ -1,0 +1,18 @@
+"""``manage.py load_gazetteer``: load the offline gazetteer of Syria; safe to repeat."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from mapping.loader import load_gazetteer
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the Syrian gazetteer (governorates, districts, GeoNames places and curated "
+        "places from mapping/data/) into Place; creates what is missing, updates what changed."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = load_gazetteer()
+        self.stdout.write(self.style.SUCCESS(f"Gazetteer: {report.summary()}"))
