@@ -100,7 +100,9 @@ def paginate(request: Request, incidents: QuerySet[Incident], *values: str) -> P
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"pk__{op}": pk})
         )
     sign = "-" if descending else ""
-    rows = list(incidents.order_by(f"{sign}{column}", f"{sign}pk").values(*values)[: size + 1])
+    ordered = incidents.order_by(f"{sign}{column}", f"{sign}pk")
+    # Tuples zipped into dicts: much cheaper than values()' per-row comprehension.
+    rows = [dict(zip(values, row, strict=True)) for row in ordered.values_list(*values)[: size + 1]]
     next_url = None
     if len(rows) > size:
         rows = rows[:size]

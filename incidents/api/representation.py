@@ -11,7 +11,7 @@ together.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -122,8 +122,8 @@ def incident_documents(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     perpetrators: dict[int, list[dict[str, Any]]] = defaultdict(list)
     victims: dict[int, list[str]] = defaultdict(list)
     if ids:
-        for claim in public_claims(ids).order_by("incident_id", "id").values(*CLAIM_VALUES):
-            claims[claim["incident_id"]].append(claim_document(claim))
+        for claim in public_claims(ids).order_by("incident_id", "id").values_list(*CLAIM_VALUES):
+            claims[claim[1]].append(claim_document(dict(zip(CLAIM_VALUES, claim, strict=True))))
         for attribution in (
             Attribution.objects.filter(incident_id__in=ids)
             .order_by("incident_id", "actor__name")
@@ -210,6 +210,9 @@ def incident_document(
     }
 
 
-def incident_documents_for(incidents: Iterable[Incident] | QuerySet[Incident]) -> list[dict]:
-    rows = list(incidents.values(*INCIDENT_VALUES))  # type: ignore[union-attr]
-    return incident_documents(rows)
+def incident_rows(incidents: QuerySet[Incident]) -> list[dict[str, Any]]:
+    """``INCIDENT_VALUES`` rows as dicts (tuples zipped: cheaper than ``values()``)."""
+    return [
+        dict(zip(INCIDENT_VALUES, row, strict=True))
+        for row in incidents.values_list(*INCIDENT_VALUES)
+    ]

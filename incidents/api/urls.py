@@ -53,6 +53,8 @@ urlpatterns = [
     path("actors/<slug:slug>/", views.ActorDetailView.as_view(), name="actor-detail"),
     path("episodes/", views.EpisodeListView.as_view(), name="episode-list"),
     path("episodes/<slug:slug>/", views.EpisodeDetailView.as_view(), name="episode-detail"),
+    path("places/", views.PlacesView.as_view(), name="place-search"),
+    path("governorates.geojson", views.GovernoratesView.as_view(), name="governorates"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -15,7 +15,7 @@ import django_filters
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Q
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -33,8 +33,10 @@ from rest_framework.views import APIView
 from incidents import selectors, services
 from incidents.models import Actor, Attribution, Claim, Episode, Incident, Source, Status
 from incidents.statistics import incident_statistics
+from mapping import gazetteer
 from mapping.aggregation import View, aggregate
-from mapping.models import PRECISION_RADIUS_M
+from mapping.gazetteer_data import BOUNDARIES_FILE
+from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from . import serializers as s
 from .errors import PayloadTooLarge, PreconditionRequired
@@ -49,7 +51,7 @@ from .filters import (
     filter_incidents,
 )
 from .pagination import ORDERING_CHOICES, paginate
-from .representation import INCIDENT_VALUES, incident_documents
+from .representation import INCIDENT_VALUES, incident_documents, incident_rows
 
 ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
 
@@ -143,8 +145,7 @@ class ApiView(APIView):
 
 
 def _incident_document(incident: Incident) -> dict[str, Any]:
-    rows = list(Incident.objects.filter(pk=incident.pk).values(*INCIDENT_VALUES))
-    return incident_documents(rows)[0]
+    return incident_documents(incident_rows(Incident.objects.filter(pk=incident.pk)))[0]
 
 
 def _visible_incident(request: Request, public_id: str) -> Incident:
@@ -757,3 +758,113 @@ class EpisodeDetailView(ApiView):
                 ],
             }
         )
+
+
+# --- places -----------------------------------------------------------------------------------
+
+
+class PlaceAreaSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_ar = serializers.CharField()
+
+
+class PlaceMatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_ar = serializers.CharField()
+    alternate_names = serializers.ListField(child=serializers.CharField())
+    kind = serializers.CharField()
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    coordinate_precision = serializers.CharField()
+    governorate = PlaceAreaSerializer(allow_null=True)
+    district = PlaceAreaSerializer(allow_null=True)
+    score = serializers.FloatField(help_text="0 to 100; 100 is an exact name.")
+    match = serializers.ChoiceField(choices=["exact", "normalized", "fuzzy"])
+
+
+class PlaceSearchSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    found = serializers.BooleanField(
+        help_text="False when nothing matches confidently; results are then only the "
+        "nearest candidates."
+    )
+    results = PlaceMatchSerializer(many=True)
+
+
+class PlacesView(ApiView):
+    @extend_schema(
+        operation_id="places_search",
+        parameters=[
+            OpenApiParameter(
+                "q",
+                {"type": "string", "minLength": 1, "maxLength": 200},
+                required=True,
+                description="A place name in any common spelling, Latin or Arabic script.",
+            ),
+            OpenApiParameter(
+                "governorate",
+                {"type": "string", "maxLength": 120},
+                description="Only places in this governorate (its slug).",
+            ),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": 50}, description="Default 10."
+            ),
+        ],
+        responses={200: PlaceSearchSerializer, **READ_ERRORS},
+        description=(
+            "Autocomplete over the offline gazetteer of Syria: ranked places with their "
+            "alternate names, governorate and district, and how sure the match is."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        unknown = sorted(set(request.query_params) - {"q", "governorate", "limit", "format"})
+        if unknown:
+            raise ValidationError({name: ["Unknown parameter."] for name in unknown})
+        limit_raw = request.query_params.get("limit", "10")
+        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 50:
+            raise ValidationError({"limit": ["A whole number from 1 to 50 is required."]})
+        governorate_slug = request.query_params.get("governorate") or None
+        if (
+            governorate_slug
+            and not Place.objects.filter(slug=governorate_slug, kind=PlaceKind.GOVERNORATE).exists()
+        ):
+            raise ValidationError({"governorate": [f"Unknown governorate: {governorate_slug}."]})
+        try:
+            result = gazetteer.search(
+                request.query_params.get("q", ""),
+                governorate=governorate_slug,
+                limit=int(limit_raw),
+            )
+        except ValueError as error:
+            raise ValidationError({"q": [str(error)]}) from None
+        return Response(
+            {
+                "query": result.query,
+                "found": result.found,
+                "results": [match.as_dict() for match in result.matches],
+            }
+        )
+
+
+class GovernoratesView(ApiView):
+    @extend_schema(
+        operation_id="governorates_geojson",
+        responses={
+            (200, GEOJSON_MEDIA_TYPE): OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description=(
+                    "The 14 governorates' boundaries (Natural Earth, public domain) as an "
+                    "RFC 7946 FeatureCollection with slug, name and name_ar."
+                ),
+            ),
+            429: ERRORS[429],
+        },
+    )
+    def get(self, request: Request) -> HttpResponse:
+        response = HttpResponse(BOUNDARIES_FILE.read_bytes(), content_type=GEOJSON_MEDIA_TYPE)
+        response["Cache-Control"] = "public, max-age=86400"
+        return response

@@ -1,0 +1,26 @@
+"""JSON rendering with orjson: the same JSON as DRF's renderer, several times faster.
+
+A page of 500 incidents with their claims is over a megabyte of JSON; with the standard
+library's encoder, rendering it takes about as long as reading it from the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from rest_framework.renderers import JSONRenderer
+
+_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+
+
+def _default(value: Any) -> Any:
+    # Lazy translations, ErrorDetail and other str-like objects DRF puts in responses.
+    return str(value)
+
+
+class FastJSONRenderer(JSONRenderer):
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=_default, option=_OPTIONS)
