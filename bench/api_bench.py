@@ -190,7 +190,7 @@ def bench_serialization(rounds: int) -> None:
 
     from incidents import selectors
     from incidents.api.renderers import FastJSONRenderer
-    from incidents.api.representation import incident_documents, incident_rows
+    from incidents.api.representation import documents
     from incidents.models import Attribution, Claim, Incident, Source
     from mapping.models import Place
 
@@ -235,8 +235,7 @@ def bench_serialization(rounds: int) -> None:
     renderer = JSONRenderer()  # DRF's stock renderer for the stock serializer
 
     def ours() -> int:
-        rows = incident_rows(Incident.objects.filter(pk__in=page).order_by("-date_start", "-pk"))
-        return len(FastJSONRenderer().render(incident_documents(rows)))
+        return len(FastJSONRenderer().render(documents(page)))
 
     def stock() -> int:
         queryset = (

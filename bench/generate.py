@@ -52,7 +52,9 @@ def generate(count: int, *, seed: int = 7, batch: int = 5000) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
+    from incidents import mapcells
     from incidents.models import Actor, Attribution, Claim, Incident, Source
+    from mapping.aggregation import fine_cell
     from mapping.models import Place, PlaceKind
 
     call_command("migrate", verbosity=0)
@@ -117,8 +119,10 @@ def generate(count: int, *, seed: int = 7, batch: int = 5000) -> None:
                     date_start=start,
                     date_end=start + timedelta(days=length),
                     date_precision="day" if length == 0 else "days",
-                    latitude=round(place.latitude + rng.uniform(-0.03, 0.03), 5),
-                    longitude=round(place.longitude + rng.uniform(-0.03, 0.03), 5),
+                    latitude=(latitude := round(place.latitude + rng.uniform(-0.03, 0.03), 5)),
+                    longitude=(longitude := round(place.longitude + rng.uniform(-0.03, 0.03), 5)),
+                    map_cx=fine_cell(latitude, longitude)[0],
+                    map_cy=fine_cell(latitude, longitude)[1],
                     location_precision=_weighted(rng, PRECISIONS, 1)[0],
                     place_name=place.name,
                     place=place,
@@ -165,6 +169,7 @@ def generate(count: int, *, seed: int = 7, batch: int = 5000) -> None:
         rate = done / (time.perf_counter() - started)
         print(f"\r{done:>9,} / {count:,} incidents ({rate:,.0f}/s)", end="", flush=True)
     print()
+    print(f"map cells: {mapcells.rebuild():,}")  # bulk_create bypassed save() and its signals
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")

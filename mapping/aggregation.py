@@ -2,25 +2,42 @@
 
 For a bounding box and a zoom level the map gets either the incidents themselves (when the
 view holds few enough of them) or a grid of cells, each with its incident count, its
-casualty sums and the mean position of its incidents. The cell size follows the zoom
-(about 60 screen pixels) but never makes more than ``MAP_MAX_CELLS_ACROSS`` cells across
-the view, which bounds the response whatever the zoom.
+casualty sums and the mean position of its incidents.
+
+The grid is a pyramid. At level ``z`` a cell is ``360 / 2**(z + 2)`` degrees wide, a quarter
+of a web-map tile (64 pixels) at zoom ``z``. Every incident stores its cell at the finest
+level, ``GRID_LEVEL`` (``map_cx``, ``map_cy``; 0.011 degrees, about 1 km), and its cell at any
+coarser level is those integers shifted right, so cells are grouped by integers, never by
+coordinates.
+The level drawn follows the zoom but never makes more than ``MAP_MAX_CELLS_ACROSS`` cells
+across the view, which bounds the response whatever the zoom.
+
+Views without filters can be drawn from a table of per-cell sums at the finest level
+(``incidents.PublishedMapCell``): a few thousand rows instead of every incident.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, FloatField, QuerySet, Sum
-from django.db.models.functions import Cast, Floor
+from django.db.models import Avg, Count, F, QuerySet, Sum
 
-from .models import PRECISION_RADIUS_M
+GRID_LEVEL = 13
 
-# Degrees of longitude covered by one 256-pixel tile at zoom 0.
-_WORLD_DEGREES = 360.0
-_CELL_PIXELS = 64
+
+def cell_degrees(level: int) -> float:
+    return 360.0 / 2 ** (level + 2)
+
+
+FINE_DEGREES = cell_degrees(GRID_LEVEL)
+
+
+def fine_cell(latitude: float, longitude: float) -> tuple[int, int]:
+    """The (x, y) of the finest-level cell holding a point."""
+    return math.floor(longitude / FINE_DEGREES), math.floor(latitude / FINE_DEGREES)
 
 
 @dataclass(frozen=True)
@@ -32,21 +49,77 @@ class View:
     zoom: int
 
 
-def cell_size(view: View) -> float:
-    """Cell edge in degrees: ~64 pixels at this zoom, coarser if the view would need more
-    than the configured number of cells across."""
-    by_zoom = _WORLD_DEGREES / (2**view.zoom) * (_CELL_PIXELS / 256)
+def grid_level(view: View) -> int:
+    """The finest level at or below the zoom that keeps the cells across the view bounded."""
+    level = max(0, min(view.zoom, GRID_LEVEL))
     across = max(view.max_lon - view.min_lon, view.max_lat - view.min_lat)
-    by_view = across / settings.INCIDENT_MAP["MAP_MAX_CELLS_ACROSS"]
-    return max(by_zoom, by_view, 1e-6)
+    most = settings.INCIDENT_MAP["MAP_MAX_CELLS_ACROSS"]
+    while level > 0 and across / cell_degrees(level) > most:
+        level -= 1
+    return level
 
 
 def _round(value: float | None, places: int = 5) -> float | None:
     return None if value is None else round(value, places)
 
 
-def aggregate(incidents: QuerySet, view: View) -> dict[str, Any]:
-    """Points or cells for the incidents in ``view`` (``incidents`` already filtered)."""
+def _in_view(rows: QuerySet, view: View, x: str, y: str) -> QuerySet:
+    """Rows whose finest cell touches the view (cells are about 1 km)."""
+    min_x, min_y = fine_cell(view.min_lat, view.min_lon)
+    max_x, max_y = fine_cell(view.max_lat, view.max_lon)
+    return rows.filter(
+        **{f"{x}__gte": min_x, f"{x}__lte": max_x, f"{y}__gte": min_y, f"{y}__lte": max_y}
+    )
+
+
+def _cells(grouped: QuerySet, level: int) -> list[dict[str, Any]]:
+    size = cell_degrees(level)
+    return [
+        {
+            "latitude": _round(cell["lat"]),
+            "longitude": _round(cell["lon"]),
+            "bounds": [
+                _round(cell["gx"] * size),
+                _round(cell["gy"] * size),
+                _round((cell["gx"] + 1) * size),
+                _round((cell["gy"] + 1) * size),
+            ],
+            "count": cell["n"],
+            "killed_low": cell["low"] or 0,
+            "killed_best": cell["best"] or 0,
+            "killed_high": cell["high"] or 0,
+        }
+        for cell in grouped
+    ]
+
+
+POINT_VALUES = (
+    "id",
+    "public_id",
+    "title",
+    "title_ar",
+    "event_type",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "latitude",
+    "longitude",
+    "location_precision",
+    "place_name",
+    "killed_low",
+    "killed_best",
+    "killed_high",
+    "grade",
+)
+
+
+def aggregate(incidents: QuerySet, view: View, *, summary: QuerySet | None = None) -> dict:
+    """Points or cells for the incidents in ``view`` (``incidents`` already filtered).
+
+    ``summary``, when given, holds the same incidents summed per finest cell (fields ``cx``,
+    ``cy``, ``count``, ``killed_*``, ``latitude_sum``, ``longitude_sum``); cells are then
+    drawn from it instead of from the incidents.
+    """
     located = incidents.filter(
         latitude__isnull=False,
         longitude__gte=view.min_lon,
@@ -55,69 +128,51 @@ def aggregate(incidents: QuerySet, view: View) -> dict[str, Any]:
         latitude__lte=view.max_lat,
     ).order_by()
     limit = settings.INCIDENT_MAP["MAP_MAX_POINTS"]
-    points = list(
-        located.order_by("-killed_best", "pk").values(
-            "id",
-            "public_id",
-            "title",
-            "title_ar",
-            "event_type",
-            "date_start",
-            "date_end",
-            "date_precision",
-            "latitude",
-            "longitude",
-            "location_precision",
-            "place_name",
-            "killed_low",
-            "killed_best",
-            "killed_high",
-            "grade",
-        )[: limit + 1]
-    )
-    if len(points) <= limit:
+    if summary is not None:
+        in_view = _in_view(summary, view, "cx", "cy").aggregate(n=Sum("count"))["n"] or 0
+        few = in_view <= limit * 2  # edge cells may lie partly outside: check exactly below
+    else:
+        few = True
+    if few and located[: limit + 1].count() <= limit:
+        points = list(located.order_by("-killed_best", "pk").values(*POINT_VALUES))
         return {"mode": "incidents", "cell_size": None, "cells": [], "incidents": points}
 
-    size = cell_size(view)
-    cells = (
-        located.annotate(
-            cy=Floor(Cast(F("latitude"), FloatField()) / size),
-            cx=Floor(Cast(F("longitude"), FloatField()) / size),
+    level = grid_level(view)
+    shift = GRID_LEVEL - level
+    if summary is not None:
+        grouped = (
+            _in_view(summary, view, "cx", "cy")
+            .annotate(gx=F("cx").bitrightshift(shift), gy=F("cy").bitrightshift(shift))
+            .values("gx", "gy")
+            .annotate(
+                n=Sum("count"),
+                low=Sum("killed_low"),
+                best=Sum("killed_best"),
+                high=Sum("killed_high"),
+                lat=Sum("latitude_sum") / Sum("count"),
+                lon=Sum("longitude_sum") / Sum("count"),
+            )
+            .order_by()
         )
-        .values("cy", "cx")
-        .annotate(
-            count=Count("id"),
-            killed_low=Sum("killed_low"),
-            killed_best=Sum("killed_best"),
-            killed_high=Sum("killed_high"),
-            latitude=Avg("latitude"),
-            longitude=Avg("longitude"),
+    else:
+        grouped = (
+            located.annotate(
+                gx=F("map_cx").bitrightshift(shift), gy=F("map_cy").bitrightshift(shift)
+            )
+            .values("gx", "gy")
+            .annotate(
+                n=Count("id"),
+                low=Sum("killed_low"),
+                best=Sum("killed_best"),
+                high=Sum("killed_high"),
+                lat=Avg("latitude"),
+                lon=Avg("longitude"),
+            )
+            .order_by()
         )
-        .order_by()
-    )
     return {
         "mode": "cells",
-        "cell_size": size,
-        "cells": [
-            {
-                "latitude": _round(cell["latitude"]),
-                "longitude": _round(cell["longitude"]),
-                "bounds": [
-                    _round(cell["cx"] * size),
-                    _round(cell["cy"] * size),
-                    _round((cell["cx"] + 1) * size),
-                    _round((cell["cy"] + 1) * size),
-                ],
-                "count": cell["count"],
-                "killed_low": cell["killed_low"] or 0,
-                "killed_best": cell["killed_best"] or 0,
-                "killed_high": cell["killed_high"] or 0,
-            }
-            for cell in cells
-        ],
+        "cell_size": cell_degrees(level),
+        "cells": _cells(grouped, level),
         "incidents": [],
     }
-
-
-def point_radius(location_precision: str) -> int | None:
-    return PRECISION_RADIUS_M.get(location_precision)

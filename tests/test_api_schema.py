@@ -12,6 +12,8 @@ import json
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 from rest_framework.authtoken.models import Token
@@ -72,6 +74,13 @@ def test_docs_are_served_offline(client):
 @pytest.fixture
 def api_data(seeded, settings):
     settings.INCIDENT_MAP = {**settings.INCIDENT_MAP, "API_ANON_RATE": "", "API_USER_RATE": ""}
+    # The WSGI handler closes the database connection after each request; the test's
+    # transaction lives on that connection, so keep it open as Django's test client does.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

@@ -23,6 +23,8 @@ from rest_framework.utils.urls import replace_query_param
 
 from incidents.models import Incident
 
+from .representation import documents
+
 # ordering parameter -> (column, its Python type for the cursor)
 ORDERINGS: dict[str, tuple[str, type]] = {
     "date_start": ("date_start", date),
@@ -82,8 +84,8 @@ def page_size_from(request: Request) -> int:
     return size
 
 
-def paginate(request: Request, incidents: QuerySet[Incident], *values: str) -> Page:
-    """One page of ``incidents`` as ``values()`` rows, and the link to the next page.
+def paginate(request: Request, incidents: QuerySet[Incident]) -> Page:
+    """One page of ``incidents`` as API documents, and the link to the next page.
 
     Rows with no value in the ordering column (an unpublished incident has no
     ``published_at``) are left out of that ordering rather than sorted arbitrarily.
@@ -100,14 +102,15 @@ def paginate(request: Request, incidents: QuerySet[Incident], *values: str) -> P
             Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"pk__{op}": pk})
         )
     sign = "-" if descending else ""
-    ordered = incidents.order_by(f"{sign}{column}", f"{sign}pk")
-    # Tuples zipped into dicts: much cheaper than values()' per-row comprehension.
-    rows = [dict(zip(values, row, strict=True)) for row in ordered.values_list(*values)[: size + 1]]
+    # First the page's keys alone (on PostgreSQL an index-only scan of the covering index),
+    # then the rows of that page only.
+    keys = list(
+        incidents.order_by(f"{sign}{column}", f"{sign}pk").values_list(column, "pk")[: size + 1]
+    )
     next_url = None
-    if len(rows) > size:
-        rows = rows[:size]
-        last = rows[-1]
-        next_url = replace_query_param(
-            request.build_absolute_uri(), "cursor", _encode(last[column], last["id"])
-        )
+    if len(keys) > size:
+        keys = keys[:size]
+        value, pk = keys[-1]
+        next_url = replace_query_param(request.build_absolute_uri(), "cursor", _encode(value, pk))
+    rows = documents([pk for _, pk in keys])
     return Page(rows=rows, next_url=next_url)

@@ -31,7 +31,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors, services
-from incidents.models import Actor, Attribution, Claim, Episode, Incident, Source, Status
+from incidents.models import (
+    Actor,
+    Attribution,
+    Claim,
+    Episode,
+    Incident,
+    PublishedMapCell,
+    Source,
+    Status,
+)
 from incidents.statistics import incident_statistics
 from mapping import gazetteer
 from mapping.aggregation import View, aggregate
@@ -51,7 +60,7 @@ from .filters import (
     filter_incidents,
 )
 from .pagination import ORDERING_CHOICES, paginate
-from .representation import INCIDENT_VALUES, incident_documents, incident_rows
+from .representation import document
 
 ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
 
@@ -145,7 +154,7 @@ class ApiView(APIView):
 
 
 def _incident_document(incident: Incident) -> dict[str, Any]:
-    return incident_documents(incident_rows(Incident.objects.filter(pk=incident.pk)))[0]
+    return document(incident)
 
 
 def _visible_incident(request: Request, public_id: str) -> Incident:
@@ -189,8 +198,8 @@ class IncidentListView(ApiView):
             selectors.incident_queryset(user=request.user),
             extra_parameters=PAGING_PARAMETERS,
         )
-        page = paginate(request, incidents, *INCIDENT_VALUES)
-        return Response({"next": page.next_url, "results": incident_documents(page.rows)})
+        page = paginate(request, incidents)
+        return Response({"next": page.next_url, "results": page.rows})
 
     @extend_schema(
         operation_id="incidents_create",
@@ -505,7 +514,15 @@ class MapView(ApiView):
         )
         box = IncidentFilter.base_filters["bbox"].field.clean(request.query_params.get("bbox"))
         bbox = (box.min_lon, box.min_lat, box.max_lon, box.max_lat) if box else SYRIA_BBOX
-        result = aggregate(incidents, View(*bbox, zoom=int(zoom_raw)))
+        # A public view without filters is drawn from the per-cell sums of published
+        # incidents; anything else groups the matching incidents themselves.
+        unfiltered = not set(request.query_params) - {"zoom", "bbox", "format"}
+        summary = (
+            PublishedMapCell.objects.all()
+            if unfiltered and not selectors.can_see_unpublished(request.user)
+            else None
+        )
+        result = aggregate(incidents, View(*bbox, zoom=int(zoom_raw)), summary=summary)
         points = result.pop("incidents")
         ids = [p["id"] for p in points]
         perpetrators: dict[int, list[str]] = defaultdict(list)

@@ -1,0 +1,80 @@
+"""Keeping ``PublishedMapCell`` (published incidents summed per map cell) in step.
+
+Every save or delete of an incident refreshes the cell it is in and the cell it left;
+refreshing a cell recomputes it from the incidents, so the table cannot drift however
+often it is refreshed. Writes that bypass ``save()`` (bulk loads, raw SQL) call
+:func:`rebuild`, which recomputes everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .models import Incident, PublishedMapCell, Status
+
+Cell = tuple[int, int]
+
+
+def _sums(incidents) -> list[PublishedMapCell]:
+    return [
+        PublishedMapCell(
+            cx=row["map_cx"],
+            cy=row["map_cy"],
+            count=row["count"],
+            killed_low=row["killed_low"] or 0,
+            killed_best=row["killed_best"] or 0,
+            killed_high=row["killed_high"] or 0,
+            latitude_sum=row["latitude_sum"],
+            longitude_sum=row["longitude_sum"],
+        )
+        for row in incidents.filter(status=Status.PUBLISHED, map_cx__isnull=False)
+        .values("map_cx", "map_cy")
+        .annotate(
+            count=Count("id"),
+            killed_low=Sum("killed_low"),
+            killed_best=Sum("killed_best"),
+            killed_high=Sum("killed_high"),
+            latitude_sum=Sum("latitude"),
+            longitude_sum=Sum("longitude"),
+        )
+        .order_by()
+    ]
+
+
+@transaction.atomic
+def refresh(cells: Iterable[Cell | tuple[None, None]]) -> None:
+    wanted = {cell for cell in cells if cell[0] is not None and cell[1] is not None}
+    if not wanted:
+        return
+    where = Q()
+    for cx, cy in wanted:
+        where |= Q(cx=cx, cy=cy)
+    PublishedMapCell.objects.filter(where).delete()
+    incidents = Q()
+    for cx, cy in wanted:
+        incidents |= Q(map_cx=cx, map_cy=cy)
+    PublishedMapCell.objects.bulk_create(_sums(Incident.objects.filter(incidents)))
+
+
+@transaction.atomic
+def rebuild() -> int:
+    PublishedMapCell.objects.all().delete()
+    return len(PublishedMapCell.objects.bulk_create(_sums(Incident.objects.all()), 5000))
+
+
+@receiver(post_save, sender=Incident, dispatch_uid="map_cells_on_save")
+def _on_save(sender, instance: Incident, raw: bool = False, **kwargs) -> None:
+    if raw:
+        return
+    refresh([(instance.map_cx, instance.map_cy), getattr(instance, "_stored_cell", (None, None))])
+    instance._stored_cell = (instance.map_cx, instance.map_cy)
+
+
+@receiver(post_delete, sender=Incident, dispatch_uid="map_cells_on_delete")
+def _on_delete(sender, instance: Incident, **kwargs) -> None:
+    refresh([(instance.map_cx, instance.map_cy)])
