@@ -54,7 +54,7 @@ def generate(count: int, *, seed: int = 7, batch: int = 5000) -> None:
 
     from incidents import mapcells
     from incidents.models import Actor, Attribution, Claim, Incident, Source
-    from mapping.aggregation import fine_cell
+    from mapping.aggregation import fine_cell, tile_key
     from mapping.models import Place, PlaceKind
 
     call_command("migrate", verbosity=0)
@@ -121,8 +121,9 @@ def generate(count: int, *, seed: int = 7, batch: int = 5000) -> None:
                     date_precision="day" if length == 0 else "days",
                     latitude=(latitude := round(place.latitude + rng.uniform(-0.03, 0.03), 5)),
                     longitude=(longitude := round(place.longitude + rng.uniform(-0.03, 0.03), 5)),
-                    map_cx=fine_cell(latitude, longitude)[0],
-                    map_cy=fine_cell(latitude, longitude)[1],
+                    map_cx=(cell := fine_cell(latitude, longitude))[0],
+                    map_cy=cell[1],
+                    map_tile=tile_key(*cell),
                     location_precision=_weighted(rng, PRECISIONS, 1)[0],
                     place_name=place.name,
                     place=place,

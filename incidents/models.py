@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from mapping.aggregation import fine_cell
+from mapping.aggregation import fine_cell, tile_key
 from mapping.models import LocationPrecision, Place
 
 
@@ -365,6 +365,7 @@ class Incident(Breakdown):
     # by save(), so that the map groups incidents by integers instead of by coordinates.
     map_cx = models.IntegerField(null=True, blank=True, editable=False)
     map_cy = models.IntegerField(null=True, blank=True, editable=False)
+    map_tile = models.IntegerField(null=True, blank=True, editable=False)
 
     history = HistoricalRecords(m2m_fields=[victim_groups])
 
@@ -448,6 +449,13 @@ class Incident(Breakdown):
                 include=["date_end", "latitude", "longitude"],
                 name="incident_status_date_cover",
             ),
+            # A bounding box becomes a few tiles: its matches are found per tile, not by
+            # reading every incident in the date range.
+            models.Index(
+                fields=["status", "map_tile", "date_start"],
+                include=["date_end", "latitude", "longitude", "id"],
+                name="incident_tile_date_idx",
+            ),
             models.Index(
                 fields=["status", "map_cx", "map_cy"],
                 include=["killed_low", "killed_best", "killed_high", "latitude", "longitude"],
@@ -460,12 +468,13 @@ class Incident(Breakdown):
 
     def save(self, *args, **kwargs) -> None:
         if self.latitude is None or self.longitude is None:
-            self.map_cx = self.map_cy = None
+            self.map_cx = self.map_cy = self.map_tile = None
         else:
             self.map_cx, self.map_cy = fine_cell(self.latitude, self.longitude)
+            self.map_tile = tile_key(self.map_cx, self.map_cy)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"latitude", "longitude"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "map_cx", "map_cy"}
+            kwargs["update_fields"] = {*update_fields, "map_cx", "map_cy", "map_tile"}
         super().save(*args, **kwargs)
 
     @classmethod

@@ -40,6 +40,29 @@ def fine_cell(latitude: float, longitude: float) -> tuple[int, int]:
     return math.floor(longitude / FINE_DEGREES), math.floor(latitude / FINE_DEGREES)
 
 
+# Tiles: a coarse grid (level 8, 0.35 degrees) whose key is stored with each incident, so
+# that a bounding box becomes a short list of tiles the database finds by index.
+TILE_LEVEL = 8
+TILE_SHIFT = GRID_LEVEL - TILE_LEVEL
+MAX_BBOX_TILES = 64
+
+
+def tile_key(cx: int, cy: int) -> int:
+    """The tile holding a finest-level cell, as one non-negative integer."""
+    return ((cx >> TILE_SHIFT) + 1024) * 4096 + ((cy >> TILE_SHIFT) + 2048)
+
+
+def tiles_in(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> list[int] | None:
+    """The tiles a bounding box touches, or None when there are too many to list."""
+    min_x, min_y = fine_cell(min_lat, min_lon)
+    max_x, max_y = fine_cell(max_lat, max_lon)
+    xs = range(min_x >> TILE_SHIFT, (max_x >> TILE_SHIFT) + 1)
+    ys = range(min_y >> TILE_SHIFT, (max_y >> TILE_SHIFT) + 1)
+    if len(xs) * len(ys) > MAX_BBOX_TILES:
+        return None
+    return [(x + 1024) * 4096 + (y + 2048) for x in xs for y in ys]
+
+
 @dataclass(frozen=True)
 class View:
     min_lon: float
