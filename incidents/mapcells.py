@@ -1,4 +1,5 @@
-"""Keeping ``PublishedMapCell`` (published incidents summed per map cell) in step.
+"""Keeping the tables derived from incidents in step: ``PublishedMapCell`` (published
+incidents summed per map cell) and ``IncidentSpan`` (the longest incident).
 
 Every save or delete of an incident refreshes the cell it is in and the cell it left;
 refreshing a cell recomputes it from the incidents, so the table cannot drift however
@@ -11,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, Sum
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Incident, PublishedMapCell, Status
+from .models import Incident, IncidentSpan, PublishedMapCell, Status
 
 Cell = tuple[int, int]
 
@@ -61,8 +62,31 @@ def refresh(cells: Iterable[Cell | tuple[None, None]]) -> None:
     PublishedMapCell.objects.bulk_create(_sums(Incident.objects.filter(incidents)))
 
 
+def longest_days() -> int:
+    span = IncidentSpan.objects.filter(pk=1).values_list("longest_days", flat=True).first()
+    return span if span is not None else _recompute_span()
+
+
+def _recompute_span() -> int:
+    span = Incident.objects.aggregate(
+        longest=Max(
+            ExpressionWrapper(F("date_end") - F("date_start"), output_field=DurationField())
+        )
+    )["longest"]
+    longest = span.days if span is not None else 0
+    IncidentSpan.objects.update_or_create(pk=1, defaults={"longest_days": longest})
+    return longest
+
+
+def _grow_span(days: int) -> None:
+    if not IncidentSpan.objects.filter(pk=1).exists():
+        _recompute_span()
+    IncidentSpan.objects.filter(pk=1, longest_days__lt=days).update(longest_days=days)
+
+
 @transaction.atomic
 def rebuild() -> int:
+    _recompute_span()
     PublishedMapCell.objects.all().delete()
     return len(PublishedMapCell.objects.bulk_create(_sums(Incident.objects.all()), 5000))
 
@@ -71,6 +95,8 @@ def rebuild() -> int:
 def _on_save(sender, instance: Incident, raw: bool = False, **kwargs) -> None:
     if raw:
         return
+    if instance.date_start is not None and instance.date_end is not None:
+        _grow_span((instance.date_end - instance.date_start).days)
     refresh([(instance.map_cx, instance.map_cy), getattr(instance, "_stored_cell", (None, None))])
     instance._stored_cell = (instance.map_cx, instance.map_cy)
 

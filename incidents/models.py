@@ -691,3 +691,19 @@ class PublishedMapCell(models.Model):
 
     def __str__(self) -> str:
         return f"cell {self.cx},{self.cy}: {self.count} incidents"
+
+
+class IncidentSpan(models.Model):
+    """The longest date range of any incident, in days (one row).
+
+    Date filters ask for incidents whose range overlaps a window: ``date_end >= from`` and
+    ``date_start <= to``. Knowing that no incident lasts longer than this bound adds
+    ``date_start >= from - bound``, which lets the database read only the window's part of
+    a date index. The bound only ever grows with saves (``incidents.mapcells``); a rebuild
+    recomputes it exactly.
+    """
+
+    longest_days = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"longest incident: {self.longest_days} days"
