@@ -77,3 +77,21 @@ def test_a_bounding_box_lists_the_tiles_of_its_incidents(seeded):
         assert incident.map_tile == tile_key(incident.map_cx, incident.map_cy)
         assert incident.map_tile in tiles
     assert tiles_in(35.0, 32.0, 43.0, 37.5) is None  # the whole country: too many to list
+
+
+def test_a_long_incident_is_found_by_a_window_near_its_end(client, reviewer, source):
+    import datetime as dt
+
+    incident = services.incident_create(
+        user=reviewer,
+        claims=[{"source": source, "killed_min": 3, "quote": "Three were found."}],
+        **incident_fields(
+            date_start=dt.date(2025, 1, 1), date_end=dt.date(2025, 2, 15), date_precision="month"
+        ),
+    )
+    services.incident_publish(incident=incident, user=reviewer)
+    assert mapcells.longest_days() == 45
+    found = client.get(f"{API}/incidents/?date_from=2025-02-10&date_to=2025-03-01").json()
+    assert [row["id"] for row in found["results"]] == [incident.public_id]
+    mapcells.rebuild()
+    assert mapcells.longest_days() == 45
