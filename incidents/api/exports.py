@@ -130,36 +130,40 @@ def stream_geojson(incidents: QuerySet[Incident]) -> Iterator[bytes]:
     yield b"]}"
 
 
-CSV_COLUMNS: tuple[str, ...] = (
-    "id",
-    "title",
-    "title_ar",
-    "event_type",
-    "date_start",
-    "date_end",
-    "date_precision",
-    "latitude",
-    "longitude",
-    "location_precision",
-    "place_name",
-    "place",
-    "governorate",
-    "district",
-    "killed_low",
-    "killed_best",
-    "killed_high",
-    *BREAKDOWN_FIELDS,
-    "figure_rule",
-    "grade",
-    "status",
-    "episode",
-    "perpetrators",
-    "sources",
-    "claim_count",
-    "summary",
-    "summary_ar",
-    "updated_at",
-)
+# CSV header -> the column it is read from (annotations are made in csv_rows).
+_CSV_SOURCES: dict[str, str] = {
+    "id": "public_id",
+    **{
+        name: name
+        for name in (
+            "title",
+            "title_ar",
+            "event_type",
+            "date_start",
+            "date_end",
+            "date_precision",
+            "latitude",
+            "longitude",
+            "location_precision",
+            "place_name",
+        )
+    },
+    "place": "place__slug",
+    "governorate": "governorate__slug",
+    "district": "district__slug",
+    **{name: name for name in ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)},
+    "figure_rule": "figure_rule",
+    "grade": "grade",
+    "status": "status",
+    "episode": "episode__slug",
+    "perpetrators": "perpetrator_list",
+    "sources": "source_list",
+    "claim_count": "claim_total",
+    "summary": "summary",
+    "summary_ar": "summary_ar",
+    "updated_at": "updated_at",
+}
+CSV_COLUMNS: tuple[str, ...] = tuple(_CSV_SOURCES)
 
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -196,36 +200,7 @@ def csv_rows(incidents: QuerySet[Incident]) -> QuerySet:
             ),
             claim_total=Coalesce(Subquery(counted), Value(0), output_field=IntegerField()),
         )
-        .values_list(
-            "public_id",
-            "title",
-            "title_ar",
-            "event_type",
-            "date_start",
-            "date_end",
-            "date_precision",
-            "latitude",
-            "longitude",
-            "location_precision",
-            "place_name",
-            "place__slug",
-            "governorate__slug",
-            "district__slug",
-            "killed_low",
-            "killed_best",
-            "killed_high",
-            *BREAKDOWN_FIELDS,
-            "figure_rule",
-            "grade",
-            "status",
-            "episode__slug",
-            "perpetrator_list",
-            "source_list",
-            "claim_total",
-            "summary",
-            "summary_ar",
-            "updated_at",
-        )
+        .values_list(*_CSV_SOURCES.values())
     )
 
 

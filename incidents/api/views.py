@@ -415,50 +415,47 @@ class IncidentClaimDetailView(ApiView):
 # --- exports ----------------------------------------------------------------------------------
 
 
-class IncidentGeoJSONView(ApiView):
+def _export_view(
+    name: str, media_type: str, stream, disposition: str, schema_type, description: str
+) -> type[ApiView]:
+    """A view streaming every incident that matches the filters in one format."""
+
     @extend_schema(
-        operation_id="incidents_geojson",
+        operation_id=f"incidents_{name}",
         parameters=FILTERS,
         responses={
-            (200, GEOJSON_MEDIA_TYPE): OpenApiResponse(
-                response=OpenApiTypes.OBJECT,
-                description=(
-                    "RFC 7946 FeatureCollection of every matching incident with a point; "
-                    "coordinates are [longitude, latitude]; figures, perpetrators and "
-                    "sources are in the properties. Streamed."
-                ),
-            ),
+            (200, media_type): OpenApiResponse(response=schema_type, description=description),
             **READ_ERRORS,
         },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
-        response = StreamingHttpResponse(stream_geojson(incidents), content_type=GEOJSON_MEDIA_TYPE)
-        response["Content-Disposition"] = 'inline; filename="incidents.geojson"'
+        response = StreamingHttpResponse(stream(incidents), content_type=media_type)
+        response["Content-Disposition"] = f'{disposition}; filename="incidents.{name}"'
         return response
 
+    return type(f"Incident{name.title()}View", (ApiView,), {"get": get})
 
-class IncidentCSVView(ApiView):
-    @extend_schema(
-        operation_id="incidents_csv",
-        parameters=FILTERS,
-        responses={
-            (200, "text/csv"): OpenApiResponse(
-                response=OpenApiTypes.STR,
-                description=(
-                    "Every matching incident, one row each, UTF-8 with a byte order mark. "
-                    "Lists (perpetrators, sources) are slugs separated by '; '. Text that a "
-                    "spreadsheet would run as a formula is prefixed with an apostrophe."
-                ),
-            ),
-            **READ_ERRORS,
-        },
-    )
-    def get(self, request: Request) -> StreamingHttpResponse:
-        incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
-        response = StreamingHttpResponse(stream_csv(incidents), content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
-        return response
+
+IncidentGeoJSONView = _export_view(
+    "geojson",
+    GEOJSON_MEDIA_TYPE,
+    stream_geojson,
+    "inline",
+    OpenApiTypes.OBJECT,
+    "RFC 7946 FeatureCollection of every matching incident with a point; coordinates are "
+    "[longitude, latitude]; figures, perpetrators and sources are in the properties. Streamed.",
+)
+IncidentCSVView = _export_view(
+    "csv",
+    "text/csv",
+    stream_csv,
+    "attachment",
+    OpenApiTypes.STR,
+    "Every matching incident, one row each, UTF-8 with a byte order mark. Lists "
+    "(perpetrators, sources) are slugs separated by '; '. Text that a spreadsheet would run "
+    "as a formula is prefixed with an apostrophe. Streamed.",
+)
 
 
 # --- statistics and the map -------------------------------------------------------------------
