@@ -488,3 +488,17 @@ def test_query_count_does_not_grow_with_the_page(client, reviewer, source, url):
     with CaptureQueriesContext(connection) as many:
         assert body(client.get(API + url))
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/places/?q=Jableh&governorate=a%00b",
+        "/incidents/?q=a%00b",
+        "/incidents/?governorate=x%00",
+        "/sources/?limit=1%00",
+    ],
+)
+def test_nul_characters_in_parameters_are_400(client, seeded, url):
+    response = client.get(API + url)
+    assert response.status_code == 400

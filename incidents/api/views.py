@@ -142,6 +142,12 @@ def _etag(incident: Incident) -> dict[str, str]:
 class ApiView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        # PostgreSQL cannot store or compare text with NUL characters; say so up front.
+        for name, values in request.query_params.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise ValidationError(
+                    {name.replace("\x00", ""): ["NUL characters are not allowed."]}
+                )
         length = request.META.get("CONTENT_LENGTH") or "0"
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if length.isdigit() and limit is not None and int(length) > limit:
