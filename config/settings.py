@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -95,6 +96,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "csp",
     "simple_history",
     "mapping",
     "incidents",
@@ -110,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -272,6 +275,36 @@ LEAFLET_CONFIG = {
     ],
     "RESET_VIEW": False,
 }
+
+
+def _tile_origin(url_template: str) -> str:
+    """The origin a tile URL template loads from, as a CSP source (``{s}`` becomes ``*``)."""
+    parts = urlsplit(url_template.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (django-csp). Scripts and styles come from our own origin only:
+# no inline script anywhere, data reaches JavaScript through json_script and data-
+# attributes. Images may come from the tile servers of LEAFLET_CONFIG. The few pages that
+# need more (the Swagger UI and Redoc pages of the API) say so in config/urls.py.
+CSP_TILE_ORIGINS = sorted(
+    {origin for _, url, _ in LEAFLET_CONFIG["TILES"] if (origin := _tile_origin(url))}
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *CSP_TILE_ORIGINS],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 
 # The application's own tunables.
 INCIDENT_MAP = {

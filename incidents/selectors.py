@@ -11,9 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from .models import Attribution, Claim, Episode, EpisodeClaim, Incident, Status
+from .models import Actor, Attribution, Claim, Episode, EpisodeClaim, Incident, Status
 from .reconciliation import ClaimedFigure, Reconciled, range_of_claims
 
 User = AbstractBaseUser | AnonymousUser
@@ -119,3 +119,22 @@ def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
         killed_high=sums["high"] or 0,
         measures=measures,
     )
+
+
+def public_actors() -> QuerySet[Actor]:
+    """Actors held responsible for a published incident: the public map's perpetrator list."""
+    attributed = Attribution.objects.filter(incident__status=Status.PUBLISHED).values("actor_id")
+    return Actor.objects.filter(pk__in=attributed).order_by("name")
+
+
+def episode_get(*, slug: str, user: User | None) -> Episode:
+    """An episode the user may see: one with a visible incident or a public aggregate claim.
+
+    Raises ``Episode.DoesNotExist`` otherwise, as for a slug that does not exist.
+    """
+    episodes = Episode.objects.all()
+    if not can_see_unpublished(user):
+        episodes = episodes.filter(
+            Q(incidents__status=Status.PUBLISHED) | Q(claims__source__confidential=False)
+        ).distinct()
+    return episodes.get(slug=slug)
