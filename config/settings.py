@@ -31,6 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -293,7 +294,9 @@ CSP_TILE_ORIGINS = sorted(
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        # A page that needs one inline script (the API's Swagger UI and Redoc pages) marks it
+        # with the request's nonce; the nonce is sent only when a page uses it.
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", *CSP_TILE_ORIGINS],
         "font-src": ["'self'"],
