@@ -371,10 +371,16 @@
     return Math.max(size, area);
   }
 
+  // Dates and ranges read left to right in both languages: isolate them, or the Arabic
+  // layout would show "100–100–101" as "101–100–100".
+  function ltr(text) {
+    return `\u2066${text}\u2069`;
+  }
+
   function figures(low, best, high) {
     if (best === null || best === undefined) return S.killedUnknown;
     if (low === high) return String(best);
-    return `${low}–${best}–${high}`;
+    return ltr(`${low}–${best}–${high}`);
   }
 
   function titleOf(incident) {
@@ -382,10 +388,11 @@
   }
 
   function dateText(incident) {
-    const range =
+    const range = ltr(
       incident.date_start === incident.date_end
         ? incident.date_start
-        : `${incident.date_start} – ${incident.date_end}`;
+        : `${incident.date_start} – ${incident.date_end}`
+    );
     const precision = config.labels.date_precision[incident.date_precision];
     return precision ? `${range} (${precision})` : range;
   }
