@@ -23,14 +23,15 @@
   map.attributionControl.addAttribution("Natural Earth");
   const centre = [point.latitude, point.longitude];
   if (point.radius > 0) {
-    const area = L.circle(centre, {
+    // The view first: a circle can measure itself only on a map that has one.
+    map.fitBounds(L.latLng(centre).toBounds(point.radius * 2), { maxZoom: 13, padding: [10, 10] });
+    L.circle(centre, {
       radius: point.radius,
       color: "#8a1c1c",
       weight: 2,
       dashArray: "5 4",
       fillOpacity: 0.12,
     }).addTo(map);
-    map.fitBounds(area.getBounds(), { maxZoom: 13, padding: [10, 10] });
   } else {
     L.circleMarker(centre, { radius: 7, color: "#8a1c1c", fillOpacity: 0.7 }).addTo(map);
     map.setView(centre, 13);
