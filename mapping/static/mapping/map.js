@@ -57,6 +57,7 @@
   const statusLine = document.querySelector("[data-map-status]");
   const listElement = document.querySelector("[data-incident-list]");
   const listNote = document.querySelector("[data-list-note]");
+  const totalsNote = document.querySelector("[data-totals-approximate]");
   const arabic = config.language === "ar";
 
   // --- state and the URL ---------------------------------------------------------------------
@@ -232,24 +233,6 @@
   const outlineRenderer = L.canvas({ pane: "outlines" });
   const markerRenderer = L.canvas({ padding: 0.3 });
   const markers = L.layerGroup().addTo(map);
-
-  fetch(config.api.governorates)
-    .then((response) => (response.ok ? response.json() : null))
-    .then((outlines) => {
-      if (!outlines) return;
-      L.geoJSON(outlines, {
-        pane: "outlines",
-        renderer: outlineRenderer,
-        interactive: false,
-        style: {
-          color: "#55606b",
-          weight: 1.2,
-          fillColor: "#efe9dc",
-          fillOpacity: 0.35,
-        },
-      }).addTo(map);
-    })
-    .catch(() => {});
 
   if (state.view) {
     map.setView([state.view.lat, state.view.lon], state.view.z);
@@ -525,11 +508,12 @@
       listNote.textContent = S.zoomInToList;
       return;
     }
-    if (!response.incidents.length) {
+    const listed = response.listed || response.incidents;
+    if (!listed.length) {
       listNote.textContent = S.noIncidents;
       return;
     }
-    for (const incident of response.incidents.slice(0, LIST_LIMIT)) {
+    for (const incident of listed.slice(0, LIST_LIMIT)) {
       const item = node("li", "incident-item");
       item.dataset.id = incident.id;
       const choose = node("button", "incident-choose");
@@ -566,15 +550,16 @@
       const entry = byId.get(incident.id);
       if (entry) entry.item = item;
     }
-    const rest = response.incidents.length - LIST_LIMIT;
+    const rest = listed.length - LIST_LIMIT;
     if (rest > 0) listNote.textContent = `+${rest} ${S.moreNotListed}`;
   }
 
-  function drawTotals(totals) {
+  function drawTotals(totals, approximate) {
     for (const key of ["incidents", "killed_low", "killed_best", "killed_high"]) {
       const cell = document.querySelector(`[data-total="${key}"]`);
-      if (cell) cell.textContent = String(totals[key]);
+      if (cell) cell.textContent = (approximate ? "≈ " : "") + String(totals[key]);
     }
+    totalsNote.hidden = !approximate;
   }
 
   function updateDownloads(bbox) {
@@ -594,39 +579,139 @@
     else drawIncidents(current.incidents);
     drawList(current);
     drawLegend(current);
-    drawTotals(current.totals);
-    drawCount += 1;
-    mapElement.dataset.drawn = String(drawCount);
+    drawTotals(current.totals, current.approximate);
     mapElement.dataset.mode = current.mode;
-    if (window.performance && performance.mark) performance.mark("map-drawn");
-    mapElement.dispatchEvent(new CustomEvent("map:drawn"));
+    // Leaflet paints its canvas in the next animation frame; say "drawn" after that paint.
+    window.requestAnimationFrame(() => {
+      drawCount += 1;
+      mapElement.dataset.drawn = String(drawCount);
+      if (window.performance && performance.mark) performance.mark("map-drawn");
+      mapElement.dispatchEvent(new CustomEvent("map:drawn"));
+    });
   }
 
   // --- loading -------------------------------------------------------------------------------
+  //
+  // Each view is asked for exactly (bbox and zoom), so figures and mode are the server's.
+  // Once drawn, a wider area around it (half a view on each side) is fetched in the
+  // background at the same zoom; a later pan that stays inside it is drawn at once from
+  // that answer, without waiting for the network. Such a view's list and totals are
+  // counted here from the answer's incidents (exact) or cells (approximate at the edges,
+  // and marked so). A wider answer whose mode differs from the view's is not used.
 
   let inFlight = null;
+  let prefetching = null;
+  const cache = []; // {key, zoom, bbox: [w, s, e, n], data}
+  const CACHE_SIZE = 6;
 
-  function viewBbox() {
-    const bounds = map.getBounds();
+  function clampedBounds(bounds) {
     const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
     return [
-      clamp(bounds.getWest(), -180, 180).toFixed(4),
-      clamp(bounds.getSouth(), -90, 90).toFixed(4),
-      clamp(bounds.getEast(), -180, 180).toFixed(4),
-      clamp(bounds.getNorth(), -90, 90).toFixed(4),
-    ].join(",");
+      clamp(bounds.getWest(), -180, 180),
+      clamp(bounds.getSouth(), -90, 90),
+      clamp(bounds.getEast(), -180, 180),
+      clamp(bounds.getNorth(), -90, 90),
+    ];
+  }
+
+  function bboxText(box) {
+    return box.map((value) => value.toFixed(4)).join(",");
+  }
+
+  function filtersKey() {
+    return apiParams({}).toString();
+  }
+
+  function contains(outer, inner) {
+    return (
+      outer[0] <= inner[0] && outer[1] <= inner[1] && outer[2] >= inner[2] && outer[3] >= inner[3]
+    );
+  }
+
+  function remember(entry) {
+    cache.unshift(entry);
+    cache.length = Math.min(cache.length, CACHE_SIZE);
+  }
+
+  function inView(box, latitude, longitude) {
+    return latitude >= box[1] && latitude <= box[3] && longitude >= box[0] && longitude <= box[2];
+  }
+
+  /** The part of a cached wider answer that a view shows, with totals counted here. */
+  function viewOf(data, box) {
+    const totals = { incidents: 0, killed_low: 0, killed_best: 0, killed_high: 0 };
+    if (data.mode === "cells") {
+      for (const cell of data.cells) {
+        if (!inView(box, cell.latitude, cell.longitude)) continue;
+        totals.incidents += cell.count;
+        totals.killed_low += cell.killed_low;
+        totals.killed_best += cell.killed_best;
+        totals.killed_high += cell.killed_high;
+      }
+      return { ...data, totals, approximate: true };
+    }
+    const visible = data.incidents.filter((i) => inView(box, i.latitude, i.longitude));
+    for (const incident of visible) {
+      totals.incidents += 1;
+      totals.killed_low += incident.killed_low || 0;
+      totals.killed_best += incident.killed_best || 0;
+      totals.killed_high += incident.killed_high || 0;
+    }
+    // All of the wider answer is drawn, so panning further shows neighbours at once; the
+    // list and totals hold the view only.
+    return { ...data, listed: visible, totals, approximate: false };
+  }
+
+  function prefetchAround(zoom, box, mode) {
+    if (prefetching) prefetching.abort();
+    const w = box[2] - box[0];
+    const h = box[3] - box[1];
+    const wide = [
+      Math.max(-180, box[0] - w / 2),
+      Math.max(-90, box[1] - h / 2),
+      Math.min(180, box[2] + w / 2),
+      Math.min(90, box[3] + h / 2),
+    ];
+    const key = filtersKey();
+    const controller = new AbortController();
+    prefetching = controller;
+    const params = apiParams({ bbox: bboxText(wide), zoom: String(zoom) });
+    fetch(`${config.api.map}?${params.toString()}`, {
+      signal: controller.signal,
+      headers: { Accept: "application/json" },
+    })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (prefetching === controller) prefetching = null;
+        if (data && data.mode === mode) remember({ key, zoom, bbox: wide, data });
+      })
+      .catch(() => {});
   }
 
   function loadView() {
     if (inFlight) inFlight.abort();
+    const box = clampedBounds(map.getBounds());
+    const bbox = bboxText(box);
+    const zoom = Math.max(0, Math.min(20, Math.round(map.getZoom())));
+    const key = filtersKey();
+    updateDownloads(bbox);
+    const hit = cache.find(
+      (entry) => entry.key === key && entry.zoom === zoom && contains(entry.bbox, box)
+    );
+    if (hit) {
+      inFlight = null;
+      current = hit.bbox.join() === box.join() ? hit.data : viewOf(hit.data, box);
+      redraw();
+      mapElement.removeAttribute("aria-busy");
+      statusLine.textContent = "";
+      return;
+    }
+    if (prefetching) prefetching.abort();
     const controller = new AbortController();
     inFlight = controller;
-    const bbox = viewBbox();
-    const zoom = Math.max(0, Math.min(20, Math.round(map.getZoom())));
     const params = apiParams({ bbox, zoom: String(zoom) });
     mapElement.setAttribute("aria-busy", "true");
     statusLine.textContent = S.loading;
-    updateDownloads(bbox);
     fetch(`${config.api.map}?${params.toString()}`, {
       signal: controller.signal,
       headers: { Accept: "application/json" },
@@ -638,10 +723,14 @@
       .then((data) => {
         if (controller !== inFlight) return;
         inFlight = null;
+        remember({ key, zoom, bbox: box, data });
         current = data;
         redraw();
         mapElement.removeAttribute("aria-busy");
         statusLine.textContent = "";
+        window.setTimeout(() => {
+          if (!inFlight) prefetchAround(zoom, box, data.mode);
+        }, 150);
       })
       .catch((error) => {
         if (error.name === "AbortError") return;
@@ -717,9 +806,26 @@
   });
 
   // The element the tests and benchmark read; also handy from the console.
-  mapElement.incidentMap = { map, state: () => state, byId };
+  mapElement.incidentMap = { map, state: () => state, byId, shapes: () => markers.getLayers().length };
 
   loadView();
+  fetch(config.api.governorates)
+    .then((response) => (response.ok ? response.json() : null))
+    .then((outlines) => {
+      if (!outlines) return;
+      L.geoJSON(outlines, {
+        pane: "outlines",
+        renderer: outlineRenderer,
+        interactive: false,
+        style: {
+          color: "#55606b",
+          weight: 1.2,
+          fillColor: "#efe9dc",
+          fillOpacity: 0.35,
+        },
+      }).addTo(map);
+    })
+    .catch(() => {});
   // The timeline waits for the first paint of the map, which matters more.
   mapElement.addEventListener("map:drawn", loadTimeline, { once: true });
 })();

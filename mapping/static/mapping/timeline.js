@@ -62,8 +62,19 @@
       svg.setAttribute("height", String(HEIGHT));
       if (!days.length) return;
       const span = Math.round((last - first) / DAY_MS) + 1;
-      const barWidth = Math.max(w / span - (span < 60 ? 2 : 0), 1);
-      const max = Math.max(1, ...days.map((d) => d.value));
+      // Over a long period, days are summed into bins of about two pixels.
+      const perBin = Math.max(1, Math.ceil(span / Math.max(1, Math.floor(w / 2))));
+      const bins = [];
+      for (let index = 0; index < days.length; index += perBin) {
+        const slice = days.slice(index, index + perBin);
+        bins.push({
+          ms: slice[0].ms,
+          end: slice[slice.length - 1].ms,
+          value: slice.reduce((sum, day) => sum + day.value, 0),
+        });
+      }
+      const barWidth = Math.max((w / span) * perBin - (span < 60 ? 2 : 0), 1);
+      const max = Math.max(1, ...bins.map((d) => d.value));
       const chartHeight = HEIGHT - AXIS;
       if (selection) {
         const from = Math.max(selection[0], first);
@@ -82,19 +93,21 @@
           );
         }
       }
-      for (const day of days) {
+      for (const day of bins) {
         if (!day.value) continue;
         const h = Math.max(1, (day.value / max) * (chartHeight - 2));
-        const inRange = !selection || (day.ms >= selection[0] && day.ms <= selection[1]);
+        const inRange = !selection || (day.end >= selection[0] && day.ms <= selection[1]);
         const bar = el("rect", {
           class: inRange ? "timeline-bar" : "timeline-bar is-outside",
-          x: xOf(day.ms, w),
+            x: rtl ? xOf(day.end, w) : xOf(day.ms, w),
           y: chartHeight - h,
           width: barWidth,
           height: h,
         });
         const title = el("title");
-        title.textContent = `${formatDay(day.ms)}: ${day.value}`;
+        const when =
+          day.end === day.ms ? formatDay(day.ms) : `${formatDay(day.ms)} – ${formatDay(day.end)}`;
+        title.textContent = `${when}: ${day.value}`;
         bar.appendChild(title);
         svg.appendChild(bar);
       }
