@@ -60,7 +60,15 @@ def _localized(text: str, text_ar: str) -> str:
     return text
 
 
-def _map_config(request: HttpRequest) -> dict[str, Any]:
+def _tiles() -> list[dict[str, Any]]:
+    """The tile layers of LEAFLET_CONFIG, for the map scripts."""
+    return [
+        {"name": name, "url": url, "attribution": options.get("attribution", ""), **options}
+        for name, url, options in settings.LEAFLET_CONFIG["TILES"]
+    ]
+
+
+def _map_config() -> dict[str, Any]:
     leaflet = settings.LEAFLET_CONFIG
     incident_url = reverse("incidents:incident-detail", args=["PUBLIC_ID"])
     return {
@@ -68,10 +76,7 @@ def _map_config(request: HttpRequest) -> dict[str, Any]:
         "zoom": leaflet["DEFAULT_ZOOM"],
         "minZoom": leaflet["MIN_ZOOM"],
         "maxZoom": leaflet["MAX_ZOOM"],
-        "tiles": [
-            {"name": name, "url": url, "attribution": options.get("attribution", ""), **options}
-            for name, url, options in leaflet["TILES"]
-        ],
+        "tiles": _tiles(),
         "language": get_language(),
         "api": {
             "map": reverse("api:map"),
@@ -97,7 +102,7 @@ def _map_config(request: HttpRequest) -> dict[str, Any]:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    config = _map_config(request)
+    config = _map_config()
     governorates = [
         (place.slug, _localized(place.name, place.name_ar))
         for place in Place.objects.filter(kind=PlaceKind.GOVERNORATE).order_by("name")
@@ -166,7 +171,13 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     updated = incident.updated_at.date().isoformat()
     cite = gettext(
         '"%(title)s" (%(id)s), Incident map, record last updated %(updated)s. %(url)s'
-    ) % {"title": title, "id": incident.public_id, "updated": updated, "url": permalink}
+    ) % {
+        # Ids, dates and the address read left to right inside an Arabic sentence too.
+        "title": title,
+        "id": f"\u2066{incident.public_id}\u2069",
+        "updated": f"\u2066{updated}\u2069",
+        "url": f"\u2066{permalink}\u2069",
+    }
     radius = PRECISION_RADIUS_M.get(incident.location_precision, 0)
     context = {
         "incident": incident,
@@ -203,7 +214,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "latitude": incident.latitude,
             "longitude": incident.longitude,
             "radius": radius,
-            "tiles": _map_config(request)["tiles"][:1] if incident.latitude is not None else [],
+            "tiles": _tiles()[:1],
         },
     }
     return render(request, "incidents/incident_detail.html", context)
