@@ -74,6 +74,24 @@ def test_map_shows_exactly_the_published_incidents_with_popups(
     # Choosing it in the list highlighted it there; the map's marker is highlighted too.
     assert "is-highlighted" in page.get_attribute("li[data-id='SY-2025-0005']", "class")
 
+    # Hovering a marker on the map highlights its entry in the list, and leaving it does not.
+    # The marker drawn last lies on top of any other at its centre.
+    top, point = page.evaluate(
+        """() => {
+            const element = document.querySelector('[data-map]');
+            const {map, byId} = element.incidentMap;
+            map.closePopup();
+            const [id, entry] = [...byId.entries()].pop();
+            const p = map.latLngToContainerPoint(entry.layer.getLatLng());
+            const box = element.getBoundingClientRect();
+            return [id, [box.left + p.x, box.top + p.y]];
+        }"""
+    )
+    page.mouse.move(*point)
+    page.wait_for_selector(f"li[data-id='{top}'].is-highlighted")
+    page.mouse.move(5, 5)
+    page.wait_for_selector(f"li[data-id='{top}']:not(.is-highlighted)")
+
     # The governorate outlines are drawn under the markers even with no tiles.
     page.wait_for_function(
         "() => document.querySelectorAll('.leaflet-outlines-pane canvas').length > 0"
@@ -142,6 +160,42 @@ def test_a_date_range_filters_the_map_and_lives_in_the_url(page, live_server, se
     page.goto(page.url)
     _wait_for_draw(page)
     assert _listed(page) == in_range and page.input_value("#f-date-from") == date_from
+    assert page.errors == [] and page.console_errors == []
+
+
+def test_filters_work_from_the_keyboard(page, live_server, seeded):
+    page.goto(live_server.url + "/")
+    drawn = _wait_for_draw(page)
+    page.focus("#f-date-to")
+    page.keyboard.press("Tab")  # to the timeline's metric, then on through the form
+    checkbox = page.locator("input[name=event_type][value=summary_execution]")
+    checkbox.focus()
+    page.keyboard.press("Space")
+    drawn = _wait_for_draw(page, drawn)
+    assert "event_type=summary_execution" in page.url
+    expected = set(
+        Incident.objects.filter(
+            status=Status.PUBLISHED, latitude__isnull=False, event_type="summary_execution"
+        ).values_list("public_id", flat=True)
+    )
+    assert _listed(page) == expected
+    page.fill("#f-q", "Baniyas")
+    page.press("#f-q", "Enter")
+    _wait_for_draw(page, drawn)
+    assert "q=Baniyas" in page.url
+    assert all(
+        "Baniyas" in t
+        for t in page.eval_on_selector_all(
+            "[data-incident-list] .incident-title", "els => els.map(e => e.textContent)"
+        )
+    )
+    # Every field has a label a screen reader announces.
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('#filters input, #filters select')]
+            .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+            .map((el) => el.name)"""
+    )
+    assert unlabelled == []
     assert page.errors == [] and page.console_errors == []
 
 
