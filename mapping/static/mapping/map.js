@@ -496,7 +496,7 @@
         fillOpacity: 0.45,
       });
       layer.bindPopup(() => cellPopup(cell));
-      layer.bindTooltip(`${cell.count} ${S.incidents}`, { direction: "top" });
+      layer.bindTooltip(node("span", null, `${cell.count} ${S.incidents}`), { direction: "top" });
       markers.addLayer(layer);
     }
   }
