@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -95,6 +97,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "csp",
     "simple_history",
     "mapping",
     "incidents",
@@ -110,6 +113,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -275,6 +279,38 @@ LEAFLET_CONFIG = {
     ],
     "RESET_VIEW": False,
 }
+
+
+def _tile_origin(url_template: str) -> str:
+    """The origin a tile URL template loads from, as a CSP source (``{s}`` becomes ``*``)."""
+    parts = urlsplit(url_template.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (django-csp). Scripts and styles come from our own origin only:
+# no inline script anywhere, data reaches JavaScript through json_script and data-
+# attributes. Images may come from the tile servers of LEAFLET_CONFIG. The few pages that
+# need more (the Swagger UI and Redoc pages of the API) say so in config/urls.py.
+CSP_TILE_ORIGINS = sorted(
+    {origin for _, url, _ in LEAFLET_CONFIG["TILES"] if (origin := _tile_origin(url))}
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        # A page that needs one inline script (the API's Swagger UI and Redoc pages) marks it
+        # with the request's nonce; the nonce is sent only when a page uses it.
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *CSP_TILE_ORIGINS],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 
 # The application's own tunables.
 INCIDENT_MAP = {

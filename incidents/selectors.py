@@ -11,9 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
-from .models import Attribution, Claim, Episode, EpisodeClaim, Incident, Status
+from .models import Actor, Attribution, Claim, Episode, EpisodeClaim, Incident, Status
 from .reconciliation import ClaimedFigure, Reconciled, range_of_claims
 
 User = AbstractBaseUser | AnonymousUser
@@ -119,3 +119,24 @@ def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
         killed_high=sums["high"] or 0,
         measures=measures,
     )
+
+
+def public_actors() -> QuerySet[Actor]:
+    """Actors held responsible for a published incident: the public map's perpetrator list."""
+    # EXISTS per actor: the few actors are each settled at their first published incident,
+    # instead of reading every attribution of a large database.
+    attributed = Attribution.objects.filter(actor=OuterRef("pk"), incident__status=Status.PUBLISHED)
+    return Actor.objects.filter(Exists(attributed)).order_by("name")
+
+
+def episode_get(*, slug: str, user: User | None) -> Episode:
+    """An episode the user may see: one with a visible incident or a public aggregate claim.
+
+    Raises ``Episode.DoesNotExist`` otherwise, as for a slug that does not exist.
+    """
+    episodes = Episode.objects.all()
+    if not can_see_unpublished(user):
+        episodes = episodes.filter(
+            Q(incidents__status=Status.PUBLISHED) | Q(claims__source__confidential=False)
+        ).distinct()
+    return episodes.get(slug=slug)

@@ -1,3 +1,5 @@
+"""Public pages: the map, incident records and episodes."""
+
 from django.urls import path
 
 from . import views
@@ -7,4 +9,5 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.home, name="home"),
     path("incidents/<str:public_id>/", views.incident_detail, name="incident-detail"),
+    path("episodes/<slug:slug>/", views.episode_detail, name="episode-detail"),
 ]

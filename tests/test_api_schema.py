@@ -12,7 +12,7 @@ import json
 
 import pytest
 import schemathesis
-from django.core import signals
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
@@ -74,13 +74,19 @@ def test_docs_are_served_offline(client):
 @pytest.fixture
 def api_data(seeded, settings):
     settings.INCIDENT_MAP = {**settings.INCIDENT_MAP, "API_ANON_RATE": "", "API_USER_RATE": ""}
-    # The WSGI handler closes the database connection after each request; the test's
-    # transaction lives on that connection, so keep it open as Django's test client does.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection_open():
+    # schemathesis calls the WSGI application directly, so Django's request signals close
+    # the database connection after each request, and with it the test's transaction (on
+    # PostgreSQL; SQLite's in-memory database is never closed). Django's test client
+    # disconnects the same handler while it makes a request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

@@ -519,10 +519,13 @@ class MapView(ApiView):
         bbox = (box.min_lon, box.min_lat, box.max_lon, box.max_lat) if box else SYRIA_BBOX
         # A public view without filters is drawn from the per-cell sums of published
         # incidents; anything else groups the matching incidents themselves.
-        unfiltered = not set(request.query_params) - {"zoom", "bbox", "format"}
+        # (``status=published`` alone asks for exactly what the sums hold, for anyone.)
+        params = request.query_params
+        filters = set(params) - {"zoom", "bbox", "format"}
+        only_published = filters == {"status"} and params.get("status") == Status.PUBLISHED
         summary = (
             PublishedMapCell.objects.all()
-            if unfiltered and not selectors.can_see_unpublished(request.user)
+            if only_published or (not filters and not selectors.can_see_unpublished(request.user))
             else None
         )
         result = aggregate(incidents, View(*bbox, zoom=int(zoom_raw)), summary=summary)

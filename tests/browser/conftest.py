@@ -47,6 +47,16 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda error: page.errors.append(str(error)))
+    # Console errors (a CSP violation is one), except the tile requests aborted below.
+    page.console_errors = []  # type: ignore[attr-defined]
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and "tile.openstreetmap.org" not in (message.location or {}).get("url", "")
+            and page.console_errors.append(message.text)
+        ),
+    )
     # Map tiles come from the internet; the tests do not depend on them.
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
     yield page

@@ -1,0 +1,307 @@
+"""The public map, incident page and API documentation in a real browser, with the seed data.
+
+All tests share pytest-django's one live server. Each waits for the map's ``data-drawn``
+counter, which the map script raises after drawing an API response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from incidents import services
+from incidents.models import Incident, Status
+
+pytestmark = pytest.mark.browser
+
+
+def _published_on_map() -> set[str]:
+    return set(
+        Incident.objects.filter(status=Status.PUBLISHED, latitude__isnull=False).values_list(
+            "public_id", flat=True
+        )
+    )
+
+
+def _wait_for_draw(page, after: int = 0) -> int:
+    page.wait_for_function(
+        "n => Number(document.querySelector('[data-map]').dataset.drawn || 0) > n", arg=after
+    )
+    return int(page.get_attribute("[data-map]", "data-drawn"))
+
+
+def _listed(page) -> set[str]:
+    return set(
+        page.eval_on_selector_all("[data-incident-list] li", "els => els.map(e => e.dataset.id)")
+    )
+
+
+def _markers(page) -> set[str]:
+    return set(
+        page.evaluate("() => [...document.querySelector('[data-map]').incidentMap.byId.keys()]")
+    )
+
+
+def test_map_shows_exactly_the_published_incidents_with_popups(
+    page, live_server, seeded, artifacts
+):
+    page.goto(live_server.url + "/")
+    _wait_for_draw(page)
+    published = _published_on_map()
+    assert "SY-2025-0011" not in published  # the Tuwaym draft
+    assert _listed(page) == published
+    assert _markers(page) == published
+    assert page.get_attribute("[data-map]", "data-mode") == "incidents"
+    assert page.inner_text("[data-total=incidents]") == str(len(published))
+
+    incident = Incident.objects.get(public_id="SY-2025-0005")
+    page.click("[data-incident-list] li[data-id='SY-2025-0005'] button")
+    popup = page.locator(".leaflet-popup-content .popup")
+    popup.wait_for()
+    text = popup.inner_text().replace("\u2066", "").replace("\u2069", "")  # bidi isolates
+    assert incident.title in text
+    figures = f"{incident.killed_low}–{incident.killed_best}–{incident.killed_high}"
+    if incident.killed_low == incident.killed_high:
+        figures = str(incident.killed_best)
+    assert figures in text
+    assert "Fair" in text and "2025-03-07 (exact day)" in text
+    assert re.search(r"Sources\s+2\b", text)
+    assert "Syrian transitional government forces" in text
+    href = popup.locator("a").get_attribute("href")
+    assert href == "/incidents/SY-2025-0005/"
+    # Choosing it in the list highlighted it there; the map's marker is highlighted too.
+    assert "is-highlighted" in page.get_attribute("li[data-id='SY-2025-0005']", "class")
+
+    # Hovering a marker on the map highlights its entry in the list, and leaving it does not.
+    # The marker drawn last lies on top of any other at its centre.
+    top, point = page.evaluate(
+        """() => {
+            const element = document.querySelector('[data-map]');
+            const {map, byId} = element.incidentMap;
+            map.closePopup();
+            const [id, entry] = [...byId.entries()].pop();
+            const p = map.latLngToContainerPoint(entry.layer.getLatLng());
+            const box = element.getBoundingClientRect();
+            return [id, [box.left + p.x, box.top + p.y]];
+        }"""
+    )
+    page.mouse.move(*point)
+    page.wait_for_selector(f"li[data-id='{top}'].is-highlighted")
+    page.mouse.move(5, 5)
+    page.wait_for_selector(f"li[data-id='{top}']:not(.is-highlighted)")
+
+    # The governorate outlines are drawn under the markers even with no tiles.
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-outlines-pane canvas').length > 0"
+    )
+    page.screenshot(path=str(artifacts / "public-map.png"))
+    assert page.errors == [] and page.console_errors == []
+
+
+def test_a_date_range_filters_the_map_and_lives_in_the_url(page, live_server, seeded):
+    page.goto(live_server.url + "/")
+    drawn = _wait_for_draw(page)
+    before = _listed(page)
+
+    page.fill("#f-date-from", "2025-03-07")
+    page.fill("#f-date-to", "2025-03-07")
+    page.click("#filters button[type=submit]")
+    drawn = _wait_for_draw(page, drawn)
+    assert "date_from=2025-03-07" in page.url and "date_to=2025-03-07" in page.url
+    expected = set(
+        Incident.objects.filter(
+            status=Status.PUBLISHED,
+            latitude__isnull=False,
+            date_start__lte=dt.date(2025, 3, 7),
+            date_end__gte=dt.date(2025, 3, 7),
+        ).values_list("public_id", flat=True)
+    )
+    assert _listed(page) == expected != before
+    assert _markers(page) == expected
+
+    # Each filter change is a step back: first to "from" alone, then to no filter at all,
+    # and the form follows.
+    page.go_back()
+    drawn = _wait_for_draw(page, drawn)
+    assert "date_from=2025-03-07" in page.url and "date_to" not in page.url
+    assert page.input_value("#f-date-to") == ""
+    page.go_back()
+    drawn = _wait_for_draw(page, drawn)
+    assert "date_from" not in page.url
+    assert _listed(page) == before
+    assert page.input_value("#f-date-from") == ""
+
+    # Dragging across the timeline chooses a range too.
+    page.wait_for_selector("#timeline rect.timeline-bar")
+    page.locator("#timeline").scroll_into_view_if_needed()
+    box = page.locator("#timeline").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] - 3, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.9, y, steps=4)
+    page.mouse.up()
+    _wait_for_draw(page, drawn)
+    assert "date_from=" in page.url and "date_to=" in page.url
+    date_from = page.input_value("#f-date-from")
+    date_to = page.input_value("#f-date-to")
+    assert date_from <= date_to
+    in_range = set(
+        Incident.objects.filter(
+            status=Status.PUBLISHED,
+            latitude__isnull=False,
+            date_start__lte=date_to,
+            date_end__gte=date_from,
+        ).values_list("public_id", flat=True)
+    )
+    assert _listed(page) == in_range
+    # A shared link opens the same view.
+    page.goto(page.url)
+    _wait_for_draw(page)
+    assert _listed(page) == in_range and page.input_value("#f-date-from") == date_from
+    assert page.errors == [] and page.console_errors == []
+
+
+def test_filters_work_from_the_keyboard(page, live_server, seeded):
+    page.goto(live_server.url + "/")
+    drawn = _wait_for_draw(page)
+    page.focus("#f-date-to")
+    page.keyboard.press("Tab")  # to the timeline's metric, then on through the form
+    checkbox = page.locator("input[name=event_type][value=summary_execution]")
+    checkbox.focus()
+    page.keyboard.press("Space")
+    drawn = _wait_for_draw(page, drawn)
+    assert "event_type=summary_execution" in page.url
+    expected = set(
+        Incident.objects.filter(
+            status=Status.PUBLISHED, latitude__isnull=False, event_type="summary_execution"
+        ).values_list("public_id", flat=True)
+    )
+    assert _listed(page) == expected
+    page.fill("#f-q", "Baniyas")
+    page.press("#f-q", "Enter")
+    _wait_for_draw(page, drawn)
+    assert "q=Baniyas" in page.url
+    assert all(
+        "Baniyas" in t
+        for t in page.eval_on_selector_all(
+            "[data-incident-list] .incident-title", "els => els.map(e => e.textContent)"
+        )
+    )
+    # Every field has a label a screen reader announces.
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('#filters input, #filters select')]
+            .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+            .map((el) => el.name)"""
+    )
+    assert unlabelled == []
+    assert page.errors == [] and page.console_errors == []
+
+
+def test_a_hostile_title_is_shown_as_text_everywhere(page, live_server, seeded, reviewer, source):
+    hostile = services.incident_create(
+        user=None,
+        title="<img src=x onerror=alert(1)>",
+        event_type="other",
+        date_start=dt.date(2025, 3, 8),
+        date_end=dt.date(2025, 3, 8),
+        latitude=35.3,
+        longitude=36.0,
+        location_precision="exact",
+        claims=[{"source": source, "quote": "<script>alert(2)</script>", "killed_min": 3}],
+    )
+    services.incident_publish(incident=hostile, user=reviewer)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.goto(live_server.url + "/")
+    _wait_for_draw(page)
+    item = page.locator(f"li[data-id='{hostile.public_id}']")
+    assert item.locator(".incident-title").inner_text() == "<img src=x onerror=alert(1)>"
+    item.locator("button").click()
+    popup = page.locator(".leaflet-popup-content .popup h3")
+    popup.wait_for()
+    assert popup.inner_text() == "<img src=x onerror=alert(1)>"
+    assert page.locator("img[src=x]").count() == 0
+
+    page.goto(f"{live_server.url}/incidents/{hostile.public_id}/")
+    assert page.inner_text("h1") == "<img src=x onerror=alert(1)>"
+    assert "<script>alert(2)</script>" in page.inner_text("[data-claims]")
+    assert page.locator("img[src=x]").count() == 0
+    page.wait_for_timeout(200)
+    assert dialogs == []
+    assert page.errors == [] and page.console_errors == []
+
+
+def test_arabic_site_is_right_to_left_with_arabic_titles(browser, live_server, seeded, artifacts):
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740},
+        locale="ar",
+        extra_http_headers={"Accept-Language": "ar"},
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"{error}\n{error.stack}"))
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    page.goto(live_server.url + "/")
+    _wait_for_draw(page)
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.get_attribute("html", "lang") == "ar"
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert "الحوادث" in page.inner_text("[data-totals]")
+    incident = Incident.objects.get(public_id="SY-2025-0005")
+    title = page.inner_text("li[data-id='SY-2025-0005'] .incident-title")
+    assert title == incident.title_ar
+    # The phone layout: nothing wider than the screen, the map on top and usable.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    box = page.locator("[data-map]").bounding_box()
+    assert box["width"] >= 370 and box["height"] >= 300
+    page.screenshot(path=str(artifacts / "public-map-arabic-phone.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/incidents/SY-2025-0005/")
+    assert page.inner_text("h1") == incident.title_ar
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert errors == []
+    context.close()
+
+
+def test_incident_page_lists_all_its_claims_with_a_small_map(page, live_server, seeded, artifacts):
+    incident = Incident.objects.get(public_id="SY-2025-0005")
+    claims = incident.claims.filter(source__confidential=False)
+    page.goto(f"{live_server.url}/incidents/{incident.public_id}/")
+    assert page.locator("[data-claim]").count() == claims.count() > 0
+    text = page.inner_text("[data-claims]")
+    for claim in claims:
+        assert claim.quote in text
+        assert claim.source.headline in text
+    page.wait_for_selector("[data-incident-map][data-ready=true]")
+    assert (
+        page.locator(
+            "[data-incident-map] path.leaflet-interactive, [data-incident-map] canvas"
+        ).count()
+        > 0
+    )
+    assert f"/incidents/{incident.public_id}/" in page.inner_text("[data-cite]")
+    page.screenshot(path=str(artifacts / "incident-page.png"), full_page=True)
+    assert page.errors == [] and page.console_errors == []
+
+
+def test_api_docs_and_admin_run_under_the_content_security_policy(page, live_server, superuser):
+    page.goto(live_server.url + "/api/v1/docs/")
+    page.wait_for_selector("#swagger-ui .opblock")
+    page.goto(live_server.url + "/api/v1/redoc/")
+    page.wait_for_selector("redoc .api-content, .api-content", timeout=15000)
+    # Redoc's "powered by" logo is fetched from its vendor: the policy blocks it, nothing else.
+    errors = [e for e in page.console_errors if "cdn.redoc.ly" not in e]
+    assert errors == []
+    page.console_errors.clear()
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", superuser.username)
+    page.fill("#id_password", f"pw-{superuser.username}")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    page.goto(f"{live_server.url}/admin/incidents/incident/add/")
+    page.wait_for_selector("[data-point-picker].leaflet-container")
+    assert page.errors == [] and page.console_errors == []
