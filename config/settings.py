@@ -289,10 +289,11 @@ def _tile_origin(url_template: str) -> str:
 
 # Content-Security-Policy (django-csp). Scripts and styles come from our own origin only:
 # no inline script anywhere, data reaches JavaScript through json_script and data-
-# attributes. Images may come from the tile servers of LEAFLET_CONFIG. The few pages that
-# need more (the Swagger UI and Redoc pages of the API) say so in config/urls.py.
+# attributes. Images may come from the tile servers of LEAFLET_CONFIG. The Swagger UI page's
+# start-up script carries the nonce (templates/drf_spectacular/); the Redoc page's extra
+# allowances are in config/urls.py. The admin needs none.
 CSP_TILE_ORIGINS = sorted(
-    {origin for _, url, _ in LEAFLET_CONFIG["TILES"] if (origin := _tile_origin(url))}
+    {origin for _name, url, _options in LEAFLET_CONFIG["TILES"] if (origin := _tile_origin(url))}
 )
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -328,6 +328,9 @@
       list.appendChild(precise);
       list.appendChild(area);
       list.appendChild(node("li", "legend-note", S.sizeLegend));
+      if (response.incidents.some((incident) => enclosesView(radiusOf(incident)))) {
+        list.appendChild(node("li", "legend-note", S.widerThanView));
+      }
     }
     legendBody.appendChild(list);
   }
@@ -441,20 +444,52 @@
     return box;
   }
 
+  // An area wider than this (pixels of radius) is drawn as its dashed outline only: a
+  // translucent fill the size of the screen hides everything under it and costs the most
+  // to paint.
+  const OUTLINE_ONLY_RADIUS = 120;
+
+  // An area whose radius exceeds the map's diagonal, around a point in view, encloses the
+  // whole view: its ring could not be seen, and painting a circle thousands of pixels wide
+  // is the slowest thing the map could do. It is listed, and the legend says why it is not
+  // drawn.
+  function enclosesView(radius) {
+    const size = map.getSize();
+    return radius > Math.hypot(size.x, size.y);
+  }
+
   function styleFor(incident, highlighted) {
     const colour = colourOf(incident);
     const area = !PRECISE.has(incident.location_precision);
+    const radius = radiusOf(incident);
     return {
       renderer: markerRenderer,
-      radius: radiusOf(incident),
+      radius,
+      coreRadius: killedRadius(incident.killed_best),
       color: highlighted ? "#000000" : colour,
       weight: highlighted ? 3 : area ? 1.5 : 1,
       dashArray: area ? "4 3" : null,
+      stroke: !(area && enclosesView(radius)),
+      fill: !(area && radius > OUTLINE_ONLY_RADIUS),
       fillColor: colour,
       fillOpacity: area ? 0.18 : 0.65,
       opacity: 0.95,
     };
   }
+
+  // A circle that answers the pointer on its outline and near its centre only, so that a
+  // wide area does not take every hover and click inside it from the incidents it covers.
+  const AreaMarker = L.CircleMarker.extend({
+    _containsPoint(point) {
+      const distance = point.distanceTo(this._point);
+      const tolerance = this._clickTolerance() + 2;
+      if (this._radius <= OUTLINE_ONLY_RADIUS) return distance <= this._radius + tolerance;
+      return (
+        distance <= this.options.coreRadius + tolerance ||
+        Math.abs(distance - this._radius) <= tolerance
+      );
+    },
+  });
 
   function setHighlight(id, on, options) {
     const entry = byId.get(id);
@@ -472,7 +507,7 @@
     const ordered = incidents.slice().sort((a, b) => radiusOf(b) - radiusOf(a));
     for (const incident of ordered) {
       if (incident.latitude === null || incident.longitude === null) continue;
-      const layer = L.circleMarker([incident.latitude, incident.longitude], styleFor(incident));
+      const layer = new AreaMarker([incident.latitude, incident.longitude], styleFor(incident));
       layer.bindPopup(() => popupFor(incident), { maxWidth: 320 });
       layer.on("mouseover", () => setHighlight(incident.id, true, { scroll: true }));
       layer.on("mouseout", () => setHighlight(incident.id, false));
@@ -745,9 +780,12 @@
     writeUrl(false);
     loadView();
   });
-  map.on("zoomend", () => {
-    // Areas of imprecise locations keep their ground size until the new answer arrives.
-    for (const entry of byId.values()) entry.layer.setRadius(radiusOf(entry.incident));
+  map.on("zoomstart", () => {
+    // Shapes sized for the old zoom would be repainted at the new one only to be replaced
+    // by the next answer (or the cached one) a moment later: clear them instead.
+    map.closePopup();
+    markers.clearLayers();
+    byId.clear();
   });
 
   // --- the timeline --------------------------------------------------------------------------
