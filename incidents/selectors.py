@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
-from .models import Actor, Attribution, Claim, Episode, EpisodeClaim, Incident, Status
+from .models import (
+    Actor,
+    Attribution,
+    Claim,
+    Episode,
+    EpisodeClaim,
+    Incident,
+    Source,
+    Status,
+)
 from .reconciliation import ClaimedFigure, Reconciled, range_of_claims
 
 User = AbstractBaseUser | AnonymousUser
@@ -129,14 +138,53 @@ def public_actors() -> QuerySet[Actor]:
     return Actor.objects.filter(Exists(attributed)).order_by("name")
 
 
-def episode_get(*, slug: str, user: User | None) -> Episode:
-    """An episode the user may see: one with a visible incident or a public aggregate claim.
+def source_queryset(*, user: User | None) -> QuerySet[Source]:
+    """Sources outside the admin: never a confidential one, and for the public only those
+    that published work cites, so a draft's new source stays unseen until then."""
+    sources = Source.objects.filter(confidential=False)
+    if not can_see_unpublished(user):
+        sources = sources.filter(
+            Q(claims__incident__status=Status.PUBLISHED) | Q(episodeclaims__isnull=False)
+        ).distinct()
+    return sources.order_by("slug")
 
-    Raises ``Episode.DoesNotExist`` otherwise, as for a slug that does not exist.
-    """
+
+def actor_queryset(*, user: User | None) -> QuerySet[Actor]:
+    """Actors the user may see: for the public, those a published incident names (as a
+    perpetrator or in a claim), with the groups they belong to."""
+    actors = Actor.objects.select_related("parent").order_by("slug")
+    if can_see_unpublished(user):
+        return actors
+    named = Actor.objects.filter(
+        Exists(Attribution.objects.filter(actor=OuterRef("pk"), incident__status=Status.PUBLISHED))
+        | Exists(
+            Claim.objects.filter(perpetrator=OuterRef("pk"), incident__status=Status.PUBLISHED)
+        )
+    )
+    shown = set(named.values_list("pk", flat=True))
+    parents = dict(Actor.objects.values_list("id", "parent_id"))
+    for actor_id in list(shown):
+        parent = parents.get(actor_id)
+        while parent is not None and parent not in shown:
+            shown.add(parent)
+            parent = parents.get(parent)
+    return actors.filter(pk__in=shown)
+
+
+def episode_queryset(*, user: User | None) -> QuerySet[Episode]:
+    """Episodes the user may see: for the public, one with a published incident or a
+    public aggregate claim."""
     episodes = Episode.objects.all()
     if not can_see_unpublished(user):
         episodes = episodes.filter(
             Q(incidents__status=Status.PUBLISHED) | Q(claims__source__confidential=False)
         ).distinct()
-    return episodes.get(slug=slug)
+    return episodes.order_by("-date_start", "slug")
+
+
+def episode_get(*, slug: str, user: User | None) -> Episode:
+    """An episode the user may see (see ``episode_queryset``).
+
+    Raises ``Episode.DoesNotExist`` otherwise, as for a slug that does not exist.
+    """
+    return episode_queryset(user=user).get(slug=slug)

@@ -14,7 +14,7 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -32,13 +32,10 @@ from rest_framework.views import APIView
 
 from incidents import selectors, services
 from incidents.models import (
-    Actor,
     Attribution,
     Claim,
-    Episode,
     Incident,
     PublishedMapCell,
-    Source,
     Status,
 )
 from incidents.statistics import incident_statistics
@@ -589,49 +586,16 @@ class MapView(ApiView):
 # --- sources, actors, episodes ----------------------------------------------------------------
 
 
-def _published_incidents() -> Any:
-    return Incident.objects.filter(status=Status.PUBLISHED)
-
-
 def visible_sources(request: Request):
-    sources = Source.objects.filter(confidential=False)
-    if not selectors.can_see_unpublished(request.user):
-        # Only what published work cites: a draft's new source stays unseen until then.
-        sources = sources.filter(
-            Q(claims__incident__status=Status.PUBLISHED) | Q(episodeclaims__isnull=False)
-        ).distinct()
-    return sources.order_by("slug")
+    return selectors.source_queryset(user=request.user)
 
 
 def visible_actors(request: Request):
-    actors = Actor.objects.select_related("parent")
-    if selectors.can_see_unpublished(request.user):
-        return actors.order_by("slug")
-    shown = set(
-        Attribution.objects.filter(incident__status=Status.PUBLISHED).values_list(
-            "actor_id", flat=True
-        )
-    ) | set(
-        Claim.objects.filter(
-            incident__status=Status.PUBLISHED, perpetrator__isnull=False
-        ).values_list("perpetrator_id", flat=True)
-    )
-    parents = dict(Actor.objects.values_list("id", "parent_id"))
-    for actor_id in list(shown):
-        parent = parents.get(actor_id)
-        while parent is not None and parent not in shown:
-            shown.add(parent)
-            parent = parents.get(parent)
-    return actors.filter(pk__in=shown).order_by("slug")
+    return selectors.actor_queryset(user=request.user)
 
 
 def visible_episodes(request: Request):
-    episodes = Episode.objects.all()
-    if not selectors.can_see_unpublished(request.user):
-        episodes = episodes.filter(
-            Q(incidents__status=Status.PUBLISHED) | Q(claims__source__confidential=False)
-        ).distinct()
-    return episodes.order_by("-date_start", "slug")
+    return selectors.episode_queryset(user=request.user)
 
 
 LIMIT_PARAMETERS = [
