@@ -80,6 +80,7 @@ class Status(models.TextChoices):
     IN_REVIEW = "in_review", "In review"
     PUBLISHED = "published", "Published"
     RETRACTED = "retracted", "Retracted"
+    MERGED = "merged", "Merged into another incident"
 
 
 class FigureRule(models.TextChoices):
@@ -109,6 +110,7 @@ class SourceKind(models.TextChoices):
     OFFICIAL_STATEMENT = "official_statement", "Official statement"
     SOCIAL_MEDIA = "social_media", "Social media"
     WITNESS_TESTIMONY = "witness_testimony", "Witness testimony"
+    DATASET = "dataset", "Event data set (ACLED, UCDP)"
 
 
 def _non_negative(*fields: str, prefix: str) -> list[models.CheckConstraint]:
@@ -361,6 +363,15 @@ class Incident(Breakdown):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        editable=False,
+        help_text="The incident this one was merged into; its claims moved there.",
+    )
     # The point's cell on the map's finest aggregation grid (see mapping.aggregation); kept
     # by save(), so that the map groups incidents by integers instead of by coordinates.
     map_cx = models.IntegerField(null=True, blank=True, editable=False)
@@ -432,6 +443,12 @@ class Incident(Breakdown):
                 condition=~Q(status=Status.PUBLISHED) | Q(latitude__isnull=False),
                 name="incident_published_has_point",
                 violation_error_message="A published incident needs a location.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.MERGED, merged_into__isnull=False)
+                | (~Q(status=Status.MERGED) & Q(merged_into__isnull=True)),
+                name="incident_merged_has_target",
+                violation_error_message="A merged incident names the incident it was merged into.",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="incident_version_positive"),
             models.CheckConstraint(condition=~Q(title=""), name="incident_title_required"),
@@ -624,6 +641,16 @@ class Claim(FigureClaim):
         max_length=300, blank=True, help_text='e.g. "the town of Arza, in Homs province"'
     )
     date_as_reported = models.CharField(max_length=200, blank=True, help_text='e.g. "on Friday"')
+    external_record = models.ForeignKey(
+        "ExternalRecord",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="claims",
+        editable=False,
+        help_text="The outside data set's row this claim was imported from; re-importing "
+        "the row updates this claim.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -707,3 +734,138 @@ class IncidentSpan(models.Model):
 
     def __str__(self) -> str:
         return f"longest incident: {self.longest_days} days"
+
+
+class ExternalDataset(models.TextChoices):
+    ACLED = "acled", "ACLED"
+    UCDP = "ucdp", "UCDP GED"
+
+
+class ImportFormat(models.TextChoices):
+    ACLED = "acled", "ACLED CSV export"
+    UCDP = "ucdp", "UCDP GED CSV"
+    GEOJSON = "geojson", "This product's GeoJSON export"
+    CSV = "csv", "This product's CSV export"
+
+
+class ImportRunStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed, not applied"
+    APPLIED = "applied", "Applied"
+    FAILED = "failed", "Refused"
+
+
+class ImportRun(models.Model):
+    """One file brought in: kept from upload through preview to confirmation, with the
+    report of what happened (created, updated, skipped, failed rows and why)."""
+
+    format = models.CharField(max_length=20, choices=ImportFormat.choices)
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField(editable=False)
+    status = models.CharField(
+        max_length=20, choices=ImportRunStatus.choices, default=ImportRunStatus.PREVIEWED
+    )
+    report = models.JSONField(default=dict, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()}: {self.file_name} ({self.get_status_display()})"
+
+
+class ExternalRecord(models.Model):
+    """A row of an outside event data set (ACLED, UCDP GED) and the incident it became.
+
+    The row is kept as imported, column by column, so every figure can be traced back to
+    it. Importing the same row again finds it by (dataset, external id) and updates the
+    incident instead of adding another one.
+    """
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="external_records"
+    )
+    dataset = models.CharField(max_length=20, choices=ExternalDataset.choices)
+    external_id = models.CharField(
+        max_length=100, help_text="ACLED event_id_cnty or UCDP GED id, as published."
+    )
+    row = models.JSONField(default=dict, help_text="The original row, column by column.")
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="records"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["dataset", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "external_id"], name="external_record_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(external_id=""), name="external_record_id_required"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_dataset_display()} {self.external_id}"
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", "To review"
+    MERGED = "merged", "Merged"
+    DISMISSED = "dismissed", "Not the same event"
+
+
+class DuplicateCandidate(models.Model):
+    """Two incidents that are likely the same event, for a researcher to merge or dismiss.
+
+    The pair is stored once, lower id first. ``reasons`` lists what made them look alike
+    (distance, overlapping dates, figures), so the researcher sees why they were flagged.
+    """
+
+    first = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="How alike the two are, from 0 to 1.",
+    )
+    reasons = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=20, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    found_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-score", "first_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=Q(first__lt=F("second")), name="duplicate_pair_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=1), name="duplicate_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id} ({self.score:.2f})"

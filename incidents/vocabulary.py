@@ -75,6 +75,7 @@ SOURCE_KINDS: dict[str, Promise] = {
     "official_statement": _("Official statement"),
     "social_media": _("Social media"),
     "witness_testimony": _("Witness testimony"),
+    "dataset": _("Event data set"),
 }
 
 BREAKDOWN: dict[str, Promise] = {
