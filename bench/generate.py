@@ -53,6 +53,7 @@ def generate(count: int, *, seed: int = 7, batch: int = 5000) -> None:
     from django.db import connection, transaction
 
     from incidents import mapcells
+    from incidents.api import documentcache
     from incidents.models import Actor, Attribution, Claim, Incident, Source
     from mapping.aggregation import fine_cell, tile_key
     from mapping.models import Place, PlaceKind
@@ -170,7 +171,9 @@ def generate(count: int, *, seed: int = 7, batch: int = 5000) -> None:
         rate = done / (time.perf_counter() - started)
         print(f"\r{done:>9,} / {count:,} incidents ({rate:,.0f}/s)", end="", flush=True)
     print()
-    print(f"map cells: {mapcells.rebuild():,}")  # bulk_create bypassed save() and its signals
+    # bulk_create bypassed save() and its signals
+    print(f"map cells: {mapcells.rebuild():,}")
+    documentcache.clear()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")

@@ -8,3 +8,4 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import mapcells  # noqa: F401 - connects the signals that keep map cells
+        from .api import documentcache  # noqa: F401 - and those that drop outdated documents

@@ -869,3 +869,23 @@ class DuplicateCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_id} ~ {self.second_id} ({self.score:.2f})"
+
+
+class IncidentDocument(models.Model):
+    """An incident's API document, rendered to JSON, so list pages need not rebuild it.
+
+    A cache, never a record: ``incidents.api.documentcache`` writes a row when a page first
+    needs the document and uses it only while the incident's ``version`` and ``updated_at``
+    are still the ones it was rendered from. Changes that leave both alone (a claim, a
+    perpetrator, a source's or actor's name) delete the rows they affect as they happen.
+    """
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.PositiveIntegerField()
+    updated_at = models.DateTimeField()
+    body = models.TextField()
+
+    def __str__(self) -> str:
+        return f"document of incident {self.incident_id} at version {self.version}"

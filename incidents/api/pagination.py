@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
@@ -23,7 +24,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from incidents.models import Incident
 
-from .representation import documents
+from .documentcache import page_json
 
 # ordering parameter -> (column, its Python type for the cursor)
 ORDERINGS: dict[str, tuple[str, type]] = {
@@ -37,7 +38,8 @@ ORDERING_CHOICES = sorted([*ORDERINGS, *(f"-{name}" for name in ORDERINGS)])
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[Any]
+    # The page's documents as one JSON array, embedded by the renderer as it is.
+    rows: orjson.Fragment
     next_url: str | None
 
 
@@ -112,5 +114,5 @@ def paginate(request: Request, incidents: QuerySet[Incident]) -> Page:
         keys = keys[:size]
         value, pk = keys[-1]
         next_url = replace_query_param(request.build_absolute_uri(), "cursor", _encode(value, pk))
-    rows = documents([pk for _, pk in keys])
+    rows = orjson.Fragment(page_json([pk for _, pk in keys]))
     return Page(rows=rows, next_url=next_url)

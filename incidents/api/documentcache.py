@@ -1,0 +1,189 @@
+"""Rendered incident documents, kept between requests for the list pages.
+
+Building a page of 500 documents with their claims means reading about a thousand claim
+rows and assembling over a megabyte of JSON; most pages are read far more often than their
+incidents change. So each document, once rendered, is kept as JSON text in
+:class:`~incidents.models.IncidentDocument`, and a page is the kept texts of its incidents
+joined together, with only the missing or outdated ones built afresh (and kept).
+
+A kept document is used only while it is right:
+
+- it is stamped with the incident's ``version`` and ``updated_at`` when it is rendered,
+  and read only where both still match, so any save of the incident or any write that
+  moves its version makes it outdated, whichever path made the change;
+- changes that touch neither (a claim, a perpetrator, a victim group; the name of a source,
+  actor, place, episode or victim group the document shows) delete the affected documents
+  through the signals below, in the same transaction and again once it commits;
+- writes that bypass ``save()`` and ``delete()`` (bulk loads, ``QuerySet.update`` on
+  claims, raw SQL) must call :func:`forget` for the incidents they touched, or
+  :func:`clear` (``manage.py rebuild_map_cells`` does).
+
+The documents are the same for every reader: they never contain confidential sources nor
+anything that depends on who asks. Which incidents a reader may see is decided before
+this module is asked for their documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import orjson
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.dispatch import receiver
+
+from incidents.models import (
+    Actor,
+    Attribution,
+    Claim,
+    Episode,
+    Incident,
+    IncidentDocument,
+    Source,
+    VictimGroup,
+)
+from mapping.models import Place
+
+from .renderers import JSON_OPTIONS
+from .representation import documents
+
+_TABLE = IncidentDocument._meta.db_table
+_INCIDENTS = Incident._meta.db_table
+
+
+def _kept(ids: Sequence[int]) -> dict[int, str]:
+    """The kept documents of these incidents that are still current, by incident id."""
+    if connection.vendor == "postgresql":
+        # One plain statement with the ids as an array: at 500 ids the ORM's IN list and
+        # row handling cost more than the lookup itself. Names are the models' own.
+        sql = (
+            f"SELECT d.incident_id, d.body FROM {_TABLE} d "  # noqa: S608
+            f"JOIN {_INCIDENTS} i ON i.id = d.incident_id "
+            "WHERE d.incident_id = ANY(%s) "
+            "AND d.version = i.version AND d.updated_at = i.updated_at"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(ids)])
+            return dict(cursor.fetchall())
+    return dict(
+        IncidentDocument.objects.filter(
+            incident_id__in=ids,
+            version=F("incident__version"),
+            updated_at=F("incident__updated_at"),
+        ).values_list("incident_id", "body")
+    )
+
+
+def _keep(rendered: dict[int, tuple[int, object, str]]) -> None:
+    IncidentDocument.objects.bulk_create(
+        [
+            IncidentDocument(incident_id=pk, version=version, updated_at=updated_at, body=body)
+            for pk, (version, updated_at, body) in rendered.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["incident"],
+        update_fields=["version", "updated_at", "body"],
+    )
+
+
+def page_json(ids: Sequence[int]) -> str:
+    """The documents of these incidents, in this order, as the text of a JSON array."""
+    if not ids:
+        return "[]"
+    bodies = _kept(ids)
+    missing = [pk for pk in ids if pk not in bodies]
+    if missing:
+        rendered = {}
+        for pk, document in zip(missing, documents(missing), strict=True):
+            body = orjson.dumps(document, option=JSON_OPTIONS).decode()
+            rendered[pk] = (document["version"], document["updated_at"], body)
+            bodies[pk] = body
+        # Kept in its own savepoint: if an incident was deleted meanwhile, the page is
+        # still right and only the keeping is given up.
+        try:
+            with transaction.atomic():
+                _keep(rendered)
+        except DatabaseError:
+            pass
+    return "[" + ",".join(bodies[pk] for pk in ids) + "]"
+
+
+def forget(incident_ids: Iterable[int] | Q) -> None:
+    """Drop the kept documents of these incidents (ids, or a filter on ``incident``)."""
+    if isinstance(incident_ids, Q):
+        rows = IncidentDocument.objects.filter(
+            incident_id__in=Incident.objects.filter(incident_ids).values("pk")
+        )
+    else:
+        ids = {pk for pk in incident_ids if pk is not None}
+        if not ids:
+            return
+        rows = IncidentDocument.objects.filter(incident_id__in=ids)
+    rows.delete()
+
+
+def clear() -> int:
+    """Drop every kept document (after bulk writes). Returns how many there were."""
+    deleted, _ = IncidentDocument.objects.all().delete()
+    return deleted
+
+
+def _forget_now_and_on_commit(where: Q) -> None:
+    # Now, so this transaction never reads an outdated document; again after the commit,
+    # so that a page rendered from the old values meanwhile is not kept either.
+    forget(where)
+    transaction.on_commit(lambda: forget(where))
+
+
+# --- what makes a kept document outdated without changing its incident ---------------------
+
+
+@receiver(post_save, sender=Incident, dispatch_uid="documents_incident_saved")
+@receiver(post_delete, sender=Incident, dispatch_uid="documents_incident_deleted")
+def _incident_changed(sender, instance: Incident, **kwargs) -> None:
+    # The stamp already covers most saves; saves with update_fields may leave updated_at.
+    forget([instance.pk])
+
+
+@receiver(post_save, sender=Claim, dispatch_uid="documents_claim_saved")
+@receiver(post_delete, sender=Claim, dispatch_uid="documents_claim_deleted")
+@receiver(post_save, sender=Attribution, dispatch_uid="documents_attribution_saved")
+@receiver(post_delete, sender=Attribution, dispatch_uid="documents_attribution_deleted")
+def _part_changed(sender, instance: Claim | Attribution, **kwargs) -> None:
+    forget([instance.incident_id])
+
+
+@receiver(m2m_changed, sender=Incident.victim_groups.through, dispatch_uid="documents_victims")
+def _victims_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    if not action.startswith("post_"):
+        return
+    if not reverse:
+        forget([instance.pk])
+    elif pk_set:
+        forget(pk_set)
+    else:  # a victim group's incidents cleared: all of them
+        _forget_now_and_on_commit(Q(victim_groups=instance.pk))
+
+
+# A reference's fields that documents show. Which incidents show a given reference:
+_SHOWN_BY = {
+    Source: lambda pk: Q(claims__source=pk),
+    Actor: lambda pk: Q(attributions__actor=pk) | Q(claims__perpetrator=pk),
+    Place: lambda pk: Q(place=pk) | Q(governorate=pk) | Q(district=pk),
+    Episode: lambda pk: Q(episode=pk),
+    VictimGroup: lambda pk: Q(victim_groups=pk),
+}
+
+
+def _reference_changed(sender, instance, created: bool = False, **kwargs) -> None:
+    if created:
+        return  # nothing refers to it yet
+    _forget_now_and_on_commit(_SHOWN_BY[sender](instance.pk))
+
+
+for _model in _SHOWN_BY:
+    name = _model.__name__
+    post_save.connect(_reference_changed, sender=_model, dispatch_uid=f"documents_{name}")
+    # Before the delete: afterwards, references set to NULL no longer lead to the incidents.
+    pre_delete.connect(_reference_changed, sender=_model, dispatch_uid=f"documents_{name}_del")
