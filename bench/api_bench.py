@@ -127,8 +127,20 @@ def geojson_child(query: str) -> None:
         size += len(chunk)
         features += chunk.count(b'"type":"Feature"') + chunk.count(b'"type" : "Feature"')
     elapsed = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"bytes": size, "seconds": elapsed, "peak_mb": peak_kb / 1024}))
+    print(json.dumps({"bytes": size, "seconds": elapsed, "peak_mb": peak_memory_kb() / 1024}))
+
+
+def peak_memory_kb() -> int:
+    """This process's peak resident memory. On Linux, from its own address space (VmHWM):
+    ``ru_maxrss`` survives exec, so a child would report its parent's peak if larger."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def database_feature_collection(query: str) -> tuple[int, float]:
@@ -293,20 +305,22 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
-    from incidents.models import Incident
+    from incidents.models import Incident, IncidentDocument
 
     print(
         f"database: {connection.vendor}, {Incident.objects.count():,} incidents "
-        f"({Incident.objects.filter(status='published').count():,} published)"
+        f"({Incident.objects.filter(status='published').count():,} published), "
+        f"{IncidentDocument.objects.count():,} documents kept"
     )
     client = Client()
     rng = random.Random(11)
     client.get("/api/v1/incidents/?page_size=1")  # connect, warm caches
     queries = page_queries(rng, args.requests)
-    # The same pages twice: first their documents are built (and kept), as after a bulk
-    # load or for pages nobody has asked for yet; then served as kept, the steady state.
-    bench_pages(client, queries, "first read, documents built")
-    bench_pages(client, queries, "documents kept")
+    # The same pages twice: the first read builds (and keeps) the documents not kept yet,
+    # as for pages nobody has asked for since a bulk load without keep_documents; the
+    # second is served as kept, the steady state.
+    bench_pages(client, queries, "first read")
+    bench_pages(client, queries, "second read")
     bench_map(client, repeats=5)
     bench_serialization(rounds=5)
     bench_geojson(args.export_incidents)

@@ -218,3 +218,13 @@ def test_clear_drops_everything(client, seeded):
     assert documentcache.clear() == count
     assert not IncidentDocument.objects.exists()
     assert served(client) == fresh()
+
+
+def test_keep_documents_renders_every_published_incident(client, seeded):
+    from django.core.management import call_command
+
+    call_command("keep_documents", "--published-only", stdout=None)
+    assert (
+        IncidentDocument.objects.count() == Incident.objects.filter(status=Status.PUBLISHED).count()
+    )
+    assert served(client) == fresh()
