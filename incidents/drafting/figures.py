@@ -562,7 +562,10 @@ def find_phrases(tokens: Sequence[Token]) -> list[Phrase]:
         if noun is not None:
             phrase_end, category, death_noun, mixed = noun
         accepted = False
-        if (
+        governed_by_other = start > 0 and tokens[start - 1].lower in _OTHER_FATES
+        if governed_by_other:
+            pass  # "deployed 500 soldiers", "wounded 20 people"
+        elif (
             _death_before(tokens, start)
             or _toll_governs(tokens, start)
             or _toll_governs(tokens, number.start)
