@@ -56,6 +56,7 @@ class ArticleForm(forms.Form):
         label="URL",
         max_length=1000,
         required=False,
+        assume_scheme="https",
         help_text="Only a real address. A source with this URL already recorded is reused.",
     )
     language = forms.ChoiceField(choices=LANGUAGES, initial="en")

@@ -390,7 +390,8 @@ def _group_by_place(
     for phrase in phrases:
         nearest = min(
             range(len(eligible)),
-            key=lambda k: (_distance(phrase, eligible[k]), k),
+            # on a tie, the place after the figure: "seven in Baniyas"
+            key=lambda k: (_distance(phrase, eligible[k]), eligible[k].start < phrase.end, k),
         )
         groups.setdefault(nearest, []).append(phrase)
     if len(groups) == 1:

@@ -244,6 +244,9 @@ _OTHER_FATES = frozenset(
         "survived",
     }
 )
+_SPEECH = frozenset(
+    {"told", "said", "say", "says", "added", "stated", "noted", "recounted", "described"}
+)
 # "killed 15", "the killing of at least 240", "the bodies of 21", "executions of 125".
 _DEATH_BEFORE = frozenset(
     {
@@ -562,7 +565,11 @@ def find_phrases(tokens: Sequence[Token]) -> list[Phrase]:
         if noun is not None:
             phrase_end, category, death_noun, mixed = noun
         accepted = False
-        governed_by_other = start > 0 and tokens[start - 1].lower in _OTHER_FATES
+        governed_by_other = (
+            start > 0
+            and tokens[start - 1].lower in _OTHER_FATES
+            and tokens[start - 1].lower not in _SPEECH
+        )
         if governed_by_other:
             pass  # "deployed 500 soldiers", "wounded 20 people"
         elif (
