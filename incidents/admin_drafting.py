@@ -79,20 +79,30 @@ def draft_from_article_view(model_admin: admin.ModelAdmin, request: HttpRequest)
     data = article_form.cleaned_data
     proposals = propose(data["text"], published=data["publication_date"], language=data["language"])
     matches = [_matches(request, proposal) for proposal in proposals]
+    # Researchers add claims to unpublished incidents only; reviewers to any.
+    editable = {
+        incident.pk
+        for pairs in matches
+        for incident, _ in pairs
+        if services.can_edit_incident(request.user, incident)
+    }
 
     if request.POST.get("step") != "2":
         formset = ProposalFormSet(
             proposals=proposals,
             matches=matches,
+            editable=editable,
             initial=[
-                ProposalFormSet.form.initial_for(p, m)
+                ProposalFormSet.form.initial_for(p, m, editable)
                 for p, m in zip(proposals, matches, strict=True)
             ],
             prefix="proposal",
         )
         return _step_two(request, context, formset)
 
-    formset = ProposalFormSet(request.POST, proposals=proposals, matches=matches, prefix="proposal")
+    formset = ProposalFormSet(
+        request.POST, proposals=proposals, matches=matches, editable=editable, prefix="proposal"
+    )
     if not formset.is_valid():
         return _step_two(request, context, formset, status=400)
     accepted = [form for form in formset.forms if form.accepted]

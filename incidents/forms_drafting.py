@@ -142,10 +142,12 @@ class ProposalForm(forms.Form):
         *args: Any,
         proposal: Proposal,
         matches: list[tuple[Incident, float | None]],
+        editable: set[int],
         **kwargs: Any,
     ) -> None:
         self.proposal = proposal
         self.matches = matches
+        self.editable = editable
         super().__init__(*args, **kwargs)
         places = [proposal.place, *proposal.place_alternatives] if proposal.place else []
         self.fields["place"].choices = [
@@ -162,13 +164,15 @@ class ProposalForm(forms.Form):
                     + f", {incident.get_status_display().lower()})",
                 )
                 for incident, distance in matches
+                if incident.pk in editable
             ),
         ]
 
     @classmethod
     def initial_for(
-        cls, proposal: Proposal, matches: list[tuple[Incident, float | None]]
+        cls, proposal: Proposal, matches: list[tuple[Incident, float | None]], editable: set[int]
     ) -> dict[str, Any]:
+        matches = [pair for pair in matches if pair[0].pk in editable]
         if matches:
             decision = CLAIM
         elif proposal.has_figure and proposal.place is not None:
@@ -206,7 +210,10 @@ class ProposalForm(forms.Form):
             return data
         if decision == CLAIM:
             chosen = data.get("existing")
-            incident = next((i for i, _ in self.matches if str(i.pk) == chosen), None)
+            incident = next(
+                (i for i, _ in self.matches if str(i.pk) == chosen and i.pk in self.editable),
+                None,
+            )
             if incident is None:
                 self.add_error("existing", "Choose the incident to add this claim to.")
             data["existing_incident"] = incident
@@ -300,16 +307,22 @@ class BaseProposalFormSet(forms.BaseFormSet):
         *args: Any,
         proposals: list[Proposal],
         matches: list[list[tuple[Incident, float | None]]],
+        editable: set[int],
         **kwargs: Any,
     ) -> None:
         self.proposals = proposals
         self.matches = matches
+        self.editable = editable
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
         kwargs = super().get_form_kwargs(index)
         if index is not None:
-            kwargs.update(proposal=self.proposals[index], matches=self.matches[index])
+            kwargs.update(
+                proposal=self.proposals[index],
+                matches=self.matches[index],
+                editable=self.editable,
+            )
         return kwargs
 
     def total_form_count(self) -> int:
