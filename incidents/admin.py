@@ -15,13 +15,14 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path
 from simple_history.admin import SimpleHistoryAdmin
 
 from mapping import gazetteer
 
 from . import services
+from .admin_drafting import draft_from_article_view
 from .forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
 from .models import (
     Actor,
@@ -187,7 +188,16 @@ class IncidentAdmin(SimpleHistoryAdmin):
             self.admin_site.admin_view(self.place_suggest_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_place_suggest",
         )
-        return [suggest, *super().get_urls()]
+        drafting = path(
+            "draft-from-article/",
+            self.admin_site.admin_view(self.draft_from_article_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_draft_from_article",
+        )
+        return [suggest, drafting, *super().get_urls()]
+
+    def draft_from_article_view(self, request: HttpRequest) -> HttpResponse:
+        """Proposals from a pasted article, to accept as drafts (see admin_drafting)."""
+        return draft_from_article_view(self, request)
 
     def place_suggest_view(self, request: HttpRequest) -> JsonResponse:
         """Gazetteer matches for what is typed in "place as reported", as JSON.

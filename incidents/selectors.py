@@ -7,11 +7,15 @@ that keep list pages at a constant number of queries.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+
+from mapping.geo import distance_km
 
 from .models import (
     Actor,
@@ -188,3 +192,45 @@ def episode_get(*, slug: str, user: User | None) -> Episode:
     Raises ``Episode.DoesNotExist`` otherwise, as for a slug that does not exist.
     """
     return episode_queryset(user=user).get(slug=slug)
+
+
+def incident_match_candidates(
+    *,
+    user: User | None,
+    date_start: date,
+    date_end: date,
+    place_slug: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    radius_km: float = 5.0,
+    limit: int = 5,
+) -> list[tuple[Incident, float | None]]:
+    """Incidents that may be the one a new report describes: at the same gazetteer place or
+    within ``radius_km`` of the point, with dates overlapping ``date_start``..``date_end``.
+
+    Merged and retracted incidents are left out. Returns (incident, distance in km or None
+    when only the place matched), nearest first.
+    """
+    incidents = incident_queryset(user=user).exclude(status__in=[Status.MERGED, Status.RETRACTED])
+    incidents = incidents.filter(date_start__lte=date_end, date_end__gte=date_start)
+    near = Q(place__slug=place_slug) if place_slug else Q(pk__in=[])
+    if latitude is not None and longitude is not None:
+        # A box around the point first (a degree of latitude is about 111 km), then the
+        # real distance for what the box lets through.
+        dlat = radius_km / 111.0
+        dlon = radius_km / (111.0 * max(0.1, math.cos(math.radians(latitude))))
+        near |= Q(
+            latitude__range=(latitude - dlat, latitude + dlat),
+            longitude__range=(longitude - dlon, longitude + dlon),
+        )
+    found: list[tuple[Incident, float | None]] = []
+    for incident in incidents.filter(near).order_by("-date_start", "public_id")[: limit * 4]:
+        distance = None
+        if None not in (latitude, longitude, incident.latitude, incident.longitude):
+            distance = distance_km(latitude, longitude, incident.latitude, incident.longitude)  # type: ignore[arg-type]
+        same_place = incident.place is not None and incident.place.slug == place_slug
+        if distance is not None and distance > radius_km and not same_place:
+            continue
+        found.append((incident, distance))
+    found.sort(key=lambda pair: (pair[1] is None, pair[1] or 0.0))
+    return found[:limit]

@@ -16,6 +16,7 @@ field names), ``PermissionDenied`` when the user may not act, and
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -664,3 +665,120 @@ def victim_group_get_or_create(*, slug: str, name: str, name_ar: str = "") -> Vi
         slug=slug, defaults={"name": name, "name_ar": name_ar}
     )
     return group
+
+
+# --- drafting from an article ------------------------------------------------------------
+
+
+class ArticleDraftsError(ValidationError):
+    """Some of an article's accepted proposals could not be saved; nothing was.
+
+    ``errors`` maps the proposal's index to its ``ValidationError`` (or ``PermissionDenied``
+    / ``ConcurrentEditError`` turned into one), so each can be shown beside its proposal.
+    """
+
+    def __init__(self, errors: Mapping[int | str, ValidationError]) -> None:
+        self.errors = dict(errors)
+        super().__init__(
+            [f"{key}: {'; '.join(error.messages)}" for key, error in self.errors.items()]
+        )
+
+
+def _unique_source_slug(base: str) -> str:
+    base = (re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-") or "article")[:100]
+    slug, n = base, 1
+    while Source.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def article_source_get_or_create(
+    *, user: User | None, text: str, **fields: Any
+) -> tuple[Source, bool]:
+    """The Source for a pasted article: the one already recorded with the same URL (or,
+    without a URL, with the same text), else a new one with the text's SHA-256."""
+    content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    url = (fields.get("url") or "").strip()
+    existing = (
+        Source.objects.filter(url=url).order_by("pk").first()
+        if url
+        else Source.objects.filter(content_hash=content_hash, url="").order_by("pk").first()
+    )
+    if existing is not None:
+        return existing, False
+    published = fields.get("publication_date")
+    base = "-".join(
+        str(part)
+        for part in (fields.get("publisher") or "article", published or "", fields["headline"])
+        if part
+    )
+    source = source_create(
+        user=user,
+        slug=_unique_source_slug(base[:90]),
+        content_hash=content_hash,
+        **fields,
+    )
+    return source, True
+
+
+@transaction.atomic
+def article_drafts_apply(
+    *,
+    user: User | None,
+    text: str,
+    source_fields: Mapping[str, Any],
+    items: Sequence[Mapping[str, Any]],
+) -> tuple[Source, list[Incident], list[Claim]]:
+    """Turn a researcher's accepted proposals into draft incidents and claims, all or none.
+
+    ``source_fields`` describe the article (publisher, headline, url, publication_date,
+    language, kind; see :func:`article_source_get_or_create`). Each item is either
+    ``{"incident": {...incident fields}, "claim": {...}, "attributions": [...]}`` for a new
+    draft, or ``{"existing": incident, "claim": {...}, "attributions": [...]}`` to add the
+    claim to an incident already recorded (an actor already held responsible there keeps
+    its confidence). Claims get the source. Errors of every item are gathered and raised
+    together as :class:`ArticleDraftsError`; nothing is written then.
+    """
+    try:
+        source, _ = article_source_get_or_create(user=user, text=text, **source_fields)
+    except (ValidationError, PermissionDenied) as error:
+        raise ArticleDraftsError({"source": _as_validation_error(error)}) from error
+    created: list[Incident] = []
+    claims: list[Claim] = []
+    errors: dict[int | str, ValidationError] = {}
+    for index, item in enumerate(items):
+        claim_values = {**item["claim"], "source": source}
+        try:
+            with transaction.atomic():
+                if item.get("existing") is not None:
+                    incident = item["existing"]
+                    if incident.claims.filter(source=source, quote=claim_values["quote"]).exists():
+                        raise ValidationError(
+                            {"existing": f"{incident.public_id} already has this claim."}
+                        )
+                    claims.append(claim_add(incident=incident, user=user, **claim_values))
+                    attributed = set(incident.attributions.values_list("actor_id", flat=True))
+                    for attribution in item.get("attributions", ()):
+                        if attribution["actor"].pk not in attributed:
+                            attribution_set(incident=incident, user=user, **attribution)
+                else:
+                    incident = incident_create(
+                        user=user,
+                        claims=[claim_values],
+                        attributions=list(item.get("attributions", ())),
+                        **item["incident"],
+                    )
+                    created.append(incident)
+                    claims.extend(incident.claims.all())
+        except (ValidationError, PermissionDenied, ConcurrentEditError) as error:
+            errors[index] = _as_validation_error(error)
+    if errors:
+        raise ArticleDraftsError(errors)
+    return source, created, claims
+
+
+def _as_validation_error(error: Exception) -> ValidationError:
+    if isinstance(error, ValidationError):
+        return error
+    return ValidationError(str(error))
