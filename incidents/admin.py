@@ -21,8 +21,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from mapping import gazetteer
 
-from . import services
+from . import duplicates, selectors, services
 from .admin_drafting import draft_from_article_view
+from .admin_duplicates import duplicates_view
 from .forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
 from .models import (
     Actor,
@@ -120,7 +121,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["place", "governorate", "district", "episode"]
     filter_horizontal = ["victim_groups"]
     readonly_fields = ["public_id", "status", "version", "published_at", "retraction_reason"]
-    actions = ["submit_for_review", "publish", "retract", "return_to_draft"]
+    actions = ["submit_for_review", "publish", "retract", "return_to_draft", "find_duplicates"]
     fieldsets = [
         (None, {"fields": [("public_id", "status", "version"), "expected_version"]}),
         (
@@ -193,7 +194,31 @@ class IncidentAdmin(SimpleHistoryAdmin):
             self.admin_site.admin_view(self.draft_from_article_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_draft_from_article",
         )
-        return [suggest, drafting, *super().get_urls()]
+        duplicates = path(
+            "duplicates/",
+            self.admin_site.admin_view(self.duplicates_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_duplicates",
+        )
+        return [suggest, drafting, duplicates, *super().get_urls()]
+
+    def duplicates_view(self, request: HttpRequest) -> HttpResponse:
+        """Possible duplicates, side by side, to merge or dismiss (see admin_duplicates)."""
+        return duplicates_view(self, request)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        if object_id.isdigit() and request.user.has_perm("incidents.review_duplicatecandidate"):
+            incident = Incident(pk=int(object_id))
+            extra_context["open_duplicates"] = selectors.duplicate_candidates_open(
+                incident=incident
+            ).count()
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def draft_from_article_view(self, request: HttpRequest) -> HttpResponse:
         """Proposals from a pasted article, to accept as drafts (see admin_drafting)."""
@@ -380,6 +405,21 @@ class IncidentAdmin(SimpleHistoryAdmin):
             )
             return
         self._run(request, queryset, services.incident_retract, "retracted", reason=reason)
+
+    def has_review_duplicates_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("incidents.review_duplicatecandidate")
+
+    @admin.action(
+        description="Look for duplicates of the selected incidents",
+        permissions=["review_duplicates"],
+    )
+    def find_duplicates(self, request: HttpRequest, queryset: QuerySet[Incident]) -> None:
+        flagged = duplicates.flag_duplicates(queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"{flagged} possible duplicate pair(s) to review among the selected incidents.",
+            messages.SUCCESS if flagged else messages.INFO,
+        )
 
     @admin.action(description="Return selected incidents to draft", permissions=["submit"])
     def return_to_draft(self, request: HttpRequest, queryset: QuerySet[Incident]) -> None:

@@ -857,6 +857,9 @@ class DuplicateCandidate(models.Model):
 
     class Meta:
         ordering = ["-score", "first_id"]
+        permissions = [
+            ("review_duplicatecandidate", "Can merge duplicate incidents or mark them distinct"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique"),
             models.CheckConstraint(

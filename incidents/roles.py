@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.management import create_permissions
+from django.db.models import Q
 
 RESEARCHER = "Researcher"
 REVIEWER = "Reviewer"
@@ -25,6 +26,10 @@ RESEARCHER_PERMISSIONS: dict[str, list[str]] = {
             for model in ("source", "actor", "episode", "episodeclaim", "victimgroup")
             for action in ("add", "change", "view")
         ),
+        # Possible duplicates: see them, merge (drafts only; published ones need a reviewer,
+        # see services.incident_merge) or mark them as distinct events.
+        "view_duplicatecandidate",
+        "review_duplicatecandidate",
         *(
             f"view_historical{model}"
             for model in (
@@ -64,11 +69,12 @@ def ensure_role_groups(apps: Any) -> None:
     permission_model = apps.get_model("auth", "Permission")
 
     def permissions(spec: dict[str, list[str]]) -> list[Any]:
-        return [
-            permission_model.objects.get(content_type__app_label=app_label, codename=codename)
-            for app_label, codenames in spec.items()
-            for codename in codenames
-        ]
+        # An older migration's state lacks the models and permissions added since; the
+        # migration that brings them calls this again and grants them then.
+        where = Q(pk__in=[])
+        for app_label, codenames in spec.items():
+            where |= Q(content_type__app_label=app_label, codename__in=codenames)
+        return list(permission_model.objects.filter(where))
 
     researcher, _ = group_model.objects.get_or_create(name=RESEARCHER)
     researcher.permissions.set(permissions(RESEARCHER_PERMISSIONS))

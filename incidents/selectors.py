@@ -21,6 +21,8 @@ from .models import (
     Actor,
     Attribution,
     Claim,
+    DuplicateCandidate,
+    DuplicateStatus,
     Episode,
     EpisodeClaim,
     Incident,
@@ -37,11 +39,39 @@ def can_see_unpublished(user: User | None) -> bool:
 
 
 def incident_queryset(*, user: User | None) -> QuerySet[Incident]:
-    """Incidents the user may see, with what a list or a map needs already joined."""
+    """Incidents the user may see, with what a list or a map needs already joined.
+
+    Merged incidents are seen by nobody: their claims live on in the incident they were
+    merged into (see :func:`incident_merged_target`)."""
     incidents = Incident.objects.select_related("governorate", "district", "place", "episode")
     if not can_see_unpublished(user):
         incidents = incidents.filter(status=Status.PUBLISHED)
+    else:
+        incidents = incidents.exclude(status=Status.MERGED)
     return incidents
+
+
+def incident_merged_target(*, public_id: str, user: User | None) -> str | None:
+    """The public id of the incident that ``public_id`` was merged into, if the user may
+    follow it there; otherwise None.
+
+    The public follows only from an incident that was once published (whose address may
+    have been cited) to one that is published now, so a merged draft stays as unknown to
+    them as any draft.
+    """
+    merged = (
+        Incident.objects.filter(public_id=public_id, status=Status.MERGED)
+        .values_list("published_at", "merged_into__public_id")
+        .first()
+    )
+    if merged is None:
+        return None
+    published_at, target = merged
+    if can_see_unpublished(user):
+        return target
+    if published_at is None or not incident_queryset(user=user).filter(public_id=target).exists():
+        return None
+    return target
 
 
 def incident_list(*, user: User | None) -> QuerySet[Incident]:
@@ -234,3 +264,33 @@ def incident_match_candidates(
         found.append((incident, distance))
     found.sort(key=lambda pair: (pair[1] is None, pair[1] or 0.0))
     return found[:limit]
+
+
+def duplicate_candidates_open(*, incident: Incident | None = None) -> QuerySet[DuplicateCandidate]:
+    """Open pairs of possible duplicates, best first, with both incidents joined; pairs
+    whose incident was merged or retracted since they were flagged are left out. For the
+    admin (researchers and reviewers), so drafts are included."""
+    gone = [Status.MERGED, Status.RETRACTED]
+    candidates = (
+        DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN)
+        .exclude(first__status__in=gone)
+        .exclude(second__status__in=gone)
+        .select_related(
+            "first__place", "first__governorate", "second__place", "second__governorate"
+        )
+        .order_by("-score", "first_id", "second_id")
+    )
+    if incident is not None:
+        candidates = candidates.filter(Q(first=incident) | Q(second=incident))
+    return candidates
+
+
+def claim_counts(incident_ids: list[int]) -> dict[int, int]:
+    """How many claims each of these incidents has (one query)."""
+    return dict(
+        Claim.objects.filter(incident_id__in=incident_ids)
+        .values("incident_id")
+        .annotate(n=Count("id"))
+        .values_list("incident_id", "n")
+        .order_by()
+    )

@@ -25,7 +25,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from mapping import gazetteer
@@ -36,8 +36,12 @@ from .models import (
     Actor,
     Attribution,
     Claim,
+    Confidence,
+    DuplicateCandidate,
+    DuplicateStatus,
     Episode,
     EpisodeClaim,
+    ExternalRecord,
     FigureRule,
     Incident,
     PublicIdSequence,
@@ -114,6 +118,8 @@ def can_edit_incident(user: User, incident: Incident) -> bool:
     """Researchers edit unpublished incidents; reviewers may also edit published ones."""
     if not user.has_perm("incidents.change_incident"):
         return False
+    if incident.status == Status.MERGED:
+        return False  # its claims live on in the incident it was merged into
     if incident.status in (Status.PUBLISHED, Status.RETRACTED):
         return user.has_perm("incidents.publish_incident")
     return True
@@ -782,3 +788,177 @@ def _as_validation_error(error: Exception) -> ValidationError:
     if isinstance(error, ValidationError):
         return error
     return ValidationError(str(error))
+
+
+# --- duplicates --------------------------------------------------------------------------
+
+_CONFIDENCE_RANK = {Confidence.ALLEGED: 0, Confidence.PROBABLE: 1, Confidence.CONFIRMED: 2}
+_MERGEABLE = (Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED)
+
+
+def can_merge(user: User, keep: Incident, merge: Incident) -> bool:
+    """Whether the user may merge ``merge`` into ``keep`` (statuses aside).
+
+    Researchers and reviewers review duplicates; merging changes both incidents, so the user
+    must be allowed to edit both: a published one (whose public figures and record change)
+    needs a reviewer.
+    """
+    return (
+        user.has_perm("incidents.review_duplicatecandidate")
+        and can_edit_incident(user, keep)
+        and can_edit_incident(user, merge)
+    )
+
+
+def _merge_problems(keep: Incident, merge: Incident) -> dict[str, str]:
+    if keep.pk == merge.pk:
+        return {"merge": f"{keep.public_id} cannot be merged into itself."}
+    errors = {}
+    for name, incident in (("keep", keep), ("merge", merge)):
+        if incident.status not in _MERGEABLE:
+            errors[name] = (
+                f"{incident.public_id} is {incident.get_status_display().lower()}; "
+                "only drafts, incidents in review and published incidents can be merged."
+            )
+    if not errors and merge.status == Status.PUBLISHED and keep.status != Status.PUBLISHED:
+        errors["keep"] = (
+            f"{merge.public_id} is published and {keep.public_id} is not: keep the published "
+            "one (or publish the other first), so that the public record does not vanish."
+        )
+    return errors
+
+
+def _move(instance: Model, keep: Incident, user: User | None, reason: str) -> None:
+    instance.incident = keep  # type: ignore[attr-defined]
+    _save(instance, user, reason)
+
+
+@transaction.atomic
+def incident_merge(
+    *,
+    keep: Incident,
+    merge: Incident,
+    user: User | None,
+    reason: str = "",
+    keep_version: int | None = None,
+    merge_version: int | None = None,
+) -> Incident:
+    """Merge ``merge`` into ``keep``: one event recorded twice becomes one record.
+
+    Every claim, perpetrator (one per actor: the higher confidence is kept), victim group
+    and outside data set row of ``merge`` moves to ``keep``, whose figures are reconciled
+    again from all the claims (figures set by hand stay as set). ``merge`` keeps its
+    history and public id, becomes *merged* and points to ``keep`` (its address redirects
+    there; it leaves lists, exports, statistics and the map); incidents merged into it
+    before now point to ``keep``. Both histories record the user and ``reason``; the pair's
+    duplicate candidate is marked merged. ``keep_version`` and ``merge_version`` are the
+    versions the user saw (``ConcurrentEditError`` if either moved on).
+
+    Rights: the review permission and the right to edit both incidents, so merging into or
+    out of a published incident (its public figures change) takes a reviewer. A published
+    incident cannot be merged into an unpublished one.
+    """
+    from . import duplicates
+    from .api import documentcache
+
+    # Lock both rows (lower id first, as every merge does, so two merges cannot deadlock)
+    # and decide on their current state, not on what the caller read.
+    if keep.pk == merge.pk:
+        raise ValidationError(_merge_problems(keep, merge))
+    locked = {
+        row.pk: row
+        for row in Incident.objects.select_for_update()
+        .filter(pk__in=[keep.pk, merge.pk])
+        .order_by("pk")
+    }
+    keep, merge = locked[keep.pk], locked[merge.pk]
+    if user is not None:
+        if not user.has_perm("incidents.review_duplicatecandidate"):
+            raise PermissionDenied("You may not merge duplicate incidents.")
+        for incident in (keep, merge):
+            _require_edit(user, incident)
+    if errors := _merge_problems(keep, merge):
+        raise ValidationError(errors)
+    _take_version(keep, keep_version)
+    _take_version(merge, merge_version)
+    reason = reason.strip()
+    note = f"{merge.public_id} merged into {keep.public_id}" + (f": {reason}" if reason else "")
+
+    # Incidents merged into this one before: point them at the one kept (no chains).
+    for earlier in Incident.objects.filter(merged_into=merge).order_by("pk"):
+        earlier.merged_into = keep
+        _save(earlier, user, note)
+    for claim in Claim.objects.filter(incident=merge).order_by("pk"):
+        _move(claim, keep, user, note)
+    held = {a.actor_id: a for a in Attribution.objects.filter(incident=keep)}
+    for attribution in Attribution.objects.filter(incident=merge).order_by("pk"):
+        existing = held.get(attribution.actor_id)
+        if existing is None:
+            _move(attribution, keep, user, note)
+            continue
+        if _CONFIDENCE_RANK[attribution.confidence] > _CONFIDENCE_RANK[existing.confidence]:
+            existing.confidence = attribution.confidence
+        if attribution.note and attribution.note not in existing.note:
+            existing.note = "; ".join(n for n in (existing.note, attribution.note) if n)[:500]
+        _save(existing, user, note)
+        if user is not None and user.is_authenticated:
+            attribution._history_user = user  # type: ignore[attr-defined]
+        attribution._change_reason = note  # type: ignore[attr-defined]
+        attribution.delete()
+    keep.victim_groups.add(*merge.victim_groups.all())
+    for record in ExternalRecord.objects.filter(incident=merge).order_by("pk"):
+        _move(record, keep, user, note)
+
+    _apply_figures(keep)
+    if user is not None and user.is_authenticated:
+        keep.updated_by = merge.updated_by = user
+    keep.full_clean(exclude=["public_id"])
+    _save(
+        keep,
+        user,
+        f"Merged {merge.public_id} into this incident" + (f": {reason}" if reason else ""),
+    )
+    merge.status = Status.MERGED
+    merge.merged_into = keep
+    merge.full_clean(exclude=["public_id"])
+    _save(merge, user, f"Merged into {keep.public_id}" + (f": {reason}" if reason else ""))
+
+    first, second = sorted((keep.pk, merge.pk))
+    decided = {
+        "status": DuplicateStatus.MERGED,
+        "decided_by": user if user is not None and user.is_authenticated else None,
+        "decided_at": timezone.now(),
+    }
+    if not DuplicateCandidate.objects.filter(first_id=first, second_id=second).update(**decided):
+        match = duplicates.score_pair(duplicates.Record.of(keep), duplicates.Record.of(merge))
+        DuplicateCandidate.objects.create(
+            first_id=first, second_id=second, score=match.score, reasons=match.reasons, **decided
+        )
+    # The merged incident's other open pairs are moot; the kept one is looked at afresh.
+    DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN).filter(
+        Q(first=merge) | Q(second=merge)
+    ).delete()
+    duplicates.flag_duplicates([keep.pk])
+    # Claims and attributions moved through save(), so their signals dropped the kept
+    # documents already; said once more for both, now and after the commit.
+    documentcache.forget([keep.pk, merge.pk])
+    transaction.on_commit(lambda: documentcache.forget([keep.pk, merge.pk]))
+    return keep
+
+
+@transaction.atomic
+def duplicate_dismiss(*, candidate: DuplicateCandidate, user: User | None) -> DuplicateCandidate:
+    """Record that the two incidents of a candidate pair are distinct events: the pair is
+    never proposed again."""
+    if user is not None and not user.has_perm("incidents.review_duplicatecandidate"):
+        raise PermissionDenied("You may not review duplicate incidents.")
+    candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status != DuplicateStatus.OPEN:
+        raise ValidationError(
+            {"status": f"This pair was already decided ({candidate.get_status_display().lower()})."}
+        )
+    candidate.status = DuplicateStatus.DISMISSED
+    candidate.decided_by = user if user is not None and user.is_authenticated else None
+    candidate.decided_at = timezone.now()
+    candidate.save(update_fields=["status", "decided_by", "decided_at"])
+    return candidate

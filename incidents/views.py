@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
@@ -146,6 +146,10 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         incident = selectors.incident_get(public_id=public_id, user=None)
     except Incident.DoesNotExist as missing:
+        # A record merged into another lives on there: send its readers (and links) on.
+        target = selectors.incident_merged_target(public_id=public_id, user=None)
+        if target is not None:
+            return redirect("incidents:incident-detail", public_id=target, permanent=True)
         raise Http404("No published incident with this id.") from missing
     permalink = request.build_absolute_uri(
         reverse("incidents:incident-detail", args=[incident.public_id])

@@ -190,7 +190,8 @@ class IncidentFilter(filters.FilterSet):
     )
     date_precision = ChoiceInFilter(choices=DatePrecision.choices, label="Date precisions.")
     status = ChoiceInFilter(
-        choices=Status.choices,
+        # Merged incidents are never listed: their claims are in the incident kept.
+        choices=[(value, label) for value, label in Status.choices if value != Status.MERGED],
         label="Workflow states (only signed-in researchers see anything but published).",
     )
     source = SlugInFilter(method="filter_source", label="Incidents citing these source slugs.")

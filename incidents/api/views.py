@@ -15,8 +15,9 @@ import django_filters
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -230,11 +231,29 @@ class IncidentListView(ApiView):
 class IncidentDetailView(ApiView):
     @extend_schema(
         operation_id="incidents_retrieve",
-        responses={200: s.IncidentSerializer, **READ_ERRORS},
+        responses={
+            200: s.IncidentSerializer,
+            301: OpenApiResponse(
+                description="Merged into another incident (a duplicate of one event): "
+                "`Location` is the address of the incident kept. Its claims are there."
+            ),
+            **READ_ERRORS,
+        },
         description="One incident; its ETag header is the version to send back in If-Match.",
     )
     def get(self, request: Request, public_id: str) -> Response:
-        incident = _visible_incident(request, public_id)
+        try:
+            incident = selectors.incident_queryset(user=request.user).get(public_id=public_id)
+        except Incident.DoesNotExist:
+            target = selectors.incident_merged_target(public_id=public_id, user=request.user)
+            if target is None:
+                raise Http404("No such incident.") from None
+            location = reverse("api:incident-detail", args=[target])
+            if request.query_params:
+                location += "?" + request.META.get("QUERY_STRING", "")
+            return Response(
+                status=status.HTTP_301_MOVED_PERMANENTLY, headers={"Location": location}
+            )
         return Response(_incident_document(incident), headers=_etag(incident))
 
     @extend_schema(
