@@ -46,12 +46,14 @@ from .models import DatePrecision, DuplicateCandidate, DuplicateStatus, EventTyp
 
 # Below this score a pair is not worth a researcher's time.
 MIN_SCORE = 0.7
-# Two points further apart than their precision allows plus this are not the same place.
-MAX_GAP_KM = 5.0
-# A small allowance for every pair: two "exact" points of one event rarely coincide.
+# Distance counts on the scale of what the two positions stand for: the sum of their
+# precisions' radii (at least MIN_SCALE_KM), beyond a small allowance for every pair.
+# Closeness falls from 1 to 0.5 at one scale away and ends at REACH_SCALES scales.
 BASE_TOLERANCE_KM = 0.5
-# Locations vaguer than a district are not compared by distance (their area is too large
-# to say anything); the same gazetteer place still counts.
+MIN_SCALE_KM = 1.0
+REACH_SCALES = 2.0
+# Radii are taken at most at a district's: a vaguer position is compared as if it were
+# one (with little certainty, below).
 MAX_RADIUS_KM = PRECISION_RADIUS_M[LocationPrecision.DISTRICT] / 1000
 # Dates further apart than this (after the precision allowance) are different events.
 MAX_GAP_DAYS = 3
@@ -61,10 +63,10 @@ LOCATION_CERTAINTY = {
     LocationPrecision.EXACT: 1.0,
     LocationPrecision.NEIGHBOURHOOD: 1.0,
     LocationPrecision.SETTLEMENT: 1.0,
-    LocationPrecision.SUBDISTRICT: 0.85,
-    LocationPrecision.DISTRICT: 0.65,
-    LocationPrecision.GOVERNORATE: 0.35,
-    LocationPrecision.COUNTRY: 0.1,
+    LocationPrecision.SUBDISTRICT: 0.9,
+    LocationPrecision.DISTRICT: 0.8,
+    LocationPrecision.GOVERNORATE: 0.5,
+    LocationPrecision.COUNTRY: 0.2,
 }
 # Days a date of each precision may be off by.
 DATE_SLACK_DAYS = {
@@ -193,13 +195,8 @@ def _location_score(a: Record, b: Record) -> tuple[float, float | None]:
     certainty = LOCATION_CERTAINTY[_PRECISION_BY_RADIUS[vaguer]]
     if a.has_point and b.has_point:
         distance = distance_km(a.latitude, a.longitude, b.latitude, b.longitude)  # type: ignore[arg-type]
-        allowed = _allowed_km(a, b)
-        if distance <= allowed:
-            # Inside what the precisions allow, nearer is still likelier: two reports of
-            # one event usually geocode to the same spot.
-            closeness = 1 - 0.3 * max(0.0, distance - BASE_TOLERANCE_KM) / allowed
-        else:
-            closeness = max(0.0, 0.7 * (1 - (distance - allowed) / MAX_GAP_KM))
+        ratio = max(0.0, distance - BASE_TOLERANCE_KM) / _scale_km(a, b)
+        closeness = 0.0 if ratio > REACH_SCALES else 1 / (1 + ratio * ratio)
         return closeness * certainty, distance
     # Without two points: the gazetteer place, else the admin areas.
     if a.place_id is not None and a.place_id == b.place_id:
@@ -214,7 +211,8 @@ def _location_score(a: Record, b: Record) -> tuple[float, float | None]:
 def _location_reasons(a: Record, b: Record, distance: float | None) -> list[str]:
     reasons = []
     if distance is not None:
-        within = " (within their location precision)" if 1 < distance <= _allowed_km(a, b) else ""
+        inside = distance - BASE_TOLERANCE_KM <= _scale_km(a, b)
+        within = " (within their location precision)" if distance > 1 and inside else ""
         reasons.append(f"{_km(distance)} apart{within}")
     if a.place_id is not None and a.place_id == b.place_id:
         reasons.append(f"same place: {a.place_name}" if a.place_name else "same place")
@@ -226,8 +224,13 @@ def _location_reasons(a: Record, b: Record, distance: float | None) -> list[str]
     return reasons
 
 
-def _allowed_km(a: Record, b: Record) -> float:
-    return BASE_TOLERANCE_KM + min(a.radius_km, MAX_RADIUS_KM) + min(b.radius_km, MAX_RADIUS_KM)
+def _scale_km(a: Record, b: Record) -> float:
+    return max(MIN_SCALE_KM, min(a.radius_km, MAX_RADIUS_KM) + min(b.radius_km, MAX_RADIUS_KM))
+
+
+def _pair_reach_km(a: Record, b: Record) -> float:
+    """Beyond this distance the two are never near (closeness 0)."""
+    return BASE_TOLERANCE_KM + REACH_SCALES * _scale_km(a, b)
 
 
 def _gap_days(a: Record, b: Record) -> int:
@@ -235,7 +238,7 @@ def _gap_days(a: Record, b: Record) -> int:
     return max(0, b.lo - a.hi, a.lo - b.hi)
 
 
-DATE_GAP_SCORE = {1: 0.75, 2: 0.5, 3: 0.3}
+DATE_GAP_SCORE = {1: 0.85, 2: 0.6, 3: 0.35}
 
 
 def _dates_score(a: Record, b: Record) -> tuple[float, int]:
@@ -349,27 +352,46 @@ def _reach_days(record: Record) -> int:
     return DATE_SLACK_DAYS.get(record.date_precision, 0) + MAX_SLACK_DAYS + MAX_GAP_DAYS
 
 
-def _reach_km(record: Record) -> float:
-    return BASE_TOLERANCE_KM + min(record.radius_km, MAX_RADIUS_KM) + MAX_RADIUS_KM + MAX_GAP_KM
+# Most positions are a settlement or finer: they get a small box of their own, and only
+# the few vaguer ones are looked for in the wide box their precision needs.
+FINE_PRECISIONS = [
+    precision
+    for precision, radius in PRECISION_RADIUS_M.items()
+    if radius <= PRECISION_RADIUS_M[LocationPrecision.SETTLEMENT]
+]
+_FINE_RADIUS_KM = PRECISION_RADIUS_M[LocationPrecision.SETTLEMENT] / 1000
 
 
-def _box(record: Record) -> tuple[float, float]:
+def _reach_km(record: Record, other_radius_km: float = MAX_RADIUS_KM) -> float:
+    """How far another incident (of at most this radius) may be and still be near."""
+    scale = max(MIN_SCALE_KM, min(record.radius_km, MAX_RADIUS_KM) + other_radius_km)
+    return BASE_TOLERANCE_KM + REACH_SCALES * scale + 0.1
+
+
+def _box(record: Record, other_radius_km: float = MAX_RADIUS_KM) -> tuple[float, float]:
     """Half the size, in degrees of latitude and longitude, of the box to look in."""
-    reach = _reach_km(record)
+    reach = _reach_km(record, other_radius_km)
     cos = max(0.05, math.cos(math.radians(record.latitude or 0.0)))
     return reach / KM_PER_DEGREE, reach / (KM_PER_DEGREE * cos)
 
 
+def _in_box(record: Record, other_radius_km: float) -> Q:
+    dlat, dlon = _box(record, other_radius_km)
+    lat, lon = record.latitude, record.longitude
+    return Q(
+        latitude__range=(lat - dlat, lat + dlat),  # type: ignore[operator]
+        longitude__range=(lon - dlon, lon + dlon),  # type: ignore[operator]
+    )
+
+
 def _neighbourhood(record: Record) -> Q:
-    """Where the other incident must be: in the box around the point, or at the same
-    gazetteer place; without a point, in the same district or place."""
+    """Where the other incident must be: in the box around the point (small for precise
+    positions, wide for vague ones), or at the same gazetteer place; without a point, in
+    the same district or place."""
     near = Q(place_id=record.place_id) if record.place_id is not None else Q(pk__in=[])
     if record.has_point:
-        dlat, dlon = _box(record)
-        near |= Q(
-            latitude__range=(record.latitude - dlat, record.latitude + dlat),  # type: ignore[operator]
-            longitude__range=(record.longitude - dlon, record.longitude + dlon),  # type: ignore[operator]
-        )
+        near |= Q(location_precision__in=FINE_PRECISIONS) & _in_box(record, _FINE_RADIUS_KM)
+        near |= ~Q(location_precision__in=FINE_PRECISIONS) & _in_box(record, MAX_RADIUS_KM)
         if record.district_id is not None:
             near |= Q(latitude__isnull=True, district_id=record.district_id)
     elif record.district_id is not None:
@@ -563,7 +585,7 @@ class _Window:
                             continue
                         dy = (other.latitude - lat) * KM_PER_DEGREE  # type: ignore[operator]
                         dx = (other.longitude - lon) * KM_PER_DEGREE * scale  # type: ignore[operator]
-                        reach = _allowed_km(record, other) + MAX_GAP_KM + 1
+                        reach = _pair_reach_km(record, other) + 0.5  # flat-earth margin
                         if dx * dx + dy * dy <= reach * reach:
                             seen.add(other.id)
                             yield other

@@ -269,6 +269,18 @@ def test_whole_database_pass_finds_the_same_pairs_as_one_by_one(source: Source) 
         make(source, latitude=None, longitude=None, place=village, killed=41),
         make(source, date_start=D - dt.timedelta(days=30), date_end=D, date_precision="month"),
     ]
+    # Positions known only to a district are looked for in a wider box.
+    made.append(make(source, location_precision="district", latitude=35.45, killed=39))
+    made.append(make(source, location_precision="subdistrict", longitude=36.05, killed=41))
+    for low in (0.5, 0.3):
+        one_by_one = {
+            (m.first_id, m.second_id): m.score
+            for incident in made
+            for m in find_candidates(incident, min_score=low)
+        }
+        assert {k: m.score for k, m in duplicates.find_all(min_score=low).items()} == one_by_one
+    assert (made[0].pk, made[8].pk) in one_by_one
+    assert (made[0].pk, made[9].pk) in one_by_one
     one_by_one = {
         (m.first_id, m.second_id): m.score for incident in made for m in find_candidates(incident)
     }
