@@ -215,3 +215,26 @@ def test_roles_grant_every_permission_they_name(db: None) -> None:
         }
         assert granted == named
         assert ("incidents", "review_duplicatecandidate") in granted
+
+
+def test_the_page_reads_a_constant_number_of_queries(source: Source, reviewer: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def pairs(n: int, start: int) -> int:
+        for k in range(start, start + n):
+            first = make(source, 40, latitude=34.0 + k * 0.5)
+            make(source, 40, latitude=34.0 + k * 0.5 + 0.005)
+            duplicates.flag_duplicates([first.pk])
+        client = client_for(reviewer)
+        client.get(URL)  # sessions and permissions warmed
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL)
+        assert response.status_code == 200
+        return len(queries)
+
+    few = pairs(2, 0)
+    assert DuplicateCandidate.objects.count() == 2
+    many = pairs(4, 2)
+    assert DuplicateCandidate.objects.count() == 6
+    assert many == few
