@@ -179,6 +179,10 @@ def test_the_merged_incident_leaves_every_public_read_and_redirects(
     assert detail.status_code == 301
     assert detail["Location"] == f"{API}/incidents/{keep.public_id}/"
     assert client.get(detail["Location"]).json()["id"] == keep.public_id
+    # The redirect is part of the documented API.
+    schema = client.get(f"{API}/schema/?format=json").json()
+    documented = schema["paths"]["/api/v1/incidents/{public_id}/"]["get"]["responses"]
+    assert "Location" in documented["301"]["description"]
 
 
 def test_researchers_see_merged_incidents_nowhere_but_the_admin(
