@@ -517,10 +517,23 @@ def flag_duplicates(incident_ids: Iterable[int], *, min_score: float = MIN_SCORE
     result = FlagResult()
     started = time.perf_counter()
     longest = mapcells.longest_days()
-    found: dict[tuple[int, int], Match] = {}
+    batch: list[Record] = []
     for start in range(0, len(ids), 500):
-        for record in records(_eligible().filter(pk__in=ids[start : start + 500])):
-            result.compared += 1
+        batch.extend(records(_eligible().filter(pk__in=ids[start : start + 500])))
+    result.compared = len(batch)
+    found: dict[tuple[int, int], Match] = {}
+    if len(batch) >= BATCH_PASS_MIN:
+        # Many incidents (an import): one pass over the dates they span beats a query each.
+        spans = [
+            (
+                r.date_start - timedelta(days=_reach_days(r) + longest),
+                r.date_end + timedelta(days=_reach_days(r)),
+            )
+            for r in batch
+        ]
+        found = find_all(min_score=min_score, focus={r.id for r in batch}, spans=spans)
+    else:
+        for record in batch:
             for match in find_candidates(record, min_score=min_score, longest_days=longest):
                 found[(match.first_id, match.second_id)] = match
     _store(found, ids, result)
@@ -528,9 +541,23 @@ def flag_duplicates(incident_ids: Iterable[int], *, min_score: float = MIN_SCORE
     return result.flagged
 
 
+def _merged_spans(spans: list[tuple[date, date]], most: int = 50) -> list[tuple[date, date]]:
+    merged: list[tuple[date, date]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    if len(merged) > most:  # a long OR costs more than reading the gaps between
+        return [(merged[0][0], max(end for _, end in merged))]
+    return merged
+
+
 # --- the whole database ----------------------------------------------------------------------
 
 CELL_DEGREES = 0.25
+# From this many incidents on, flag_duplicates makes one pass over their dates.
+BATCH_PASS_MIN = 100
 
 
 class _Window:
@@ -606,10 +633,19 @@ class _Window:
 
 
 def find_all(
-    *, since: date | None = None, min_score: float = MIN_SCORE, result: FlagResult | None = None
+    *,
+    since: date | None = None,
+    min_score: float = MIN_SCORE,
+    result: FlagResult | None = None,
+    focus: set[int] | None = None,
+    spans: list[tuple[date, date]] | None = None,
 ) -> dict[tuple[int, int], Match]:
     """Every pair of incidents (dated on or after ``since``, with their neighbours) that
-    looks alike, by one pass over the incidents in date order."""
+    looks alike, by one pass over the incidents in date order.
+
+    With ``focus``, only pairs with at least one of these incidents, reading only the
+    incidents that overlap ``spans`` (date ranges that must hold every focus incident's
+    reach)."""
     from . import mapcells
 
     result = result if result is not None else FlagResult()
@@ -618,18 +654,31 @@ def find_all(
         reach = mapcells.longest_days() + MAX_SLACK_DAYS * 2 + MAX_GAP_DAYS
         incidents = incidents.filter(date_end__gte=since - timedelta(days=reach))
         since_day = since.toordinal()
+    if spans:
+        where = Q(pk__in=[])
+        for start, end in _merged_spans(spans):
+            where |= Q(date_end__gte=start, date_start__lte=end)
+        incidents = incidents.filter(where)
     window = _Window()
+    # With a focus, incidents outside it are compared with the focus incidents only.
+    focus_window = _Window() if focus is not None else window
     found: dict[tuple[int, int], Match] = {}
     for record in _by_widened_start(_stream(incidents)):
-        result.compared += 1
+        inside = focus is None or record.id in focus
+        if focus is None:
+            result.compared += 1
         window.drop_before(record.lo - MAX_GAP_DAYS)
-        for other in window.near(record):
+        if focus_window is not window:
+            focus_window.drop_before(record.lo - MAX_GAP_DAYS)
+        for other in (window if inside else focus_window).near(record):
             if since is not None and max(record.date_end, other.date_end).toordinal() < since_day:
                 continue
             match = score_pair(record, other, min_score=min_score)
             if match.score >= min_score:
                 found[(match.first_id, match.second_id)] = match
         window.add(record)
+        if focus_window is not window and inside:
+            focus_window.add(record)
     return found
 
 

@@ -325,3 +325,34 @@ def test_find_all_since_looks_only_at_recent_pairs(source: Source) -> None:
     assert set(found) == {(new[0].pk, new[1].pk)}
     assert (old[0].pk, old[1].pk) in duplicates.find_all()
     assert Incident.objects.filter(status=Status.MERGED).count() == 0
+
+
+def test_a_large_batch_is_flagged_in_one_pass_with_the_same_result(
+    source: Source, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = [
+        make(source),
+        make(source, killed=38, latitude=NEAR),
+        make(source, killed=39, longitude=35.945, date_end=D + dt.timedelta(days=1)),
+        make(source, location_precision="district", latitude=35.45, killed=39),
+        make(source, date_start=D - dt.timedelta(days=30), date_end=D, date_precision="month"),
+        make(source, date_start=dt.date(2024, 5, 1), date_end=dt.date(2024, 5, 1)),
+        make(source, date_start=dt.date(2024, 5, 2), date_end=dt.date(2024, 5, 2), killed=41),
+        make(source, latitude=35.6),
+    ]
+    batch = [made[1].pk, made[4].pk, made[6].pk]
+
+    def flagged() -> dict[tuple[int, int], tuple[float, list[str]]]:
+        rows = DuplicateCandidate.objects.values_list("first_id", "second_id", "score", "reasons")
+        return {(a, b): (score, reasons) for a, b, score, reasons in rows}
+
+    monkeypatch.setattr(duplicates, "BATCH_PASS_MIN", 1000)
+    one_by_one_count = flag_duplicates(batch, min_score=0.4)
+    one_by_one = flagged()
+    DuplicateCandidate.objects.all().delete()
+    monkeypatch.setattr(duplicates, "BATCH_PASS_MIN", 1)
+    assert flag_duplicates(batch, min_score=0.4) == one_by_one_count
+    assert flagged() == one_by_one
+    assert (made[5].pk, made[6].pk) in one_by_one
+    assert (made[0].pk, made[1].pk) in one_by_one
+    assert all(a in batch or b in batch for a, b in one_by_one)
