@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=2000, help="Incidents per batch.")
 
     def handle(self, *args, published_only: bool, batch: int, **options) -> None:
-        incidents = Incident.objects.all()
+        incidents = Incident.objects.exclude(status=Status.MERGED)  # never listed
         if published_only:
             incidents = incidents.filter(status=Status.PUBLISHED)
         ids = list(incidents.order_by("pk").values_list("pk", flat=True))
