@@ -12,11 +12,12 @@ duplicates (researchers and reviewers); merging a published incident takes a rev
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -107,8 +108,13 @@ def duplicates_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> Http
 
 
 def _back(request: HttpRequest) -> HttpResponseRedirect:
+    """Back to the list as it was (its focus and page), keeping nothing else of what was
+    posted."""
     url = reverse("admin:incidents_incident_duplicates")
-    query = request.POST.get("return_query", "")
+    posted = QueryDict(request.POST.get("return_query", ""))
+    query = urlencode(
+        {name: posted[name] for name in ("incident", "page") if posted.get(name, "").isdigit()}
+    )
     return HttpResponseRedirect(f"{url}?{query}" if query else url)
 
 

@@ -90,6 +90,16 @@ def test_linked_from_the_index_and_the_incident_page(
     assert "Possible duplicates: 1" in change.content.decode()
     focused = client.get(URL, {"incident": candidate.first_id})
     assert len(focused.context["rows"]) == 1
+    # A decision made from the focused list comes back to it, and only to it.
+    back = client.post(
+        URL,
+        {
+            "candidate": candidate.pk,
+            "action": "dismiss",
+            "return_query": f"incident={candidate.first_id}&next=https://evil.example\r\nX: 1",
+        },
+    )
+    assert back["Location"] == f"{URL}?incident={candidate.first_id}"
 
 
 def test_researcher_dismisses_a_pair(candidate: DuplicateCandidate, researcher: User) -> None:
