@@ -847,7 +847,8 @@ def incident_merge(
 
     Every claim, perpetrator (one per actor: the higher confidence is kept), victim group
     and outside data set row of ``merge`` moves to ``keep``, whose figures are reconciled
-    again from all the claims (figures set by hand stay as set). ``merge`` keeps its
+    again from all the claims (figures set by hand stay as set); its own description
+    (title, dates, place) stays as it was, for the researcher to edit. ``merge`` keeps its
     history and public id, becomes *merged* and points to ``keep`` (its address redirects
     there; it leaves lists, exports, statistics and the map); incidents merged into it
     before now point to ``keep``. Both histories record the user and ``reason``; the pair's
