@@ -4,16 +4,17 @@ Imports from ACLED, UCDP and articles bring the same event in more than once, ea
 little differently: a point a few kilometres off, a date a day later, 40 killed in one and
 38 in the other. Two incidents look alike when they are
 
-- **near each other**: the distance between their points, less what their location
-  precision allows (two points that stand for a settlement may lie 4 km apart and still
-  name one place); agreement between vague positions counts for less than between precise
-  ones, and the same gazetteer place stands in for a missing point;
+- **near each other**: the distance between their points, on the scale of what their
+  location precisions stand for (two points that stand for a settlement may lie 4 km apart
+  and still name one place, two exact points hardly); agreement between vague positions
+  counts for less than between precise ones, and the same gazetteer place or district
+  stands in for a missing point;
 - **close in time**: overlapping date ranges (widened by their date precision), or a day
   or two apart, reports often dating an event by the day they came out;
 - **alike in what they say**: similar killed figures, the same or a related event type, and
   similar titles.
 
-Place and time are both required (their scores multiply); the rest supports them. The
+Place, time and event type multiply (each is needed); figures and titles support them. The
 score runs from 0 to 1 and each pair carries readable reasons ("1.2 km apart", "dates
 overlap", "killed 40 vs 38"). Candidates are found through indexed prefilters (a date
 window and a latitude/longitude box), never by reading every incident: one incident at a
@@ -159,10 +160,6 @@ class Record:
     @property
     def has_point(self) -> bool:
         return self.latitude is not None and self.longitude is not None
-
-    @property
-    def slack_days(self) -> int:
-        return DATE_SLACK_DAYS.get(self.date_precision, 0)
 
 
 @dataclass(frozen=True)
@@ -425,13 +422,6 @@ def find_candidates(
             matches.append(match)
     matches.sort(key=lambda m: -m.score)
     return matches
-
-
-def _pair_filter(pairs: Iterable[tuple[int, int]]) -> Q:
-    where = Q(pk__in=[])
-    for first, second in pairs:
-        where |= Q(first_id=first, second_id=second)
-    return where
 
 
 @dataclass
