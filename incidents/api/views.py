@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors, services
+from incidents.crosswalk import stream_acled_csv
 from incidents.models import (
     Attribution,
     Claim,
@@ -483,6 +484,22 @@ IncidentCSVView = _export_view(
     "names a source, actor, episode or victim group, its record as JSON, so the file "
     "imports on its own (manage.py import_csv). Text that a spreadsheet would run as a "
     "formula is prefixed with an apostrophe. Streamed.",
+)
+
+
+IncidentAcledCSVView = _export_view(
+    "acled.csv",
+    "text/csv",
+    stream_acled_csv,
+    "attachment",
+    OpenApiTypes.STR,
+    "Every matching incident as a row of an ACLED-style CSV (ACLED's column names and "
+    "codes: event_id_cnty, event_date, time_precision, disorder_type, event_type, "
+    "sub_event_type, actor1, ..., geo_precision, source, notes, fatalities = the best "
+    "estimate, tags, timestamp), to compare with ACLED data. event_id_cnty is the ACLED id "
+    "of an incident imported from ACLED, else our public id. The mapping and what it loses: "
+    "docs/acled-crosswalk.md. Same filters and visibility as incidents.csv. Streamed.",
+    filename="incidents.acled.csv",
 )
 
 
