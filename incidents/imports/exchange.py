@@ -345,11 +345,18 @@ class Importer:
         if not isinstance(claims, list):
             raise RowError("expected a list of aggregate claims", field="claims")
         existing = list(EpisodeClaim.objects.filter(episode=episode).select_related("source"))
+        pending = []
         for n, raw in enumerate(claims, 1):
             try:
                 values = self._claim_values(raw, episode_claim=True)
             except RowError as error:
                 raise RowError(f"claim {n}: {error}", field="claims") from None
+            same = next((c for c in existing if not _changed(c, values)), None)
+            if same is None:
+                pending.append(values)
+            else:
+                existing.remove(same)
+        for values in pending:
             match = next(
                 (
                     c
@@ -546,7 +553,16 @@ class Importer:
     def _sync_claims(self, incident: Incident, claims: list[dict[str, Any]]) -> bool:
         existing = list(incident.claims.filter(source__confidential=False).order_by("id"))
         changed = False
+        # Claims the file gives exactly as recorded first, so that two claims of one source
+        # with the same quote are not swapped; then the others, by source and quote.
+        pending = []
         for values in claims:
+            same = next((c for c in existing if not _changed(c, values)), None)
+            if same is None:
+                pending.append(values)
+            else:
+                existing.remove(same)
+        for values in pending:
             match = next(
                 (
                     c
