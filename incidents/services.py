@@ -665,6 +665,94 @@ def episode_claim_add(*, episode: Episode, user: User | None, **values: Any) -> 
     return claim
 
 
+def _update_record(
+    record: Model, *, user: User | None, perm: str, what: str, reason: str | None, changes
+) -> Model:
+    if user is not None:
+        _require_perm(user, perm, f"change {what}")
+    for name, value in changes.items():
+        setattr(record, name, value)
+    record.full_clean()
+    _save(record, user, reason)
+    return record
+
+
+SOURCE_FIELDS = frozenset(
+    {
+        "publisher",
+        "headline",
+        "author",
+        "url",
+        "publication_date",
+        "language",
+        "kind",
+        "archive_url",
+        "content_hash",
+        "confidential",
+        "notes",
+    }
+)
+ACTOR_FIELDS = frozenset(
+    {"name", "name_ar", "aliases", "kind", "parent", "affiliation_note", "description"}
+)
+EPISODE_FIELDS = frozenset({"title", "title_ar", "summary", "summary_ar", "date_start", "date_end"})
+
+
+@transaction.atomic
+def source_update(
+    *, source: Source, user: User | None, reason: str | None = None, **changes: Any
+) -> Source:
+    """Change a source's fields (not its slug); ``reason`` goes into the history entry."""
+    _check_fields(changes, SOURCE_FIELDS, "A source")
+    return _update_record(
+        source, user=user, perm="change_source", what="sources", reason=reason, changes=changes
+    )
+
+
+@transaction.atomic
+def actor_update(
+    *, actor: Actor, user: User | None, reason: str | None = None, **changes: Any
+) -> Actor:
+    """Change an actor's fields (not its slug); an actor cannot be its own ancestor."""
+    _check_fields(changes, ACTOR_FIELDS, "An actor")
+    parent = changes.get("parent", actor.parent)
+    while parent is not None:
+        if parent.pk == actor.pk:
+            raise ValidationError({"parent": "An actor cannot be affiliated with itself."})
+        parent = parent.parent
+    return _update_record(
+        actor, user=user, perm="change_actor", what="actors", reason=reason, changes=changes
+    )
+
+
+@transaction.atomic
+def episode_update(
+    *, episode: Episode, user: User | None, reason: str | None = None, **changes: Any
+) -> Episode:
+    _check_fields(changes, EPISODE_FIELDS, "An episode")
+    return _update_record(
+        episode, user=user, perm="change_episode", what="episodes", reason=reason, changes=changes
+    )
+
+
+@transaction.atomic
+def episode_claim_update(
+    *, claim: EpisodeClaim, user: User | None, reason: str | None = None, **changes: Any
+) -> EpisodeClaim:
+    allowed = (CLAIM_FIELDS - {"perpetrator", "place_as_reported", "date_as_reported"}) | {
+        "measure"
+    }
+    _check_fields(changes, allowed, "An episode claim")
+    return _update_record(
+        claim,
+        user=user,
+        perm="change_episodeclaim",
+        what="episode figures",
+        reason=reason,
+        changes=changes,
+    )
+
+
 @transaction.atomic
 def victim_group_get_or_create(*, slug: str, name: str, name_ar: str = "") -> VictimGroup:
     group, _ = VictimGroup.objects.get_or_create(

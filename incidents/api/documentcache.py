@@ -11,7 +11,8 @@ A kept document is used only while it is right:
 - it is stamped with the incident's ``version`` and ``updated_at`` when it is rendered,
   and read only where both still match, so any save of the incident or any write that
   moves its version makes it outdated, whichever path made the change;
-- changes that touch neither (a claim, a perpetrator, a victim group; the name of a source,
+- changes that touch neither (a claim, a perpetrator, a victim group, an outside data
+  set's id; the name of a source,
   actor, place, episode or victim group the document shows) delete the affected documents
   through the signals below, in the same transaction and again once it commits;
 - writes that bypass ``save()`` and ``delete()`` (bulk loads, ``QuerySet.update`` on
@@ -38,6 +39,7 @@ from incidents.models import (
     Attribution,
     Claim,
     Episode,
+    ExternalRecord,
     Incident,
     IncidentDocument,
     Source,
@@ -150,7 +152,9 @@ def _incident_changed(sender, instance: Incident, **kwargs) -> None:
 @receiver(post_delete, sender=Claim, dispatch_uid="documents_claim_deleted")
 @receiver(post_save, sender=Attribution, dispatch_uid="documents_attribution_saved")
 @receiver(post_delete, sender=Attribution, dispatch_uid="documents_attribution_deleted")
-def _part_changed(sender, instance: Claim | Attribution, **kwargs) -> None:
+@receiver(post_save, sender=ExternalRecord, dispatch_uid="documents_external_saved")
+@receiver(post_delete, sender=ExternalRecord, dispatch_uid="documents_external_deleted")
+def _part_changed(sender, instance: Claim | Attribution | ExternalRecord, **kwargs) -> None:
     forget([instance.incident_id])
 
 

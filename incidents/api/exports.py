@@ -9,13 +9,38 @@ of thousands of incidents streams at close to the speed the database builds it.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, TextField, Value
-from django.db.models.functions import Coalesce
+import orjson
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Concat
 
-from incidents.models import BREAKDOWN_FIELDS, Attribution, Claim, Incident
+from incidents.models import (
+    BREAKDOWN_FIELDS,
+    Actor,
+    Attribution,
+    Claim,
+    Episode,
+    EpisodeClaim,
+    ExternalDataset,
+    ExternalRecord,
+    Incident,
+    Source,
+    VictimGroup,
+)
 
 from .sqljson import (
     AsJSON,
@@ -24,6 +49,7 @@ from .sqljson import (
     JSONBuildArray,
     JSONBuildObject,
     JSONGroupArray,
+    JSONOrNull,
     StringGroup,
     UTCTimestamp,
 )
@@ -32,23 +58,41 @@ CHUNK_SIZE = 2000
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 
 
-def _claims_json() -> Subquery:
-    claim = JSONBuildObject(
-        source=F("source__slug"),
-        publisher=F("source__publisher"),
-        headline=F("source__headline"),
-        url=F("source__url"),
-        publication_date=F("source__publication_date"),
-        killed_min=F("killed_min"),
-        killed_max=F("killed_max"),
-        approximate=JSONBoolean(F("approximate")),
-        quote=F("quote"),
-    )
+def _breakdown_json(prefix: str = "") -> JSONBuildObject:
+    return JSONBuildObject(**{name: F(prefix + name) for name in BREAKDOWN_FIELDS})
+
+
+def claim_json(*, internal: bool = False) -> JSONBuildObject:
+    """One claim as a JSON object: its source (slug, and the fields earlier exports gave)
+    and every field of the claim; ``notes`` only for readers who see unpublished work."""
+    fields: dict[str, Any] = {
+        "source": F("source__slug"),
+        "publisher": F("source__publisher"),
+        "headline": F("source__headline"),
+        "url": F("source__url"),
+        "publication_date": F("source__publication_date"),
+        "attributed_to": F("attributed_to"),
+        "killed_min": F("killed_min"),
+        "killed_max": F("killed_max"),
+        "approximate": JSONBoolean(F("approximate")),
+        "breakdown": _breakdown_json(),
+        "perpetrator_text": F("perpetrator_text"),
+        "perpetrator": F("perpetrator__slug"),
+        "place_as_reported": F("place_as_reported"),
+        "date_as_reported": F("date_as_reported"),
+        "quote": F("quote"),
+    }
+    if internal:
+        fields["notes"] = F("notes")
+    return JSONBuildObject(**fields)
+
+
+def _claims_json(*, internal: bool = False) -> Subquery:
     claims = (
         Claim.objects.filter(incident=OuterRef("pk"), source__confidential=False)
         .order_by()
         .values("incident")
-        .annotate(items=JSONGroupArray(claim))
+        .annotate(items=JSONGroupArray(claim_json(internal=internal)))
         .values("items")
     )
     return AsJSON(Subquery(claims))
@@ -65,58 +109,242 @@ def _perpetrators_json() -> Subquery:
     return AsJSON(Subquery(actors))
 
 
-def feature_expression() -> AsText:
-    """One incident as a GeoJSON Feature (coordinates [longitude, latitude], RFC 7946)."""
+def _attributions_json() -> Subquery:
+    attribution = JSONBuildObject(
+        actor=F("actor__slug"), confidence=F("confidence"), note=F("note")
+    )
+    rows = (
+        Attribution.objects.filter(incident=OuterRef("pk"))
+        .order_by()
+        .values("incident")
+        .annotate(items=JSONGroupArray(attribution))
+        .values("items")
+    )
+    return AsJSON(Subquery(rows))
+
+
+def _victim_groups_json() -> Subquery:
+    through = Incident.victim_groups.through
+    rows = (
+        through.objects.filter(incident=OuterRef("pk"))
+        .order_by()
+        .values("incident")
+        .annotate(items=JSONGroupArray(F("victimgroup__slug")))
+        .values("items")
+    )
+    return AsJSON(Subquery(rows))
+
+
+def _external_ids_json() -> Subquery:
+    rows = (
+        ExternalRecord.objects.filter(incident=OuterRef("pk"))
+        .order_by()
+        .values("incident")
+        .annotate(items=JSONGroupArray(JSONBuildObject(dataset=F("dataset"), id=F("external_id"))))
+        .values("items")
+    )
+    return AsJSON(Subquery(rows))
+
+
+def first_external_id(dataset: str) -> Subquery:
+    """The incident's first id in this outside data set (ACLED, UCDP), or NULL."""
+    return Subquery(
+        ExternalRecord.objects.filter(incident=OuterRef("pk"), dataset=dataset)
+        .order_by("external_id")
+        .values("external_id")[:1],
+        output_field=TextField(),
+    )
+
+
+def feature_expression(*, internal: bool = False) -> AsText:
+    """One incident as a GeoJSON Feature (coordinates [longitude, latitude], RFC 7946).
+
+    An incident without a point is an unlocated Feature (``"geometry": null``, RFC 7946
+    section 3.2), so that an export carries every incident that matches.
+    """
     properties = JSONBuildObject(
         id=F("public_id"),
         title=F("title"),
         title_ar=F("title_ar"),
+        summary=F("summary"),
+        summary_ar=F("summary_ar"),
         event_type=F("event_type"),
         date_start=F("date_start"),
         date_end=F("date_end"),
         date_precision=F("date_precision"),
         location_precision=F("location_precision"),
         place_name=F("place_name"),
+        place=F("place__slug"),
         governorate=F("governorate__slug"),
         district=F("district__slug"),
+        location_note=F("location_note"),
         killed_low=F("killed_low"),
         killed_best=F("killed_best"),
         killed_high=F("killed_high"),
+        breakdown=_breakdown_json(),
         figure_rule=F("figure_rule"),
+        figure_rationale=F("figure_rationale"),
         grade=F("grade"),
         status=F("status"),
+        retraction_reason=F("retraction_reason"),
+        merged_into=F("merged_into__public_id"),
+        published_at=UTCTimestamp(F("published_at")),
         episode=F("episode__slug"),
         perpetrators=_perpetrators_json(),
-        sources=_claims_json(),
+        attributions=_attributions_json(),
+        victim_groups=_victim_groups_json(),
+        sources=_claims_json(internal=internal),
+        acled_event_id=first_external_id(ExternalDataset.ACLED),
+        ucdp_ged_id=first_external_id(ExternalDataset.UCDP),
+        external_ids=_external_ids_json(),
         updated_at=UTCTimestamp(F("updated_at")),
+    )
+    geometry = JSONOrNull(
+        Case(
+            When(
+                latitude__isnull=False,
+                longitude__isnull=False,
+                then=JSONBuildObject(
+                    type=Value("Point"), coordinates=JSONBuildArray(F("longitude"), F("latitude"))
+                ),
+            ),
+            default=Value(None),
+            output_field=TextField(),
+        )
     )
     return AsText(
         JSONBuildObject(
             type=Value("Feature"),
             id=F("public_id"),
-            geometry=JSONBuildObject(
-                type=Value("Point"), coordinates=JSONBuildArray(F("longitude"), F("latitude"))
-            ),
+            geometry=geometry,
             properties=properties,
         )
     )
 
 
-def geojson_features(incidents: QuerySet[Incident]) -> QuerySet:
-    """The features' JSON text, one row per incident with a point, in a stable order."""
+def geojson_features(incidents: QuerySet[Incident], *, internal: bool = False) -> QuerySet:
+    """The features' JSON text, one row per incident, in a stable order."""
     return (
-        incidents.filter(latitude__isnull=False, longitude__isnull=False)
-        .order_by("date_start", "pk")
-        .annotate(feature=feature_expression())
+        incidents.order_by("date_start", "pk")
+        .annotate(feature=feature_expression(internal=internal))
         .values_list("feature", flat=True)
     )
 
 
-def stream_geojson(incidents: QuerySet[Incident]) -> Iterator[bytes]:
+# --- the catalogue: the sources, actors, episodes and victim groups incidents refer to --------
+
+SOURCE_FIELDS = (
+    "slug",
+    "publisher",
+    "headline",
+    "author",
+    "url",
+    "publication_date",
+    "language",
+    "kind",
+    "archive_url",
+    "content_hash",
+)
+ACTOR_FIELDS = ("slug", "name", "name_ar", "aliases", "kind", "affiliation_note", "description")
+EPISODE_FIELDS = ("slug", "title", "title_ar", "summary", "summary_ar", "date_start", "date_end")
+EPISODE_CLAIM_FIELDS = (
+    "measure",
+    "attributed_to",
+    "killed_min",
+    "killed_max",
+    "approximate",
+    "perpetrator_text",
+    "quote",
+)
+GROUP_FIELDS = ("slug", "name", "name_ar")
+
+
+def source_records(sources: QuerySet[Source], *, internal: bool) -> list[dict[str, Any]]:
+    """Sources as catalogue entries; never a confidential one. ``notes`` are internal."""
+    fields = (*SOURCE_FIELDS, "notes") if internal else SOURCE_FIELDS
+    return list(sources.filter(confidential=False).order_by("slug").values(*fields))
+
+
+def actor_records(actor_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """These actors and the actors they are affiliated with, each parent before its
+    affiliates, so that an importer can create them in this order."""
+    parents = dict(Actor.objects.values_list("id", "parent_id"))
+    wanted = set(actor_ids)
+    for actor_id in list(wanted):
+        parent = parents.get(actor_id)
+        while parent is not None and parent not in wanted:
+            wanted.add(parent)
+            parent = parents.get(parent)
+
+    def depth(actor_id: int) -> int:
+        n, parent = 0, parents.get(actor_id)
+        while parent is not None:
+            n, parent = n + 1, parents.get(parent)
+        return n
+
+    rows = Actor.objects.filter(pk__in=wanted).values("pk", "parent__slug", *ACTOR_FIELDS)
+    ordered = sorted(rows, key=lambda row: (depth(row["pk"]), row["slug"]))
+    return [
+        {**{name: row[name] for name in ACTOR_FIELDS}, "parent": row["parent__slug"]}
+        for row in ordered
+    ]
+
+
+def episode_records(episodes: QuerySet[Episode], *, internal: bool) -> list[dict[str, Any]]:
+    """Episodes with their monitors' aggregate claims (never a confidential source's)."""
+    records = {
+        row["slug"]: {**row, "claims": []}
+        for row in episodes.order_by("slug").values(*EPISODE_FIELDS)
+    }
+    fields = (*EPISODE_CLAIM_FIELDS, "notes") if internal else EPISODE_CLAIM_FIELDS
+    claims = (
+        EpisodeClaim.objects.filter(episode__slug__in=list(records), source__confidential=False)
+        .order_by("episode__slug", "measure", "id")
+        .values("episode__slug", "source__slug", *fields, *BREAKDOWN_FIELDS)
+    )
+    for claim in claims:
+        item = {"source": claim["source__slug"], **{name: claim[name] for name in fields}}
+        item["breakdown"] = {name: claim[name] for name in BREAKDOWN_FIELDS}
+        records[claim["episode__slug"]]["claims"].append(item)
+    return list(records.values())
+
+
+def group_records(groups: QuerySet[VictimGroup]) -> list[dict[str, Any]]:
+    return list(groups.order_by("slug").values(*GROUP_FIELDS))
+
+
+def catalogue(incidents: QuerySet[Incident], *, internal: bool) -> dict[str, list[dict]]:
+    """Everything the incidents refer to, so that an export can be imported on its own."""
+    ids = incidents.order_by().values("pk")
+    claims = Claim.objects.filter(incident__in=ids, source__confidential=False)
+    episodes = Episode.objects.filter(pk__in=incidents.order_by().values("episode_id"))
+    episode_claims = EpisodeClaim.objects.filter(episode__in=episodes, source__confidential=False)
+    sources = Source.objects.filter(
+        Q(pk__in=claims.values("source_id")) | Q(pk__in=episode_claims.values("source_id"))
+    )
+    actor_ids = set(
+        Attribution.objects.filter(incident__in=ids).values_list("actor_id", flat=True)
+    ) | set(claims.exclude(perpetrator=None).values_list("perpetrator_id", flat=True))
+    groups = VictimGroup.objects.filter(
+        pk__in=Incident.victim_groups.through.objects.filter(incident__in=ids).values(
+            "victimgroup_id"
+        )
+    )
+    return {
+        "sources": source_records(sources, internal=internal),
+        "actors": actor_records(actor_ids),
+        "episodes": episode_records(episodes, internal=internal),
+        "victim_groups": group_records(groups),
+    }
+
+
+def stream_geojson(incidents: QuerySet[Incident], *, internal: bool = False) -> Iterator[bytes]:
+    """The FeatureCollection, then a ``catalogue`` foreign member (RFC 7946 section 6.1)
+    describing the sources, actors, episodes and victim groups the features name."""
     yield b'{"type":"FeatureCollection","features":['
     buffer: list[str] = []
     first = True
-    for feature in geojson_features(incidents).iterator(chunk_size=CHUNK_SIZE):
+    for feature in geojson_features(incidents, internal=internal).iterator(chunk_size=CHUNK_SIZE):
         if first:
             buffer.append(feature)
             first = False
@@ -127,10 +355,11 @@ def stream_geojson(incidents: QuerySet[Incident]) -> Iterator[bytes]:
             buffer.clear()
     if buffer:
         yield "".join(buffer).encode()
-    yield b"]}"
+    yield b'],"catalogue":' + orjson.dumps(catalogue(incidents, internal=internal)) + b"}"
 
 
-# CSV header -> the column it is read from (annotations are made in csv_rows).
+# CSV header -> the column it is read from (annotations are made in csv_rows). Columns are
+# only ever added at the end, so that scripts reading earlier exports keep working.
 _CSV_SOURCES: dict[str, str] = {
     "id": "public_id",
     **{
@@ -162,8 +391,21 @@ _CSV_SOURCES: dict[str, str] = {
     "summary": "summary",
     "summary_ar": "summary_ar",
     "updated_at": "updated_at",
+    "location_note": "location_note",
+    "figure_rationale": "figure_rationale",
+    "retraction_reason": "retraction_reason",
+    "published_at": "published_at",
+    "merged_into": "merged_into__public_id",
+    "victim_groups": "victim_group_list",
+    "attributions": "attribution_json",
+    "claims": "claim_json",
+    "acled_event_id": "acled_id",
+    "ucdp_ged_id": "ucdp_id",
+    "external_ids": "external_list",
 }
-CSV_COLUMNS: tuple[str, ...] = tuple(_CSV_SOURCES)
+CSV_COLUMNS: tuple[str, ...] = (*_CSV_SOURCES, "catalogue")
+# Cells that hold JSON: never defused (they start with [ or {), parsed by importers.
+CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue"})
 
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -175,17 +417,44 @@ class _Echo:
 
 
 def _safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Text a spreadsheet would run as a formula, prefixed with an apostrophe.
+
+    Text that already starts with apostrophes before such a character gets one more, so
+    that :func:`undefuse` gives back exactly the original.
+    """
+    if isinstance(value, str) and value.lstrip("'").startswith(_FORMULA_START):
         return "'" + value
     return value
 
 
-def csv_rows(incidents: QuerySet[Incident]) -> QuerySet:
+def undefuse(value: str) -> str:
+    """The text as it was before :func:`_safe` (for importers of the CSV)."""
+    if value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START):
+        return value[1:]
+    return value
+
+
+def csv_rows(incidents: QuerySet[Incident], *, internal: bool = False) -> QuerySet:
     perpetrators = (
         Attribution.objects.filter(incident=OuterRef("pk"))
         .order_by()
         .values("incident")
         .annotate(items=StringGroup(F("actor__slug")))
+        .values("items")
+    )
+    through = Incident.victim_groups.through
+    groups = (
+        through.objects.filter(incident=OuterRef("pk"))
+        .order_by()
+        .values("incident")
+        .annotate(items=StringGroup(F("victimgroup__slug")))
+        .values("items")
+    )
+    external = (
+        ExternalRecord.objects.filter(incident=OuterRef("pk"))
+        .order_by()
+        .values("incident")
+        .annotate(items=StringGroup(Concat(F("dataset"), Value(":"), F("external_id"))))
         .values("items")
     )
     claims = Claim.objects.filter(incident=OuterRef("pk"), source__confidential=False).order_by()
@@ -199,21 +468,124 @@ def csv_rows(incidents: QuerySet[Incident]) -> QuerySet:
                 Subquery(sources.values("items")), Value(""), output_field=TextField()
             ),
             claim_total=Coalesce(Subquery(counted), Value(0), output_field=IntegerField()),
+            victim_group_list=Coalesce(Subquery(groups), Value(""), output_field=TextField()),
+            attribution_json=AsText(_attributions_json()),
+            claim_json=AsText(_claims_json(internal=internal)),
+            acled_id=first_external_id(ExternalDataset.ACLED),
+            ucdp_id=first_external_id(ExternalDataset.UCDP),
+            external_list=Coalesce(Subquery(external), Value(""), output_field=TextField()),
         )
         .values_list(*_CSV_SOURCES.values())
     )
 
 
-def stream_csv(incidents: QuerySet[Incident]) -> Iterator[str]:
+_AT = {name: index for index, name in enumerate(_CSV_SOURCES)}
+_TIMESTAMPS = (_AT["updated_at"], _AT["published_at"])
+
+
+def _csv_catalogue(rows: list[list[Any]], seen: dict[str, set], *, internal: bool) -> list[str]:
+    """For each row, the catalogue entries it is the first to name (JSON text, or "")."""
+    wanted: list[dict[str, set[str]]] = []
+    for row in rows:
+        claims = orjson.loads(row[_AT["claims"]])
+        attributions = orjson.loads(row[_AT["attributions"]])
+        wanted.append(
+            {
+                "sources": {c["source"] for c in claims},
+                "actors": {a["actor"] for a in attributions}
+                | {c["perpetrator"] for c in claims if c["perpetrator"]},
+                "episodes": {row[_AT["episode"]]} if row[_AT["episode"]] else set(),
+                "victim_groups": set(filter(None, row[_AT["victim_groups"]].split("; "))),
+            }
+        )
+    needed = {kind: set().union(*(w[kind] for w in wanted)) - seen[kind] for kind in seen}
+    if not any(needed.values()):
+        return [""] * len(rows)
+    episodes = episode_records(
+        Episode.objects.filter(slug__in=needed["episodes"]), internal=internal
+    )
+    for episode in episodes:
+        needed["sources"] |= {c["source"] for c in episode["claims"]} - seen["sources"]
+    actors = actor_records(
+        Actor.objects.filter(slug__in=needed["actors"]).values_list("pk", flat=True)
+    )
+    records = {
+        "sources": {
+            r["slug"]: r
+            for r in source_records(
+                Source.objects.filter(slug__in=needed["sources"]), internal=internal
+            )
+        },
+        "actors": {r["slug"]: r for r in actors},
+        "episodes": {r["slug"]: r for r in episodes},
+        "victim_groups": {
+            r["slug"]: r
+            for r in group_records(VictimGroup.objects.filter(slug__in=needed["victim_groups"]))
+        },
+    }
+    cells = []
+    for w in wanted:
+        entry: dict[str, list[dict]] = {}
+        # An episode's claims cite sources, and an actor's parents come first: both are
+        # described in the same cell as what needs them, ahead of it.
+        for episode_slug in w["episodes"]:
+            if episode_slug in records["episodes"]:
+                w["sources"] |= {c["source"] for c in records["episodes"][episode_slug]["claims"]}
+        for kind in ("sources", "actors", "episodes", "victim_groups"):
+            if kind == "actors":
+                names = _with_parents(w["actors"], records["actors"])
+            else:
+                names = sorted(w[kind])
+            fresh = [records[kind][n] for n in names if n not in seen[kind] and n in records[kind]]
+            if fresh:
+                entry[kind] = fresh
+                seen[kind].update(r["slug"] for r in fresh)
+        cells.append(orjson.dumps(entry).decode() if entry else "")
+    return cells
+
+
+def _with_parents(slugs: set[str], actors: dict[str, dict]) -> list[str]:
+    """The actors' slugs with their parents', in the catalogue's order (parents first)."""
+    order = list(actors)
+    wanted = set()
+    for slug in slugs:
+        while slug and slug not in wanted:
+            wanted.add(slug)
+            slug = actors.get(slug, {}).get("parent")
+    return [slug for slug in order if slug in wanted]
+
+
+def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iterator[str]:
+    """One row per incident. Claims and attributions are JSON cells; ``catalogue`` holds,
+    on the first row that names each source, actor, episode or victim group, its record."""
     writer = csv.writer(_Echo())
     yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # the BOM lets spreadsheets read UTF-8
-    lines: list[str] = []
-    for row in csv_rows(incidents).iterator(chunk_size=CHUNK_SIZE):
-        values = list(row)
-        values[-1] = values[-1].isoformat() if values[-1] else ""
-        lines.append(writer.writerow([_safe(v) if v is not None else "" for v in values]))
-        if len(lines) >= CHUNK_SIZE:
-            yield "".join(lines)
-            lines.clear()
-    if lines:
-        yield "".join(lines)
+    seen: dict[str, set] = {
+        kind: set() for kind in ("sources", "actors", "episodes", "victim_groups")
+    }
+    chunk: list[list[Any]] = []
+
+    def flush() -> str:
+        cells = _csv_catalogue(chunk, seen, internal=internal)
+        lines = []
+        for values, cell in zip(chunk, cells, strict=True):
+            for at in _TIMESTAMPS:
+                values[at] = values[at].isoformat() if values[at] else ""
+            out = [
+                ("" if v is None else v)
+                if name in CSV_JSON_COLUMNS
+                else _safe(v)
+                if v is not None
+                else ""
+                for name, v in zip(_CSV_SOURCES, values, strict=True)
+            ]
+            lines.append(writer.writerow([*out, cell]))
+        chunk.clear()
+        return "".join(lines)
+
+    for row in csv_rows(incidents, internal=internal).iterator(chunk_size=CHUNK_SIZE):
+        chunk.append(list(row))
+        if len(chunk) >= CHUNK_SIZE:
+            yield flush()
+    if chunk:
+        yield flush()

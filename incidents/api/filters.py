@@ -8,6 +8,7 @@ parameter, a malformed value, an unknown slug or a contradictory pair (``date_fr
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +27,8 @@ from incidents.models import (
     DatePrecision,
     Episode,
     EventType,
+    ExternalDataset,
+    ExternalRecord,
     Grade,
     Incident,
     Source,
@@ -126,6 +129,45 @@ def _slugs_exist(model, slugs: Iterable[str], extra: Q | None = None) -> list[st
     return sorted(wanted - found)
 
 
+_EXTERNAL_ID_RE = re.compile(r"^(?:(?P<dataset>[a-z]+):)?(?P<id>[A-Za-z0-9_.\-]{1,100})$")
+
+
+class ExternalIdField(forms.CharField):
+    """``acled:SYR12345,ucdp:456789`` or bare ids (any data set), comma-separated."""
+
+    def to_python(self, value: str | None) -> list[tuple[str | None, str]]:  # type: ignore[override]
+        value = super().to_python(value)
+        if not value:
+            return []
+        found = []
+        for part in value.split(","):
+            match = _EXTERNAL_ID_RE.match(part.strip())
+            if not match:
+                raise forms.ValidationError(
+                    f"'{part.strip()[:40]}' is not an id: give ACLED or UCDP ids "
+                    "(letters, digits, - _ .), optionally as acled:ID or ucdp:ID."
+                )
+            dataset = match["dataset"]
+            if dataset is not None and dataset not in ExternalDataset.values:
+                raise forms.ValidationError(
+                    f"Unknown data set '{dataset}': use {' or '.join(ExternalDataset.values)}."
+                )
+            found.append((dataset, match["id"]))
+        return found
+
+
+class ExternalIdFilter(filters.Filter):
+    field_class = ExternalIdField
+
+    def filter(self, qs: QuerySet[Incident], value: list[tuple[str | None, str]]):
+        if not value:
+            return qs
+        wanted = Q(pk__in=[])
+        for dataset, external_id in value:
+            wanted |= Q(external_id=external_id, **({"dataset": dataset} if dataset else {}))
+        return qs.filter(Exists(ExternalRecord.objects.filter(wanted, incident=OuterRef("pk"))))
+
+
 class IncidentFilterForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
@@ -204,6 +246,10 @@ class IncidentFilter(filters.FilterSet):
         method="filter_text",
         max_length=200,
         label="Text in the English or Arabic title or summary, or the place name.",
+    )
+    external_id = ExternalIdFilter(
+        label="Ids in outside data sets, comma-separated: ACLED event_id_cnty or UCDP GED "
+        "id, as published, optionally prefixed acled: or ucdp:.",
     )
     updated_since = filters.IsoDateTimeFilter(
         field_name="updated_at",

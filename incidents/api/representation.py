@@ -27,6 +27,8 @@ from incidents.models import (
     Attribution,
     Claim,
     Episode,
+    ExternalDataset,
+    ExternalRecord,
     Incident,
     Source,
     VictimGroup,
@@ -189,6 +191,19 @@ def _area(areas: dict[int, tuple], pk: int | None) -> dict[str, str] | None:
     return {"slug": slug, "name": name, "name_ar": name_ar}
 
 
+def external_id_fields(records: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """An incident's ids in outside data sets: all of them, and the first of ACLED and UCDP
+    as columns of their own (an incident merged from several rows keeps them all)."""
+    first = {}
+    for dataset, external_id in records:
+        first.setdefault(dataset, external_id)
+    return {
+        "acled_event_id": first.get(ExternalDataset.ACLED),
+        "ucdp_ged_id": first.get(ExternalDataset.UCDP),
+        "external_ids": [{"dataset": d, "id": i} for d, i in records],
+    }
+
+
 def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
     """The API documents of these incidents, in this order."""
     if not ids:
@@ -208,6 +223,12 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
         through, ("incident_id", "victimgroup_id"), "incident_id", ids
     ):
         victims[incident_id].append(group_id)
+
+    external: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for incident_id, dataset, external_id in _rows(
+        ExternalRecord, ("incident_id", "dataset", "external_id"), "incident_id", ids
+    ):
+        external[incident_id].append((dataset, external_id))
 
     all_claims = [c for claims in claims_by_incident.values() for c in claims]
     named = _named(
@@ -274,6 +295,7 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
         if len(perpetrators) > 1:
             perpetrators.sort(key=_by_name)
         episode = episodes.get(row[18])
+        records = sorted(external[pk])
         result.append(
             {
                 "id": row[1],
@@ -313,6 +335,7 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
                 "victim_groups": sorted(groups[g][0] for g in victims[pk]),
                 "claims": claims,
                 "source_count": len({claim["source"]["slug"] for claim in claims}),
+                **external_id_fields(records),
                 "version": row[27],
                 "created_at": row[28],
                 "updated_at": row[29],

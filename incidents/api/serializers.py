@@ -21,6 +21,7 @@ from incidents.models import (
     DatePrecision,
     Episode,
     EventType,
+    ExternalDataset,
     FigureRule,
     Grade,
     Source,
@@ -262,6 +263,11 @@ class PerpetratorSerializer(serializers.Serializer):
     confidence = serializers.ChoiceField(choices=Confidence.choices)
 
 
+class ExternalIdSerializer(serializers.Serializer):
+    dataset = serializers.ChoiceField(choices=ExternalDataset.choices)
+    id = serializers.CharField(help_text="ACLED event_id_cnty or UCDP GED id, as published.")
+
+
 class IncidentSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="Stable public id, e.g. SY-2025-0001.")
     url = serializers.CharField()
@@ -283,6 +289,15 @@ class IncidentSerializer(serializers.Serializer):
     victim_groups = serializers.ListField(child=serializers.CharField())
     claims = ClaimSerializer(many=True)
     source_count = serializers.IntegerField()
+    acled_event_id = serializers.CharField(
+        allow_null=True, help_text="The ACLED event_id_cnty the incident was imported from."
+    )
+    ucdp_ged_id = serializers.CharField(
+        allow_null=True, help_text="The UCDP GED id the incident was imported from."
+    )
+    external_ids = ExternalIdSerializer(
+        many=True, help_text="Every outside data set row the incident was imported from."
+    )
     version = serializers.IntegerField(help_text="Send it back in If-Match to edit.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

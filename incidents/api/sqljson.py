@@ -137,3 +137,20 @@ class StringGroup(Aggregate):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return super().as_sql(compiler, connection, function="string_agg", **extra_context)
+
+
+class JSONOrNull(Func):
+    """A JSON value that may be SQL NULL (then JSON ``null``), e.g. a CASE of objects.
+
+    SQLite forgets that a CASE's result is JSON and would quote it; ``json()`` restores it.
+    """
+
+    output_field = TextField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="json(%(expressions)s)", **extra_context
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="%(expressions)s", **extra_context)

@@ -13,6 +13,11 @@ urlpatterns = [
     path("incidents/", views.IncidentListView.as_view(), name="incident-list"),
     path("incidents.geojson", views.IncidentGeoJSONView.as_view(), name="incident-geojson"),
     path("incidents.csv", views.IncidentCSVView.as_view(), name="incident-csv"),
+    path(
+        "incidents.acled.csv",
+        views.IncidentAcledCSVView.as_view(),
+        name="incident-acled-csv",
+    ),
     path(f"incidents/{PUBLIC_ID}/", views.IncidentDetailView.as_view(), name="incident-detail"),
     path(
         f"incidents/{PUBLIC_ID}/submit/",

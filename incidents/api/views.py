@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors, services
+from incidents.crosswalk import stream_acled_csv
 from incidents.models import (
     Attribution,
     Claim,
@@ -438,12 +439,24 @@ class IncidentClaimDetailView(ApiView):
 
 
 def _export_view(
-    name: str, media_type: str, stream, disposition: str, schema_type, description: str
+    name: str,
+    media_type: str,
+    stream,
+    disposition: str,
+    schema_type,
+    description: str,
+    filename: str = "",
 ) -> type[ApiView]:
-    """A view streaming every incident that matches the filters in one format."""
+    """A view streaming every incident that matches the filters in one format.
+
+    ``stream(incidents, internal=...)``: ``internal`` is true for readers who see
+    unpublished work (researchers' notes go into their exports; never a confidential
+    source, for anyone).
+    """
+    filename = filename or f"incidents.{name}"
 
     @extend_schema(
-        operation_id=f"incidents_{name}",
+        operation_id=f"incidents_{name.replace('.', '_')}",
         parameters=FILTERS,
         responses={
             (200, media_type): OpenApiResponse(response=schema_type, description=description),
@@ -452,11 +465,15 @@ def _export_view(
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
-        response = StreamingHttpResponse(stream(incidents), content_type=media_type)
-        response["Content-Disposition"] = f'{disposition}; filename="incidents.{name}"'
+        internal = selectors.can_see_unpublished(request.user)
+        response = StreamingHttpResponse(
+            stream(incidents, internal=internal), content_type=media_type
+        )
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
         return response
 
-    return type(f"Incident{name.title()}View", (ApiView,), {"get": get})
+    view_name = "".join(part.title() for part in name.split("."))
+    return type(f"Incident{view_name}View", (ApiView,), {"get": get})
 
 
 IncidentGeoJSONView = _export_view(
@@ -465,8 +482,14 @@ IncidentGeoJSONView = _export_view(
     stream_geojson,
     "inline",
     OpenApiTypes.OBJECT,
-    "RFC 7946 FeatureCollection of every matching incident with a point; coordinates are "
-    "[longitude, latitude]; figures, perpetrators and sources are in the properties. Streamed.",
+    "RFC 7946 FeatureCollection of every matching incident; coordinates are [longitude, "
+    "latitude] and an incident without a point has a null geometry. The properties hold "
+    "every field, the claims (`sources`, with their quotes), attributions, victim groups and "
+    "the ids of outside data sets (`acled_event_id`, `ucdp_ged_id`, `external_ids`). A "
+    "foreign member `catalogue` describes the sources, actors (with their parents), episodes "
+    "(with monitors' aggregate claims) and victim groups the features name, so the file "
+    "imports on its own (manage.py import_geojson). Confidential sources are never included; "
+    "researchers' notes only for signed-in researchers. Streamed.",
 )
 IncidentCSVView = _export_view(
     "csv",
@@ -475,8 +498,27 @@ IncidentCSVView = _export_view(
     "attachment",
     OpenApiTypes.STR,
     "Every matching incident, one row each, UTF-8 with a byte order mark. Lists "
-    "(perpetrators, sources) are slugs separated by '; '. Text that a spreadsheet would run "
-    "as a formula is prefixed with an apostrophe. Streamed.",
+    "(perpetrators, sources, victim_groups, external_ids) are separated by '; '; "
+    "`claims` and `attributions` are JSON arrays; `catalogue` holds, on the first row that "
+    "names a source, actor, episode or victim group, its record as JSON, so the file "
+    "imports on its own (manage.py import_csv). Text that a spreadsheet would run as a "
+    "formula is prefixed with an apostrophe. Streamed.",
+)
+
+
+IncidentAcledCSVView = _export_view(
+    "acled.csv",
+    "text/csv",
+    stream_acled_csv,
+    "attachment",
+    OpenApiTypes.STR,
+    "Every matching incident as a row of an ACLED-style CSV (ACLED's column names and "
+    "codes: event_id_cnty, event_date, time_precision, disorder_type, event_type, "
+    "sub_event_type, actor1, ..., geo_precision, source, notes, fatalities = the best "
+    "estimate, tags, timestamp), to compare with ACLED data. event_id_cnty is the ACLED id "
+    "of an incident imported from ACLED, else our public id. The mapping and what it loses: "
+    "docs/acled-crosswalk.md. Same filters and visibility as incidents.csv. Streamed.",
+    filename="incidents.acled.csv",
 )
 
 

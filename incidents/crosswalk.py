@@ -1,0 +1,422 @@
+"""The crosswalk between this product's vocabulary and ACLED's columns.
+
+Analysts compare our incidents with ACLED's events, so an export can be written in
+ACLED's shape: one row per incident with ACLED's column names and codes. The tables below
+are the whole mapping, kept apart from the code that uses them so that an importer of
+ACLED files can read them in the other direction. ``docs/acled-crosswalk.md`` explains each
+column and what the mapping loses.
+
+A row is built from plain values (see :func:`acled_row`); :func:`acled_rows` reads
+incidents in chunks with a fixed number of queries per chunk, for streaming.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from mapping.models import LocationPrecision
+
+from .models import (
+    ActorKind,
+    Attribution,
+    Claim,
+    Confidence,
+    DatePrecision,
+    EventType,
+    ExternalDataset,
+    ExternalRecord,
+    Incident,
+    SourceKind,
+)
+
+ACLED_COLUMNS: tuple[str, ...] = (
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
+)
+
+COUNTRY = {"iso": 760, "region": "Middle East", "country": "Syria"}
+
+POLITICAL_VIOLENCE = "Political violence"
+STRATEGIC_DEVELOPMENTS = "Strategic developments"
+CIVILIAN_TARGETING = "Civilian targeting"
+
+
+@dataclass(frozen=True)
+class AcledEvent:
+    """ACLED's classification of one of our event types."""
+
+    disorder_type: str
+    event_type: str
+    sub_event_type: str
+    civilian_targeting: bool = False
+
+
+EVENT_TYPES: dict[str, AcledEvent] = {
+    EventType.SUMMARY_EXECUTION: AcledEvent(
+        POLITICAL_VIOLENCE, "Violence against civilians", "Attack", True
+    ),
+    EventType.MASSACRE: AcledEvent(
+        POLITICAL_VIOLENCE, "Violence against civilians", "Attack", True
+    ),
+    EventType.ATTACK_ON_CIVILIANS: AcledEvent(
+        POLITICAL_VIOLENCE, "Violence against civilians", "Attack", True
+    ),
+    EventType.ABDUCTION: AcledEvent(
+        POLITICAL_VIOLENCE,
+        "Violence against civilians",
+        "Abduction/forced disappearance",
+        True,
+    ),
+    EventType.SHELLING: AcledEvent(
+        POLITICAL_VIOLENCE, "Explosions/Remote violence", "Shelling/artillery/missile attack"
+    ),
+    EventType.AIRSTRIKE: AcledEvent(
+        POLITICAL_VIOLENCE, "Explosions/Remote violence", "Air/drone strike"
+    ),
+    EventType.AMBUSH: AcledEvent(POLITICAL_VIOLENCE, "Battles", "Armed clash"),
+    EventType.ARMED_CLASH: AcledEvent(POLITICAL_VIOLENCE, "Battles", "Armed clash"),
+    EventType.SECURITY_OPERATION: AcledEvent(POLITICAL_VIOLENCE, "Battles", "Armed clash"),
+    EventType.LOOTING_ARSON: AcledEvent(
+        STRATEGIC_DEVELOPMENTS, "Strategic developments", "Looting/property destruction"
+    ),
+    EventType.MASS_GRAVE: AcledEvent(STRATEGIC_DEVELOPMENTS, "Strategic developments", "Other"),
+    EventType.OTHER: AcledEvent(STRATEGIC_DEVELOPMENTS, "Strategic developments", "Other"),
+}
+
+# ACLED: 1 the day is known, 2 the week (or a few days), 3 only the month.
+TIME_PRECISION: dict[str, int] = {
+    DatePrecision.DAY: 1,
+    DatePrecision.DAYS: 2,
+    DatePrecision.WEEK: 2,
+    DatePrecision.MONTH: 3,
+}
+
+# ACLED: 1 the town or a part of it, 2 near a town or within a small area (its district),
+# 3 only a larger region (the governorate's capital stands for it).
+GEO_PRECISION: dict[str, int] = {
+    LocationPrecision.EXACT: 1,
+    LocationPrecision.NEIGHBOURHOOD: 1,
+    LocationPrecision.SETTLEMENT: 1,
+    LocationPrecision.SUBDISTRICT: 2,
+    LocationPrecision.DISTRICT: 2,
+    LocationPrecision.GOVERNORATE: 3,
+    LocationPrecision.COUNTRY: 3,
+}
+
+# ACLED's actor types (the inter1 / inter2 columns, in their text form).
+INTER: dict[str, str] = {
+    ActorKind.STATE_FORCES: "State forces",
+    ActorKind.STATE_AFFILIATED: "Political militia",
+    ActorKind.FORMER_REGIME: "Political militia",
+    ActorKind.NON_STATE: "Rebel group",
+    ActorKind.CIVILIANS: "Civilians",
+    ActorKind.UNKNOWN: "Political militia",
+}
+CIVILIANS_ACTOR = "Civilians (Syria)"
+
+# Governorates (gazetteer slug) as OCHA's administrative boundaries spell them; a
+# governorate missing here keeps the gazetteer's name without " Governorate".
+ADMIN1: dict[str, str] = {
+    "al-hasakah-governorate": "Al-Hasakeh",
+    "aleppo-governorate": "Aleppo",
+    "damascus-governorate": "Damascus",
+    "daraa-governorate": "Dar'a",
+    "deir-ez-zor-governorate": "Deir-ez-Zor",
+    "hama-governorate": "Hama",
+    "homs-governorate": "Homs",
+    "idlib-governorate": "Idleb",
+    "latakia-governorate": "Lattakia",
+    "quneitra-governorate": "Quneitra",
+    "raqqa-governorate": "Ar-Raqqa",
+    "rif-dimashq-governorate": "Rural Damascus",
+    "suwayda-governorate": "As-Sweida",
+    "tartus-governorate": "Tartous",
+}
+
+# ACLED's source scales, by the kind of source.
+SOURCE_SCALE: dict[str, str] = {
+    SourceKind.MONITOR_REPORT: "Other",
+    SourceKind.NEWS_ARTICLE: "National",
+    SourceKind.OFFICIAL_STATEMENT: "National",
+    SourceKind.SOCIAL_MEDIA: "New media",
+    SourceKind.WITNESS_TESTIMONY: "Local",
+    SourceKind.DATASET: "Other",
+}
+SOURCE_SCALE_ORDER = ("Local", "National", "Regional", "International", "New media", "Other")
+
+_CONFIDENCE_RANK = {Confidence.CONFIRMED: 0, Confidence.PROBABLE: 1, Confidence.ALLEGED: 2}
+
+
+def _strip_suffix(name: str, suffix: str) -> str:
+    return name[: -len(suffix)] if name.endswith(suffix) else name
+
+
+def event_date(start: dt.date, end: dt.date) -> dt.date:
+    """One day for a range: the middle of it (the day itself when it is known)."""
+    return start + dt.timedelta(days=(end - start).days // 2)
+
+
+@dataclass
+class IncidentFacts:
+    """What a row needs of an incident, read in bulk."""
+
+    public_id: str
+    title: str
+    summary: str
+    event_type: str
+    date_start: dt.date
+    date_end: dt.date
+    date_precision: str
+    latitude: float | None
+    longitude: float | None
+    location_precision: str
+    place_name: str
+    place: str | None
+    governorate_slug: str | None
+    governorate: str | None
+    district: str | None
+    killed_low: int | None
+    killed_best: int | None
+    killed_high: int | None
+    civilians: int | None
+    grade: str
+    status: str
+    updated_at: dt.datetime
+    perpetrators: list[tuple[str, str, str]] = field(default_factory=list)  # name, kind, conf.
+    victim_groups: list[tuple[str, str]] = field(default_factory=list)  # slug, name
+    sources: list[tuple[str, str]] = field(default_factory=list)  # publisher, kind
+    acled_ids: list[str] = field(default_factory=list)
+
+
+def acled_row(facts: IncidentFacts) -> dict[str, Any]:
+    """One incident as an ACLED row (see docs/acled-crosswalk.md for each column)."""
+    event = EVENT_TYPES.get(facts.event_type, EVENT_TYPES[EventType.OTHER])
+    day = event_date(facts.date_start, facts.date_end)
+    perpetrators = sorted(facts.perpetrators, key=lambda p: (_CONFIDENCE_RANK.get(p[2], 9), p[0]))
+    actor1 = perpetrators[0][0] if perpetrators else ""
+    inter1 = INTER.get(perpetrators[0][1], "") if perpetrators else ""
+    civilians = event.civilian_targeting or any(
+        "civilian" in slug for slug, _ in facts.victim_groups
+    )
+    groups = [name for _, name in sorted(facts.victim_groups, key=lambda g: g[1])]
+    if civilians:
+        actor2, assoc2, inter2 = CIVILIANS_ACTOR, groups, "Civilians"
+    else:
+        actor2, assoc2, inter2 = (groups[0], groups[1:], "") if groups else ("", [], "")
+    if inter1 and inter2:
+        interaction = f"{inter1}-{inter2}"
+    elif inter1 or inter2:
+        interaction = f"{inter1 or inter2} only"
+    else:
+        interaction = ""
+    publishers = sorted({publisher or "Unknown publisher" for publisher, _ in facts.sources})
+    scales = {SOURCE_SCALE.get(kind, "Other") for _, kind in facts.sources}
+    admin1 = ""
+    if facts.governorate_slug:
+        admin1 = ADMIN1.get(
+            facts.governorate_slug, _strip_suffix(facts.governorate or "", " Governorate")
+        )
+    figures = (
+        f"killed {facts.killed_best} (range {facts.killed_low}-{facts.killed_high})"
+        if facts.killed_best is not None
+        else "killed: not reported"
+    )
+    tags = [
+        f"incident={facts.public_id}",
+        f"grade={facts.grade}",
+        f"status={facts.status}",
+        f"dates={facts.date_start.isoformat()}/{facts.date_end.isoformat()}",
+        f"location precision={facts.location_precision}",
+    ]
+    if facts.killed_best is None:
+        tags.append("fatalities=unknown")
+    else:
+        tags.append(f"fatalities range={facts.killed_low}-{facts.killed_high}")
+    text = facts.summary or facts.title
+    return {
+        "event_id_cnty": facts.acled_ids[0] if facts.acled_ids else facts.public_id,
+        "event_date": day.isoformat(),
+        "year": day.year,
+        "time_precision": TIME_PRECISION.get(facts.date_precision, 3),
+        "disorder_type": event.disorder_type,
+        "event_type": event.event_type,
+        "sub_event_type": event.sub_event_type,
+        "actor1": actor1,
+        "assoc_actor_1": "; ".join(p[0] for p in perpetrators[1:]),
+        "inter1": inter1,
+        "actor2": actor2,
+        "assoc_actor_2": "; ".join(assoc2),
+        "inter2": inter2,
+        "interaction": interaction,
+        "civilian_targeting": CIVILIAN_TARGETING if civilians else "",
+        **COUNTRY,
+        "admin1": admin1,
+        "admin2": _strip_suffix(facts.district or "", " District"),
+        "admin3": "",
+        "location": facts.place or facts.place_name,
+        "latitude": "" if facts.latitude is None else round(facts.latitude, 4),
+        "longitude": "" if facts.longitude is None else round(facts.longitude, 4),
+        "geo_precision": GEO_PRECISION.get(facts.location_precision, 3),
+        "source": "; ".join(publishers),
+        "source_scale": "-".join(s for s in SOURCE_SCALE_ORDER if s in scales),
+        "notes": f"On {day.day} {day:%B %Y}: {text} [{figures}; {facts.public_id}]",
+        "fatalities": facts.killed_best or 0,
+        "tags": "; ".join(tags),
+        "timestamp": int(facts.updated_at.timestamp()),
+    }
+
+
+_COLUMNS = (
+    "pk",
+    "public_id",
+    "title",
+    "summary",
+    "event_type",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "latitude",
+    "longitude",
+    "location_precision",
+    "place_name",
+    "place__name",
+    "governorate__slug",
+    "governorate__name",
+    "district__name",
+    "killed_low",
+    "killed_best",
+    "killed_high",
+    "civilians",
+    "grade",
+    "status",
+    "updated_at",
+)
+
+
+def _facts(rows: Sequence[tuple]) -> list[IncidentFacts]:
+    ids = [row[0] for row in rows]
+    perpetrators: dict[int, list] = defaultdict(list)
+    for incident_id, name, kind, confidence in Attribution.objects.filter(
+        incident_id__in=ids
+    ).values_list("incident_id", "actor__name", "actor__kind", "confidence"):
+        perpetrators[incident_id].append((name, kind, confidence))
+    groups: dict[int, list] = defaultdict(list)
+    through = Incident.victim_groups.through
+    for incident_id, slug, name in through.objects.filter(incident_id__in=ids).values_list(
+        "incident_id", "victimgroup__slug", "victimgroup__name"
+    ):
+        groups[incident_id].append((slug, name))
+    sources: dict[int, list] = defaultdict(list)
+    for incident_id, publisher, kind in Claim.objects.filter(
+        incident_id__in=ids, source__confidential=False
+    ).values_list("incident_id", "source__publisher", "source__kind"):
+        sources[incident_id].append((publisher, kind))
+    acled: dict[int, list] = defaultdict(list)
+    for incident_id, external_id in (
+        ExternalRecord.objects.filter(incident_id__in=ids, dataset=ExternalDataset.ACLED)
+        .order_by("external_id")
+        .values_list("incident_id", "external_id")
+    ):
+        acled[incident_id].append(external_id)
+    return [
+        IncidentFacts(
+            *row[1:12],
+            place=row[12],
+            governorate_slug=row[13],
+            governorate=row[14],
+            district=row[15],
+            killed_low=row[16],
+            killed_best=row[17],
+            killed_high=row[18],
+            civilians=row[19],
+            grade=row[20],
+            status=row[21],
+            updated_at=row[22],
+            perpetrators=perpetrators[row[0]],
+            victim_groups=groups[row[0]],
+            sources=sources[row[0]],
+            acled_ids=acled[row[0]],
+        )
+        for row in rows
+    ]
+
+
+def acled_rows(incidents: QuerySet[Incident], *, chunk_size: int = 2000) -> Iterator[dict]:
+    """The incidents as ACLED rows, read a chunk at a time (five queries a chunk)."""
+    chunk: list[tuple] = []
+    for row in (
+        incidents.order_by("date_start", "pk")
+        .values_list(*_COLUMNS)
+        .iterator(chunk_size=chunk_size)
+    ):
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            yield from map(acled_row, _facts(chunk))
+            chunk.clear()
+    if chunk:
+        yield from map(acled_row, _facts(chunk))
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _defused(value: Any) -> Any:
+    # Spreadsheets run a cell starting with one of these as a formula.
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
+def stream_acled_csv(
+    incidents: QuerySet[Incident], *, internal: bool = False, chunk_size: int = 2000
+) -> Iterator[str]:
+    """ACLED-style CSV text, a chunk of rows at a time (UTF-8, no byte order mark, like
+    ACLED's own exports). ``internal`` changes nothing: no column shows internal notes."""
+    writer = csv.DictWriter(_Echo(), fieldnames=ACLED_COLUMNS)
+    yield writer.writeheader()
+    lines: list[str] = []
+    for row in acled_rows(incidents, chunk_size=chunk_size):
+        lines.append(writer.writerow({k: _defused(v) for k, v in row.items()}))
+        if len(lines) >= chunk_size:
+            yield "".join(lines)
+            lines.clear()
+    if lines:
+        yield "".join(lines)

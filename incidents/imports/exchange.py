@@ -1,0 +1,726 @@
+"""Bringing this product's own exports back in: what the GeoJSON and CSV importers share.
+
+Both formats carry the same thing (see ``incidents.api.exports``): one record per incident
+with its claims, attributions, victim groups, outside data set ids and workflow state, and
+a catalogue of the sources, actors, episodes (with their aggregate claims) and victim
+groups the incidents name. ``geojson`` and ``own_csv`` read their format into plain
+records; this module writes them through the services:
+
+- **Catalogue first**, matched by slug: a missing record is created, one that differs is
+  updated (history names the importing user and the file's format), one that is the same
+  is left alone. Each record is written on its own; one that fails is reported.
+- **Then each incident in its own transaction**, matched by public id: a new one is created
+  with that id (``incident_create(public_id=...)`` reserves it), an existing one is brought
+  to the file's values (descriptive fields, claims matched by source and quote, attributions,
+  victim groups, how its figures are produced). Nothing of a failed incident is written.
+  Re-importing the same file changes nothing and counts every incident as skipped.
+- **Status** goes through the workflow services (submit, publish, retract, return to draft),
+  so the history names the importing user and the step; a published incident keeps the
+  publication time it was exported with. An incident exported as merged is written last,
+  once the incident it was merged into exists, with the history reason "Imported: merged
+  into ...". A step the workflow does not allow (a published incident back to draft) fails
+  with the reason.
+
+What an export does not carry is not restored: confidential sources and their claims (they
+never leave the admin), researchers' notes in an anonymous export, who created an incident
+and when, version numbers and the edit history. Claims and attributions already recorded
+but absent from the file are removed (claims of confidential sources excepted) and kept
+(attributions), respectively.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.dateparse import parse_datetime
+
+from incidents import services
+from incidents.api import documentcache
+from incidents.models import (
+    BREAKDOWN_FIELDS,
+    Actor,
+    Attribution,
+    Episode,
+    EpisodeClaim,
+    ExternalDataset,
+    ExternalRecord,
+    FigureRule,
+    ImportRun,
+    Incident,
+    Source,
+    Status,
+    VictimGroup,
+)
+from mapping.models import Place
+
+from .report import ImportReport, RowError
+
+Progress = Callable[[int, int], None]
+
+TEXT_FIELDS = (
+    "title",
+    "title_ar",
+    "summary",
+    "summary_ar",
+    "event_type",
+    "date_precision",
+    "location_precision",
+    "place_name",
+    "location_note",
+    "grade",
+)
+PLACE_FIELDS = ("place", "governorate", "district")
+FIGURES = ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)
+CLAIM_TEXT = (
+    "attributed_to",
+    "perpetrator_text",
+    "place_as_reported",
+    "date_as_reported",
+    "quote",
+)
+CATALOGUE_KINDS = ("victim_groups", "sources", "actors", "episodes")
+
+
+@dataclass
+class IncidentRecord:
+    """One incident as read from a file, before any reference is looked up."""
+
+    line: int
+    values: dict[str, Any]
+
+    @property
+    def public_id(self) -> str:
+        return str(self.values.get("id") or "")
+
+
+@dataclass
+class Catalogue:
+    """Catalogue entries by kind, each with the line (or feature number) it came from."""
+
+    entries: dict[str, list[tuple[int, dict[str, Any]]]] = field(
+        default_factory=lambda: {kind: [] for kind in CATALOGUE_KINDS}
+    )
+
+    def add(self, kind: str, line: int, record: Any) -> None:
+        if kind not in self.entries:
+            raise RowError(
+                f"unknown kind of record '{kind}' (expected {', '.join(CATALOGUE_KINDS)})",
+                field="catalogue",
+            )
+        if not isinstance(record, list):
+            raise RowError(f"'{kind}' must be a list of records", field="catalogue")
+        for item in record:
+            if not isinstance(item, dict) or not isinstance(item.get("slug"), str):
+                raise RowError(f"every entry of '{kind}' needs a slug", field="catalogue")
+            self.entries[kind].append((line, item))
+
+
+# --- reading values -------------------------------------------------------------------------
+
+
+def text(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RowError(f"expected text, got {type(value).__name__}", field=name)
+    return value
+
+
+def optional_text(value: Any, name: str) -> str | None:
+    return text(value, name) or None
+
+
+def integer(value: Any, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise RowError("expected a whole number", field=name)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise RowError(f"'{str(value)[:40]}' is not a whole number", field=name)
+
+
+def number(value: Any, name: str) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise RowError("expected a number", field=name)
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise RowError(f"'{str(value)[:40]}' is not a number", field=name) from None
+    if result != result or result in (float("inf"), float("-inf")):
+        raise RowError("expected a finite number", field=name)
+    return result
+
+
+def day(value: Any, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise RowError(f"'{str(value)[:40]}' is not a date (YYYY-MM-DD)", field=name) from None
+
+
+def moment(value: Any, name: str) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        parsed = parse_datetime(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise RowError(f"'{str(value)[:40]}' is not an ISO 8601 time", field=name)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (None, "", 0, "0", "false", "False"):
+        return False
+    if value in (1, "1", "true", "True"):
+        return True
+    raise RowError(f"'{str(value)[:40]}' is not true or false", field=name)
+
+
+def slug_list(value: Any, name: str) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(";") if part.strip()]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise RowError("expected a list of slugs", field=name)
+
+
+def reason_of(error: Exception) -> str:
+    """A readable reason, naming the fields, for any error a row can end with."""
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return "; ".join(
+                f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
+            )
+        return " ".join(error.messages)
+    return str(error)
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+
+def _changed(record: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if getattr(record, name) != value}
+
+
+class Importer:
+    """One run over one file's records (see the module's docstring)."""
+
+    def __init__(
+        self,
+        *,
+        format_name: str,
+        report: ImportReport,
+        user: Any,
+        run: ImportRun | None,
+        progress: Progress | None,
+    ) -> None:
+        self.format_name = format_name
+        self.report = report
+        self.user = user
+        self.run = run
+        self.progress = progress
+        self.reason = f"Imported from {format_name} export"
+
+    # Catalogue ----------------------------------------------------------------------------
+
+    def import_catalogue(self, catalogue: Catalogue) -> None:
+        for kind in CATALOGUE_KINDS:
+            pending = list(catalogue.entries[kind])
+            if kind == "actors":
+                pending = self._parents_first(pending)
+            for line, record in pending:
+                try:
+                    with transaction.atomic():
+                        getattr(self, f"_upsert_{kind}")(record)
+                except (RowError, ValidationError, PermissionDenied) as error:
+                    self.report.fail(line, f"{kind} '{record.get('slug')}': {reason_of(error)}", "")
+
+    @staticmethod
+    def _parents_first(entries: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+        by_slug = {record["slug"]: (line, record) for line, record in entries}
+        ordered: list[tuple[int, dict]] = []
+        placed: set[str] = set()
+
+        def place(slug: str, trail: tuple[str, ...] = ()) -> None:
+            if slug in placed or slug not in by_slug or slug in trail:
+                return
+            parent = by_slug[slug][1].get("parent")
+            if isinstance(parent, str):
+                place(parent, (*trail, slug))
+            placed.add(slug)
+            ordered.append(by_slug[slug])
+
+        for slug in by_slug:
+            place(slug)
+        return ordered
+
+    def _upsert_victim_groups(self, record: dict) -> None:
+        values = {
+            "name": text(record.get("name"), "name"),
+            "name_ar": text(record.get("name_ar"), "name_ar"),
+        }
+        group = VictimGroup.objects.filter(slug=record["slug"]).first()
+        perm = "incidents.add_victimgroup" if group is None else "incidents.change_victimgroup"
+        if group is None:
+            group = VictimGroup(slug=record["slug"], **values)
+        elif not _changed(group, values):
+            return
+        if self.user is not None and not self.user.has_perm(perm):
+            raise PermissionDenied("You may not add or change victim groups.")
+        for name, value in values.items():
+            setattr(group, name, value)
+        group.full_clean()
+        group.save()
+
+    def _upsert_sources(self, record: dict) -> None:
+        values: dict[str, Any] = {
+            name: text(record.get(name), name)
+            for name in ("publisher", "headline", "author", "url", "archive_url", "content_hash")
+        }
+        values["publication_date"] = day(record.get("publication_date"), "publication_date")
+        values["language"] = text(record.get("language"), "language") or "en"
+        values["kind"] = text(record.get("kind"), "kind")
+        if "notes" in record:  # only in a researcher's export
+            values["notes"] = text(record.get("notes"), "notes")
+        source = Source.objects.filter(slug=record["slug"]).first()
+        if source is None:
+            services.source_create(user=self.user, slug=record["slug"], **values)
+        elif changes := _changed(source, values):
+            services.source_update(source=source, user=self.user, reason=self.reason, **changes)
+
+    def _upsert_actors(self, record: dict) -> None:
+        aliases = record.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise RowError("expected a list of names", field="aliases")
+        values: dict[str, Any] = {
+            name: text(record.get(name), name)
+            for name in ("name", "name_ar", "affiliation_note", "description")
+        }
+        values["aliases"] = aliases
+        values["kind"] = text(record.get("kind"), "kind") or "unknown"
+        parent_slug = optional_text(record.get("parent"), "parent")
+        values["parent"] = None
+        if parent_slug:
+            values["parent"] = Actor.objects.filter(slug=parent_slug).first()
+            if values["parent"] is None:
+                raise RowError(f"no actor '{parent_slug}'", field="parent")
+        actor = Actor.objects.filter(slug=record["slug"]).first()
+        if actor is None:
+            services.actor_create(user=self.user, slug=record["slug"], **values)
+        elif changes := _changed(actor, values):
+            services.actor_update(actor=actor, user=self.user, reason=self.reason, **changes)
+
+    def _upsert_episodes(self, record: dict) -> None:
+        values: dict[str, Any] = {
+            name: text(record.get(name), name)
+            for name in ("title", "title_ar", "summary", "summary_ar")
+        }
+        values["date_start"] = day(record.get("date_start"), "date_start")
+        values["date_end"] = day(record.get("date_end"), "date_end")
+        episode = Episode.objects.filter(slug=record["slug"]).first()
+        if episode is None:
+            episode = services.episode_create(user=self.user, slug=record["slug"], **values)
+        elif changes := _changed(episode, values):
+            services.episode_update(episode=episode, user=self.user, reason=self.reason, **changes)
+        claims = record.get("claims") or []
+        if not isinstance(claims, list):
+            raise RowError("expected a list of aggregate claims", field="claims")
+        existing = list(EpisodeClaim.objects.filter(episode=episode).select_related("source"))
+        pending = []
+        for n, raw in enumerate(claims, 1):
+            try:
+                values = self._claim_values(raw, episode_claim=True)
+            except RowError as error:
+                raise RowError(f"claim {n}: {error}", field="claims") from None
+            same = next((c for c in existing if not _changed(c, values)), None)
+            if same is None:
+                pending.append(values)
+            else:
+                existing.remove(same)
+        for values in pending:
+            match = next(
+                (
+                    c
+                    for c in existing
+                    if c.source_id == values["source"].pk
+                    and c.measure == values["measure"]
+                    and c.quote == values["quote"]
+                ),
+                None,
+            )
+            if match is None:
+                services.episode_claim_add(episode=episode, user=self.user, **values)
+            else:
+                existing.remove(match)
+                if changes := _changed(match, values):
+                    services.episode_claim_update(
+                        claim=match, user=self.user, reason=self.reason, **changes
+                    )
+
+    def _claim_values(self, raw: Any, *, episode_claim: bool = False) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise RowError("expected an object")
+        source_slug = text(raw.get("source"), "source")
+        source = Source.objects.filter(slug=source_slug).first()
+        if source is None:
+            raise RowError(f"no source '{source_slug}'", field="source")
+        values: dict[str, Any] = {"source": source}
+        for name in CLAIM_TEXT:
+            if episode_claim and name in ("place_as_reported", "date_as_reported"):
+                continue
+            values[name] = text(raw.get(name), name)
+        values["killed_min"] = integer(raw.get("killed_min"), "killed_min")
+        values["killed_max"] = integer(raw.get("killed_max"), "killed_max")
+        values["approximate"] = boolean(raw.get("approximate"), "approximate")
+        breakdown = raw.get("breakdown") or {}
+        if not isinstance(breakdown, dict):
+            raise RowError("expected an object", field="breakdown")
+        for name in BREAKDOWN_FIELDS:
+            values[name] = integer(breakdown.get(name), name)
+        if "notes" in raw:  # only in a researcher's export
+            values["notes"] = text(raw.get("notes"), "notes")
+        if episode_claim:
+            values["measure"] = text(raw.get("measure"), "measure")
+        else:
+            perpetrator = optional_text(raw.get("perpetrator"), "perpetrator")
+            values["perpetrator"] = None
+            if perpetrator:
+                values["perpetrator"] = Actor.objects.filter(slug=perpetrator).first()
+                if values["perpetrator"] is None:
+                    raise RowError(f"no actor '{perpetrator}'", field="perpetrator")
+        return values
+
+    # Incidents ----------------------------------------------------------------------------
+
+    def import_incidents(self, records: Sequence[IncidentRecord]) -> None:
+        # Incidents exported as merged come last, once what they were merged into exists.
+        ordered = sorted(records, key=lambda r: r.values.get("status") == Status.MERGED)
+        total = len(ordered)
+        for done, record in enumerate(ordered, 1):
+            try:
+                with transaction.atomic():
+                    action = self.import_incident(record)
+            except (RowError, ValidationError, PermissionDenied, services.ConcurrentEditError) as e:
+                reason = reason_of(e)
+                self.report.fail(record.line, reason, record.public_id)
+                self.report.note_preview(record.line, "failed", f"{record.public_id}: {reason}")
+            else:
+                setattr(self.report, action, getattr(self.report, action) + 1)
+                title = record.values.get("title") or ""
+                self.report.note_preview(record.line, action, f"{record.public_id}: {title}")
+            if self.progress is not None:
+                self.progress(done, total)
+
+    def _reference(self, model: Any, slug: Any, name: str) -> Any:
+        slug = optional_text(slug, name)
+        if slug is None:
+            return None
+        found = model.objects.filter(slug=slug).first()
+        if found is None:
+            raise RowError(f"no {model._meta.verbose_name} '{slug}'", field=name)
+        return found
+
+    def import_incident(self, record: IncidentRecord) -> str:
+        """Create or update one incident; returns "created", "updated" or "skipped"."""
+        v = record.values
+        public_id = record.public_id
+        if not public_id:
+            raise RowError("every incident needs its public id", field="id")
+        fields: dict[str, Any] = {name: text(v.get(name), name) for name in TEXT_FIELDS}
+        for name in ("date_precision", "location_precision", "grade"):
+            if not fields[name]:
+                del fields[name]  # the model's default
+        fields["date_start"] = day(v.get("date_start"), "date_start")
+        fields["date_end"] = day(v.get("date_end"), "date_end")
+        fields["latitude"] = number(v.get("latitude"), "latitude")
+        fields["longitude"] = number(v.get("longitude"), "longitude")
+        for name in PLACE_FIELDS:
+            fields[name] = self._reference(Place, v.get(name), name)
+        fields["episode"] = self._reference(Episode, v.get("episode"), "episode")
+        groups = [
+            self._reference(VictimGroup, slug, "victim_groups")
+            for slug in slug_list(v.get("victim_groups"), "victim_groups")
+        ]
+        rule = text(v.get("figure_rule"), "figure_rule") or FigureRule.RANGE_OF_CLAIMS
+        rationale = text(v.get("figure_rationale"), "figure_rationale")
+        figures = {name: integer(v.get(name), name) for name in FIGURES}
+        claims = []
+        raw_claims = v.get("claims") or []
+        if not isinstance(raw_claims, list):
+            raise RowError("expected a list of claims", field="claims")
+        for n, raw in enumerate(raw_claims, 1):
+            try:
+                claims.append(self._claim_values(raw))
+            except RowError as error:
+                raise RowError(f"claim {n}: {error}", field="claims") from None
+        attributions = []
+        raw_attributions = v.get("attributions") or []
+        if not isinstance(raw_attributions, list):
+            raise RowError("expected a list of attributions", field="attributions")
+        for raw in raw_attributions:
+            if not isinstance(raw, dict):
+                raise RowError("expected objects", field="attributions")
+            attributions.append(
+                {
+                    "actor": self._reference(Actor, raw.get("actor"), "attributions"),
+                    "confidence": text(raw.get("confidence"), "confidence") or "alleged",
+                    "note": text(raw.get("note"), "note"),
+                }
+            )
+        external = self._external_ids(v.get("external_ids"))
+        status = text(v.get("status"), "status") or Status.DRAFT
+        if status not in Status.values:
+            raise RowError(f"unknown status '{status}'", field="status")
+
+        incident = Incident.objects.filter(public_id=public_id).first()
+        if incident is None:
+            incident = services.incident_create(
+                user=self.user,
+                public_id=public_id,
+                claims=claims,
+                attributions=attributions,
+                victim_groups=groups,
+                figure_rule=rule,
+                figures=figures if rule == FigureRule.MANUAL else None,
+                figure_rationale=rationale,
+                **fields,
+            )
+            self._link_external(incident, external)
+            self._restore_status(incident, status, v)
+            return "created"
+
+        changed = False
+        if changes := _changed(incident, fields):
+            services.incident_update(
+                incident=incident,
+                user=self.user,
+                expected_version=None,
+                reason=self.reason,
+                **changes,
+            )
+            changed = True
+        changed |= self._sync_claims(incident, claims)
+        for attribution in attributions:
+            current = Attribution.objects.filter(
+                incident=incident, actor=attribution["actor"]
+            ).first()
+            if current is None or _changed(current, attribution):
+                services.attribution_set(incident=incident, user=self.user, **attribution)
+                changed = True
+        if set(incident.victim_groups.all()) != set(groups):
+            services.incident_set_victim_groups(
+                incident=incident, user=self.user, victim_groups=groups
+            )
+            changed = True
+        manual = rule == FigureRule.MANUAL
+        if (
+            incident.figure_rule != rule
+            or incident.figure_rationale != rationale
+            or (manual and _changed(incident, figures))
+        ):
+            services.incident_set_figures(
+                incident=incident,
+                user=self.user,
+                expected_version=None,
+                rule=rule,
+                figures=figures if manual else None,
+                rationale=rationale,
+            )
+            changed = True
+        changed |= self._link_external(incident, external)
+        changed |= self._restore_status(incident, status, v)
+        return "updated" if changed else "skipped"
+
+    def _sync_claims(self, incident: Incident, claims: list[dict[str, Any]]) -> bool:
+        existing = list(incident.claims.filter(source__confidential=False).order_by("id"))
+        changed = False
+        # Claims the file gives exactly as recorded first, so that two claims of one source
+        # with the same quote are not swapped; then the others, by source and quote.
+        pending = []
+        for values in claims:
+            same = next((c for c in existing if not _changed(c, values)), None)
+            if same is None:
+                pending.append(values)
+            else:
+                existing.remove(same)
+        for values in pending:
+            match = next(
+                (
+                    c
+                    for c in existing
+                    if c.source_id == values["source"].pk and c.quote == values["quote"]
+                ),
+                None,
+            )
+            if match is None:
+                services.claim_add(incident=incident, user=self.user, **values)
+                changed = True
+                continue
+            existing.remove(match)
+            if changes := _changed(match, values):
+                services.claim_update(claim=match, user=self.user, **changes)
+                changed = True
+        for claim in existing:
+            services.claim_remove(claim=claim, user=self.user)
+            changed = True
+        if changed:
+            incident.refresh_from_db()
+        return changed
+
+    def _external_ids(self, value: Any) -> list[tuple[str, str]]:
+        if value is None or value == "":
+            return []
+        pairs: list[tuple[str, str]] = []
+        if isinstance(value, str):
+            for part in value.split(";"):
+                dataset, _, external_id = part.strip().partition(":")
+                pairs.append((dataset, external_id))
+        elif isinstance(value, list):
+            for item in value:
+                if not isinstance(item, dict):
+                    raise RowError("expected objects with dataset and id", field="external_ids")
+                pairs.append((str(item.get("dataset") or ""), str(item.get("id") or "")))
+        else:
+            raise RowError("expected a list", field="external_ids")
+        for dataset, external_id in pairs:
+            if dataset not in ExternalDataset.values or not external_id:
+                raise RowError(
+                    f"'{dataset}:{external_id}' is not dataset:id with dataset "
+                    f"{' or '.join(ExternalDataset.values)}",
+                    field="external_ids",
+                )
+        return pairs
+
+    def _link_external(self, incident: Incident, pairs: Iterable[tuple[str, str]]) -> bool:
+        changed = False
+        for dataset, external_id in pairs:
+            record = ExternalRecord.objects.filter(dataset=dataset, external_id=external_id).first()
+            if record is not None:
+                if record.incident_id != incident.pk:
+                    raise RowError(
+                        f"{dataset}:{external_id} already belongs to {record.incident.public_id}",
+                        field="external_ids",
+                    )
+                continue
+            record = ExternalRecord(
+                incident=incident, dataset=dataset, external_id=external_id, import_run=self.run
+            )
+            # The original row is not part of an export: the link alone comes back.
+            record.full_clean(exclude=["row"])
+            services._save(record, self.user, self.reason)
+            changed = True
+        return changed
+
+    # Status -------------------------------------------------------------------------------
+
+    _STEPS: dict[tuple[str, str], tuple[str, ...]] = {
+        (Status.DRAFT, Status.IN_REVIEW): ("submit_for_review",),
+        (Status.DRAFT, Status.PUBLISHED): ("publish",),
+        (Status.IN_REVIEW, Status.PUBLISHED): ("publish",),
+        (Status.IN_REVIEW, Status.DRAFT): ("return_to_draft",),
+        (Status.DRAFT, Status.RETRACTED): ("publish", "retract"),
+        (Status.IN_REVIEW, Status.RETRACTED): ("publish", "retract"),
+        (Status.PUBLISHED, Status.RETRACTED): ("retract",),
+    }
+
+    def _restore_status(self, incident: Incident, status: str, v: Mapping[str, Any]) -> bool:
+        published_at = moment(v.get("published_at"), "published_at")
+        if status == Status.MERGED:
+            return self._restore_merge(incident, v)
+        changed = False
+        if incident.status != status:
+            steps = self._STEPS.get((incident.status, status))
+            if steps is None:
+                raise RowError(
+                    f"{incident.public_id} is {incident.get_status_display().lower()} here; "
+                    f"the workflow cannot make it {Status(status).label.lower()} "
+                    "(change it in the admin)",
+                    field="status",
+                )
+            for step in steps:
+                extra = {}
+                if step == "retract":
+                    extra["reason"] = (
+                        text(v.get("retraction_reason"), "retraction_reason")
+                        or "Retracted (imported without a reason)"
+                    )
+                getattr(services, f"incident_{step}")(incident=incident, user=self.user, **extra)
+            changed = True
+        current = incident.published_at
+        if current is not None and published_at is not None and not published_at.microsecond:
+            current = current.replace(microsecond=0)  # GeoJSON gives whole seconds
+        if (
+            published_at is not None
+            and status in (Status.PUBLISHED, Status.RETRACTED)
+            and current != published_at
+        ):
+            # The publication time is the one exported, not the moment of the import; a
+            # plain update (no version change), so the kept document is dropped by hand.
+            Incident.objects.filter(pk=incident.pk).update(published_at=published_at)
+            incident.published_at = published_at
+            documentcache.forget([incident.pk])
+            changed = True
+        return changed
+
+    def _restore_merge(self, incident: Incident, v: Mapping[str, Any]) -> bool:
+        target_id = text(v.get("merged_into"), "merged_into")
+        target = Incident.objects.filter(public_id=target_id).first() if target_id else None
+        if target is None or target.pk == incident.pk:
+            raise RowError(
+                f"an incident exported as merged needs the incident it was merged into "
+                f"('{target_id}' is not recorded)",
+                field="merged_into",
+            )
+        if incident.status == Status.MERGED and incident.merged_into_id == target.pk:
+            return False
+        if self.user is not None and not self.user.has_perm("incidents.publish_incident"):
+            raise PermissionDenied(f"You may not mark {incident.public_id} as merged.")
+        incident.status = Status.MERGED
+        incident.merged_into = target
+        Incident.objects.filter(pk=incident.pk).update(version=F("version") + 1)
+        incident.version += 1
+        services._save(incident, self.user, f"Imported: merged into {target.public_id}")
+        return True
+
+
+def run_import(
+    *,
+    format_name: str,
+    report: ImportReport,
+    records: Sequence[IncidentRecord],
+    catalogue: Catalogue,
+    dry_run: bool,
+    user: Any,
+    run: ImportRun | None,
+    progress: Progress | None,
+) -> ImportReport:
+    """Write the catalogue, then the incidents; in a dry run, undo everything at the end."""
+    importer = Importer(
+        format_name=format_name, report=report, user=user, run=run, progress=progress
+    )
+    with transaction.atomic():
+        importer.import_catalogue(catalogue)
+        importer.import_incidents(records)
+        if dry_run:
+            transaction.set_rollback(True)
+    report.failures.sort(key=lambda failure: failure.line)
+    return report

@@ -1,0 +1,42 @@
+"""``manage.py export_acled [--output FILE] [--all]``: incidents as an ACLED-style CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from incidents.crosswalk import stream_acled_csv
+from incidents.models import Incident, Status
+
+
+class Command(BaseCommand):
+    help = (
+        "Write incidents as an ACLED-style CSV (see docs/acled-crosswalk.md): published "
+        "incidents only, as the public API gives them, unless --all."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--output", type=Path, help="The file to write (default: standard output)."
+        )
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="Every incident, whatever its status (drafts, retracted and merged too).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        incidents = Incident.objects.all()
+        if not options["all"]:
+            incidents = incidents.filter(status=Status.PUBLISHED)
+        output: Path | None = options["output"]
+        if output is None:
+            for chunk in stream_acled_csv(incidents):
+                self.stdout.write(chunk, ending="")
+            return
+        with output.open("w", encoding="utf-8", newline="") as stream:
+            for chunk in stream_acled_csv(incidents):
+                stream.write(chunk)
+        self.stderr.write(f"{output}: {incidents.count()} incidents written.")
