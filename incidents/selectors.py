@@ -38,15 +38,17 @@ def can_see_unpublished(user: User | None) -> bool:
     return bool(user and user.is_authenticated and user.has_perm("incidents.view_incident"))
 
 
-def incident_queryset(*, user: User | None) -> QuerySet[Incident]:
+def incident_queryset(*, user: User | None, include_merged: bool = False) -> QuerySet[Incident]:
     """Incidents the user may see, with what a list or a map needs already joined.
 
-    Merged incidents are seen by nobody: their claims live on in the incident they were
-    merged into (see :func:`incident_merged_target`)."""
+    Merged incidents are seen by nobody in lists: their claims live on in the incident they
+    were merged into (see :func:`incident_merged_target`). ``include_merged`` keeps them for
+    readers who see unpublished work, so that their exports restore the merge (and its
+    redirect) when imported back; the public never gets them."""
     incidents = Incident.objects.select_related("governorate", "district", "place", "episode")
     if not can_see_unpublished(user):
         incidents = incidents.filter(status=Status.PUBLISHED)
-    else:
+    elif not include_merged:
         incidents = incidents.exclude(status=Status.MERGED)
     return incidents
 

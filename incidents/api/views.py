@@ -446,12 +446,14 @@ def _export_view(
     schema_type,
     description: str,
     filename: str = "",
+    with_merged: bool = False,
 ) -> type[ApiView]:
     """A view streaming every incident that matches the filters in one format.
 
     ``stream(incidents, internal=...)``: ``internal`` is true for readers who see
     unpublished work (researchers' notes go into their exports; never a confidential
-    source, for anyone).
+    source, for anyone). ``with_merged``: their export also holds merged incidents, so that
+    importing it back restores the merges (the formats that import back).
     """
     filename = filename or f"incidents.{name}"
 
@@ -464,7 +466,8 @@ def _export_view(
         },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
-        incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
+        visible = selectors.incident_queryset(user=request.user, include_merged=with_merged)
+        incidents = filter_incidents(request, visible)
         internal = selectors.can_see_unpublished(request.user)
         response = StreamingHttpResponse(
             stream(incidents, internal=internal), content_type=media_type
@@ -489,7 +492,9 @@ IncidentGeoJSONView = _export_view(
     "foreign member `catalogue` describes the sources, actors (with their parents), episodes "
     "(with monitors' aggregate claims) and victim groups the features name, so the file "
     "imports on its own (manage.py import_geojson). Confidential sources are never included; "
-    "researchers' notes only for signed-in researchers. Streamed.",
+    "researchers' notes only for signed-in researchers; their export also holds merged "
+    "incidents (status `merged`, `merged_into`), so that the merges import back. Streamed.",
+    with_merged=True,
 )
 IncidentCSVView = _export_view(
     "csv",
@@ -502,7 +507,9 @@ IncidentCSVView = _export_view(
     "`claims` and `attributions` are JSON arrays; `catalogue` holds, on the first row that "
     "names a source, actor, episode or victim group, its record as JSON, so the file "
     "imports on its own (manage.py import_csv). Text that a spreadsheet would run as a "
-    "formula is prefixed with an apostrophe. Streamed.",
+    "formula is prefixed with an apostrophe. Signed-in researchers' exports also hold "
+    "merged incidents, as in the GeoJSON. Streamed.",
+    with_merged=True,
 )
 
 
