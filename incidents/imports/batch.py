@@ -386,6 +386,7 @@ def _write(
     if not entries:
         return written
     user = user if user is not None and getattr(user, "is_authenticated", False) else None
+    forget_areas()  # the gazetteer may have changed since the last run
     references = _resolve_references(dataset, entries, user)
     writer = _ChunkWriter(dataset, references, existing, user=user, run=run)
     with _page_cache():
