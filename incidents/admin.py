@@ -21,7 +21,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from mapping import gazetteer
 
-from . import services
+from . import (
+    admin_imports,  # noqa: F401  (registers the import pages)
+    services,
+)
 from .admin_drafting import draft_from_article_view
 from .forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
 from .models import (

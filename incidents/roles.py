@@ -37,6 +37,9 @@ RESEARCHER_PERMISSIONS: dict[str, list[str]] = {
                 "attribution",
             )
         ),
+        # Importing a file: upload it, see the preview, confirm it.
+        "add_importrun",
+        "view_importrun",
     ],
     "mapping": ["add_place", "change_place", "view_place", "view_historicalplace"],
 }
@@ -47,6 +50,7 @@ REVIEWER_EXTRA_PERMISSIONS: dict[str, list[str]] = {
         "delete_episodeclaim",
         "delete_source",
         "delete_actor",
+        "delete_importrun",
     ],
     "mapping": ["delete_place"],
 }
@@ -63,11 +67,21 @@ def ensure_role_groups(apps: Any) -> None:
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
 
+    def exists(app_label: str, codename: str) -> bool:
+        # A migration's registry may predate a model (ImportRun came after the groups):
+        # its permissions are granted by the later migration that refreshes the groups.
+        try:
+            apps.get_model(app_label, codename.split("_", 1)[1])
+        except LookupError:
+            return False
+        return True
+
     def permissions(spec: dict[str, list[str]]) -> list[Any]:
         return [
             permission_model.objects.get(content_type__app_label=app_label, codename=codename)
             for app_label, codenames in spec.items()
             for codename in codenames
+            if exists(app_label, codename)
         ]
 
     researcher, _ = group_model.objects.get_or_create(name=RESEARCHER)

@@ -285,14 +285,23 @@ def run(
             to_write.append(entry)
         elif found.status == Status.MERGED:
             reason = (
-                f"{found.public_id} was merged into {found.merged_into}; "
-                "change that incident by hand"
+                f"merged into another incident ({found.public_id} into {found.merged_into}); "
+                "change that one by hand"
             )
             report.skip(reason)
             outcomes[entry.line] = ("skipped", entry.summary, reason)
         elif found.row == entry.row:
             report.skip(UNCHANGED)
             outcomes[entry.line] = ("skipped", entry.summary, f"{UNCHANGED} ({found.public_id})")
+        elif (
+            found.status in (Status.PUBLISHED, Status.RETRACTED)
+            and user is not None
+            and not user.has_perm("incidents.publish_incident")
+        ):
+            # As in the admin: researchers change drafts; published records are reviewers'.
+            reason = f"published, so only a reviewer may update it ({found.public_id})"
+            report.skip(reason)
+            outcomes[entry.line] = ("skipped", entry.summary, reason)
         else:
             outcomes[entry.line] = ("updated", entry.summary, found.public_id)
             to_write.append(entry)
