@@ -34,6 +34,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -988,6 +989,11 @@ _SPACES = re.compile(r"\s+")
 
 def split_names(text: str) -> list[str]:
     """A data set's list of names ("SOHR; Enab Baladi") as distinct names, in order."""
+    return list(_split_names(text or ""))
+
+
+@lru_cache(maxsize=16384)
+def _split_names(text: str) -> tuple[str, ...]:
     names: list[str] = []
     seen: set[str] = set()
     for part in (text or "").split(";"):
@@ -996,7 +1002,7 @@ def split_names(text: str) -> list[str]:
         if name and key not in seen:
             seen.add(key)
             names.append(name)
-    return names
+    return tuple(names)
 
 
 __all__ = [
@@ -1044,6 +1050,7 @@ _OFFICIAL_WORDS = (
 )
 
 
+@lru_cache(maxsize=4096)
 def source_kind_of(name: str) -> str:
     """The kind of a named source, guessed from its name (news article unless it reads
     like a monitor, a social media account or an authority); a researcher can correct it."""
