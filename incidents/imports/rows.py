@@ -14,6 +14,8 @@ callers do what the signals would have done (see ``batch.after_import``).
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -107,7 +109,44 @@ class Table:
         cursor = connection.connection.cursor()
         # Driver errors become Django's (IntegrityError, DataError, ...), as with the ORM.
         with connection.wrap_database_errors:
+            if connection.vendor == "postgresql":
+                return self._copy(cursor, rows, returning)
             return self._run(cursor, rows, values, returning)
+
+    def _copy(self, cursor: Any, rows: Sequence[Row], returning: bool) -> list[Any]:
+        """PostgreSQL: COPY, about twice as fast as multi-row INSERTs. New keys are taken
+        from the table's own sequence first, so they are known without RETURNING."""
+        quote = connection.ops.quote_name
+        names = [field.attname for field in self.fields]
+        formats = [_csv_format(field) for field in self.fields]
+        columns = [quote(field.column) for field in self.fields]
+        ids: list[Any] = []
+        try:
+            if returning:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [self.model._meta.db_table, self.pk.column, len(rows)],
+                )
+                ids = [value for (value,) in cursor.fetchall()]
+                columns.insert(0, quote(self.pk.column))
+            buffer = io.StringIO()
+            write = buffer.write
+            pairs = list(zip(names, formats, strict=True))
+            for index, row in enumerate(rows):
+                fields = ["" if row[name] is None else render(row[name]) for name, render in pairs]
+                if returning:
+                    fields.insert(0, str(ids[index]))
+                write(",".join(fields))
+                write("\n")
+            buffer.seek(0)
+            cursor.copy_expert(
+                f"COPY {quote(self.model._meta.db_table)} ({', '.join(columns)}) "
+                "FROM STDIN WITH (FORMAT csv)",
+                buffer,
+            )
+        finally:
+            cursor.close()
+        return ids
 
     def _run(self, cursor: Any, rows: Sequence[Row], values: Any, returning: bool) -> list[Any]:
         ids: list[Any] = []
@@ -131,6 +170,24 @@ class Table:
         finally:
             cursor.close()
         return ids
+
+
+def _quoted(value: Any) -> str:
+    # Always quoted, so that an empty string stays one (an unquoted empty field is NULL).
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def _csv_format(field: models.Field) -> Callable[[Any], str]:
+    """How COPY's CSV format spells a (non-null) value of the field."""
+    if isinstance(field, models.JSONField):
+        return lambda value: _quoted(json.dumps(value, cls=field.encoder))
+    if isinstance(field, models.BooleanField):
+        return lambda value: "t" if value else "f"
+    if isinstance(field, models.DateField):  # DateTimeField too: ISO 8601 with the offset
+        return lambda value: value.isoformat()
+    if isinstance(field, models.IntegerField | models.FloatField | models.ForeignKey):
+        return repr
+    return _quoted
 
 
 class HistoryTable(Table):
