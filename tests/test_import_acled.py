@@ -432,3 +432,21 @@ def test_the_command_refuses_a_wrong_file_with_the_expected_columns(db, tmp_path
     assert "geo_precision" in str(error.value)
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_acled", str(tmp_path / "missing.csv"))
+
+
+def test_a_row_the_database_refuses_fails_alone_and_the_chunk_is_written(gazetteer_loaded):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stores a NUL character; PostgreSQL refuses it")
+    base = _rows(CURRENT)[0]
+    rows = [dict(base, event_id_cnty=f"SYR50{n:02d}") for n in range(10)]
+    # Past the first 4 KB, so the file as a whole is text; the database refuses the row.
+    rows[8]["notes"] = "A note with a NUL \x00 character."
+    report = acled.import_file(_csv(rows))
+    assert (report.created, report.failed) == (9, 1)
+    (failure,) = report.failures
+    assert failure.line == 10 and failure.external_id == "SYR5008"
+    assert failure.reason.startswith("could not be saved:")
+    assert not ExternalRecord.objects.filter(external_id="SYR5008").exists()
+    assert Incident.objects.count() == Claim.objects.count() == 9
