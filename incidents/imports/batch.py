@@ -327,6 +327,8 @@ def run(
             steps=steps,
         )
         after_import(written.incident_ids, left_cells=written.left_cells)
+        if len(written.incident_ids) >= ANALYZE_AFTER_ROWS:
+            _refresh_statistics()
     if progress is not None:
         progress(steps, steps)
 
@@ -345,22 +347,28 @@ def _row_label(values: dict[str, str]) -> str:
 
 
 def _existing(dataset: str, external_ids: list[str]) -> dict[str, _Existing]:
-    found: dict[str, _Existing] = {}
+    """The records already imported, by external id, with their incidents' state.
+
+    Two plain index lookups per batch of ids (records by (dataset, external id), then
+    their incidents by key) rather than one join, which PostgreSQL may plan as a scan of
+    every incident."""
+    records: dict[str, tuple[int, int, dict]] = {}
     for start in range(0, len(external_ids), LOOKUP_CHUNK):
-        rows = ExternalRecord.objects.filter(
+        for external_id, record_id, incident_id, row in ExternalRecord.objects.filter(
             dataset=dataset, external_id__in=external_ids[start : start + LOOKUP_CHUNK]
-        ).values_list(
-            "external_id",
-            "id",
-            "incident_id",
-            "row",
-            "incident__status",
-            "incident__public_id",
-            "incident__merged_into__public_id",
-        )
-        for external_id, record_id, incident_id, row, status, public_id, merged in rows:
-            found[external_id] = _Existing(record_id, incident_id, row, status, public_id, merged)
-    return found
+        ).values_list("external_id", "id", "incident_id", "row"):
+            records[external_id] = (record_id, incident_id, row)
+    incident_ids = sorted({incident_id for _, incident_id, _ in records.values()})
+    state: dict[int, tuple[str, str, str | None]] = {}
+    for start in range(0, len(incident_ids), LOOKUP_CHUNK):
+        for pk, status, public_id, merged in Incident.objects.filter(
+            pk__in=incident_ids[start : start + LOOKUP_CHUNK]
+        ).values_list("pk", "status", "public_id", "merged_into__public_id"):
+            state[pk] = (status, public_id, merged)
+    return {
+        external_id: _Existing(record_id, incident_id, row, *state[incident_id])
+        for external_id, (record_id, incident_id, row) in records.items()
+    }
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -939,6 +947,21 @@ class _ChunkWriter:
         ExternalRecord.objects.bulk_update(records, ["row", "import_run", "updated_at"], 500)
         # bulk_update_with_history reads the full rows back for their history; the records'
         # own history would only repeat the row kept above.
+
+
+ANALYZE_AFTER_ROWS = 5000
+
+
+def _refresh_statistics() -> None:
+    """PostgreSQL plans with the tables' statistics, which a bulk load leaves stale until
+    autovacuum comes by: looking up ten thousand external ids then reads the whole table.
+    ANALYZE samples each table (a fraction of a second) so the next import plans right."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [model._meta.db_table for model in (ExternalRecord, Incident, Claim, Attribution)]
+    with connection.cursor() as cursor:
+        for name in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
 
 
 # --- after an import -----------------------------------------------------------------------

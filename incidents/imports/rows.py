@@ -2,8 +2,10 @@
 
 ``bulk_create`` compiles every value through the field machinery (a few microseconds each),
 which dominates an import of a hundred thousand rows of five tables and their histories.
-Here each column's conversion is chosen once per table, the rows are plain dicts, and one
-multi-row ``INSERT ... RETURNING id`` is sent per batch (PostgreSQL and SQLite 3.35+).
+Here each column's conversion is chosen once per table and the rows are plain dicts. On
+PostgreSQL they are sent with ``COPY`` (new keys taken from the table's sequence first); on
+SQLite with one multi-row ``INSERT ... RETURNING id`` per batch (SQLite 3.35+), or one
+prepared statement over all rows when no keys are needed.
 
 Rows are completed the way ``Model.save()`` would complete them: field defaults, and the
 ``auto_now``/``auto_now_add`` stamps. :meth:`Table.history` builds the matching rows of the
