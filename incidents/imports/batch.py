@@ -958,10 +958,8 @@ def _refresh_statistics() -> None:
     ANALYZE samples each table (a fraction of a second) so the next import plans right."""
     if connection.vendor != "postgresql":
         return
-    tables = [model._meta.db_table for model in (ExternalRecord, Incident, Claim, Attribution)]
     with connection.cursor() as cursor:
-        for name in tables:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(ExternalRecord._meta.db_table)}")
 
 
 # --- after an import -----------------------------------------------------------------------
