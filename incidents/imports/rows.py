@@ -199,28 +199,6 @@ class HistoryTable(Table):
         super().__init__(model.history.model)  # type: ignore[attr-defined]
         self.source_pk = model._meta.pk.attname
 
-    def rows(
-        self,
-        rows: Sequence[Row],
-        ids: Sequence[Any],
-        *,
-        now: datetime,
-        kind: str,
-        user_id: int | None,
-        reasons: Sequence[str],
-    ) -> list[Row]:
-        return [
-            {
-                **row,
-                self.source_pk: pk,
-                "history_date": now,
-                "history_type": kind,
-                "history_user_id": user_id,
-                "history_change_reason": reason,
-            }
-            for row, pk, reason in zip(rows, ids, reasons, strict=True)
-        ]
-
     def copy_from_table(
         self,
         main: Table,
@@ -231,16 +209,17 @@ class HistoryTable(Table):
         user_id: int | None,
         reasons: Sequence[str],
     ) -> None:
-        """PostgreSQL: the history rows of rows just written, copied by the server from the
-        table itself (one INSERT ... SELECT), so they need not travel twice."""
+        """The history rows of rows just written, copied by the database from the table
+        itself (one INSERT ... SELECT), so they need not be built and sent a second time."""
         quote = connection.ops.quote_name
         main_columns = {field.attname: field.column for field in main.fields}
         main_columns[self.source_pk] = main.pk.column
+        sqlite = connection.vendor == "sqlite"
         given = {
             "history_date": "%(now)s",
             "history_type": "%(kind)s",
             "history_user_id": "%(user)s",
-            "history_change_reason": "r.reason",
+            "history_change_reason": "json_extract(r.value, '$[1]')" if sqlite else "r.reason",
         }
         columns, expressions = [], []
         for field in self.fields:
@@ -249,23 +228,30 @@ class HistoryTable(Table):
                 expressions.append(given[field.attname])
             else:
                 expressions.append(f"m.{quote(main_columns[field.attname])}")
-        sql = (
-            f"INSERT INTO {quote(self.model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-            f"SELECT {', '.join(expressions)} FROM {quote(main.model._meta.db_table)} m "
-            f"JOIN unnest(%(ids)s::bigint[], %(reasons)s::text[]) AS r(pk, reason) "
-            f"ON m.{quote(main.pk.column)} = r.pk"
+        head = (
+            f"INSERT INTO {quote(self.model._meta.db_table)} ({', '.join(columns)}) "
+            f"SELECT {', '.join(expressions)} "
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql,
-                {
-                    "now": now,
-                    "kind": kind,
-                    "user": user_id,
-                    "ids": list(ids),
-                    "reasons": list(reasons),
-                },
+        main_table, main_pk = quote(main.model._meta.db_table), quote(main.pk.column)
+        params: dict[str, Any] = {"kind": kind, "user": user_id}
+        if sqlite:
+            # The ids and reasons as one JSON array of pairs; CROSS JOIN keeps SQLite's
+            # loop over the pairs, each finding its row by key.
+            sql = (
+                head + "FROM json_each(%(pairs)s) AS r "
+                f"CROSS JOIN {main_table} m ON m.{main_pk} = json_extract(r.value, '$[0]')"
             )
+            params["pairs"] = json.dumps(list(zip(ids, reasons, strict=True)))
+            params["now"] = connection.ops.adapt_datetimefield_value(now)
+        else:
+            sql = (
+                head + f"FROM {main_table} m "
+                "JOIN unnest(%(ids)s::bigint[], %(reasons)s::text[]) AS r(pk, reason) "
+                f"ON m.{main_pk} = r.pk"
+            )
+            params.update(now=now, ids=list(ids), reasons=list(reasons))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 _TABLES: dict[tuple[str, str], Table] = {}
@@ -302,13 +288,5 @@ def insert_with_history(
         reasons = [reasons] * len(rows)
     trail = table(model, history=True)
     assert isinstance(trail, HistoryTable)
-    if connection.vendor == "postgresql":
-        trail.copy_from_table(main, ids, now=now, kind="+", user_id=user_id, reasons=reasons)
-        return ids
-    trail.insert(
-        [
-            trail.complete(row, now)
-            for row in trail.rows(full, ids, now=now, kind="+", user_id=user_id, reasons=reasons)
-        ]
-    )
+    trail.copy_from_table(main, ids, now=now, kind="+", user_id=user_id, reasons=reasons)
     return ids
