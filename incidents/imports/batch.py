@@ -70,7 +70,7 @@ from .fields import clip, normalise_name
 from .report import FileRefused, ImportReport, RowError
 from .rows import Row
 
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 5000
 LOOKUP_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest bound on parameters
 UNCHANGED = "unchanged since the last import"
 
@@ -1001,10 +1001,6 @@ def after_import(
     mapcells._grow_span(longest)
 
 
-def entry_dates_label(start: date, end: date) -> str:
-    return start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
-
-
 _SPACES = re.compile(r"\s+")
 
 
@@ -1024,18 +1020,6 @@ def _split_names(text: str) -> tuple[str, ...]:
             seen.add(key)
             names.append(name)
     return tuple(names)
-
-
-__all__ = [
-    "ActorRef",
-    "Dataset",
-    "DatasetReport",
-    "Entry",
-    "FileRefused",
-    "Skip",
-    "after_import",
-    "run",
-]
 
 
 _MONITOR_WORDS = (
@@ -1083,3 +1067,15 @@ def source_kind_of(name: str) -> str:
     if any(word in lowered for word in _OFFICIAL_WORDS):
         return SourceKind.OFFICIAL_STATEMENT
     return SourceKind.NEWS_ARTICLE
+
+
+__all__ = [
+    "ActorRef",
+    "Dataset",
+    "DatasetReport",
+    "Entry",
+    "FileRefused",
+    "Skip",
+    "after_import",
+    "run",
+]

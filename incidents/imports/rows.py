@@ -135,9 +135,10 @@ class Table:
             write = buffer.write
             pairs = list(zip(names, formats, strict=True))
             for index, row in enumerate(rows):
-                fields = ["" if row[name] is None else render(row[name]) for name, render in pairs]
-                if returning:
-                    fields.insert(0, str(ids[index]))
+                fields = [str(ids[index])] if returning else []
+                for name, render in pairs:
+                    value = row[name]
+                    fields.append("" if value is None else render(value))
                 write(",".join(fields))
                 write("\n")
             buffer.seek(0)
