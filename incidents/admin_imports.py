@@ -36,6 +36,7 @@ UPLOAD_TEMPLATE = "admin/incidents/importrun/upload.html"
 PREVIEW_TEMPLATE = "admin/incidents/importrun/preview.html"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 FILE_ROWS_SHOWN = 5
+FILE_HEAD_BYTES = 256 * 1024
 FAILURES_SHOWN = 1000
 IMPORT_PERMISSIONS = (
     "incidents.add_importrun",
@@ -73,8 +74,11 @@ class ImportUploadForm(forms.Form):
 
 def _file_rows(run: ImportRun) -> tuple[list[str], list[list[str]]]:
     """The header and first rows of the kept file, as they are, for the preview."""
+    data = bytes(run.content)
+    if len(data) > FILE_HEAD_BYTES:  # the first rows are in the head: no need to read it all
+        data = data[: data.rfind(b"\n", 0, FILE_HEAD_BYTES) + 1] or data[:FILE_HEAD_BYTES]
     try:
-        table = csvfile.read(bytes(run.content), what="a CSV file", required=())
+        table = csvfile.read(data, what="a CSV file", required=())
     except FileRefused:
         return [], []
     rows = [
