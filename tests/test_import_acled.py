@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -450,3 +451,20 @@ def test_a_row_the_database_refuses_fails_alone_and_the_chunk_is_written(gazette
     assert failure.reason.startswith("could not be saved:")
     assert not ExternalRecord.objects.filter(external_id="SYR5008").exists()
     assert Incident.objects.count() == Claim.objects.count() == 9
+
+
+def test_a_re_import_drops_the_kept_api_document_of_the_incident(gazetteer_loaded):
+    from incidents.api import documentcache
+    from incidents.models import IncidentDocument
+
+    acled.import_file(CURRENT.read_bytes())
+    incident = ExternalRecord.objects.get(external_id="SYR1001").incident
+    other = ExternalRecord.objects.get(external_id="SYR1002").incident
+    documentcache.page_json([incident.pk, other.pk])
+    assert IncidentDocument.objects.count() == 2
+    rows = _rows(CURRENT)
+    rows[0]["fatalities"] = "16"
+    acled.import_file(_csv(rows))
+    assert list(IncidentDocument.objects.values_list("incident_id", flat=True)) == [other.pk]
+    (document,) = json.loads(documentcache.page_json([incident.pk]))
+    assert document["killed"]["best"] == 16

@@ -326,7 +326,9 @@ def run(
             offset=total,
             steps=steps,
         )
-        after_import(written.incident_ids, left_cells=written.left_cells)
+        after_import(
+            written.incident_ids, left_cells=written.left_cells, created=written.created_ids
+        )
         if len(written.incident_ids) >= ANALYZE_AFTER_ROWS:
             _refresh_statistics()
     if progress is not None:
@@ -377,6 +379,7 @@ def _existing(dataset: str, external_ids: list[str]) -> dict[str, _Existing]:
 @dataclass
 class _Written:
     incident_ids: list[int] = field(default_factory=list)
+    created_ids: list[int] = field(default_factory=list)
     left_cells: set[tuple[int, int]] = field(default_factory=set)
 
 
@@ -460,12 +463,14 @@ def _write_chunks(
                     outcomes[entry.line] = ("failed", entry.summary, reason)
                 else:
                     result.incident_ids += one.incident_ids
+                    result.created_ids += one.created_ids
                     result.left_cells |= one.left_cells
                     _count(report, entry, existing)
         else:
             for entry in chunk:
                 _count(report, entry, existing)
         written.incident_ids += result.incident_ids
+        written.created_ids += result.created_ids
         written.left_cells |= result.left_cells
         done += len(chunk)
         if progress is not None:
@@ -805,6 +810,7 @@ class _ChunkWriter:
                     (row, reason) for row in self._attributions(entry, incident_id, set())
                 ]
                 written.incident_ids.append(incident_id)
+                written.created_ids.append(incident_id)
 
         if changed:
             self._update(changed, now, claims, attributions, written)
@@ -966,14 +972,18 @@ def _refresh_statistics() -> None:
 
 
 def after_import(
-    incident_ids: Collection[int], *, left_cells: Iterable[tuple[int, int]] = ()
+    incident_ids: Collection[int],
+    *,
+    left_cells: Iterable[tuple[int, int]] = (),
+    created: Collection[int] = (),
 ) -> None:
     """What bulk writes owe the rest of the product, for the incidents an import touched.
 
     Kept documents of the incidents are dropped (their claims and figures changed without
-    ``save()``), the map's per-cell sums are recomputed for the cells the incidents are in
-    and the cells they left, and the longest-incident bound is widened if needed. Further
-    post-import steps (e.g. flagging likely duplicates) belong here.
+    ``save()``; ``created``, the ones the import made, have none yet), the map's per-cell
+    sums are recomputed for the cells the incidents are in and the cells they left, and the
+    longest-incident bound is widened if needed. Further post-import steps (e.g. flagging
+    likely duplicates) belong here.
     """
     from .. import mapcells
     from ..api import documentcache
@@ -981,8 +991,10 @@ def after_import(
     ids = list(incident_ids)
     if not ids:
         return
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        documentcache.forget(ids[start : start + LOOKUP_CHUNK])
+    fresh = set(created)
+    changed = [pk for pk in ids if pk not in fresh]
+    for start in range(0, len(changed), LOOKUP_CHUNK):
+        documentcache.forget(changed[start : start + LOOKUP_CHUNK])
     cells: set[tuple[int, int]] = set(left_cells)
     longest = 0
     for start in range(0, len(ids), LOOKUP_CHUNK):
