@@ -21,7 +21,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from mapping import gazetteer
 
-from . import duplicates, selectors, services
+from . import (
+    admin_imports,  # noqa: F401  (registers the import pages)
+    duplicates,
+    selectors,
+    services,
+)
 from .admin_drafting import draft_from_article_view
 from .admin_duplicates import duplicates_view
 from .forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm

@@ -42,6 +42,9 @@ RESEARCHER_PERMISSIONS: dict[str, list[str]] = {
                 "attribution",
             )
         ),
+        # Importing a file: upload it, see the preview, confirm it.
+        "add_importrun",
+        "view_importrun",
     ],
     "mapping": ["add_place", "change_place", "view_place", "view_historicalplace"],
 }
@@ -52,6 +55,7 @@ REVIEWER_EXTRA_PERMISSIONS: dict[str, list[str]] = {
         "delete_episodeclaim",
         "delete_source",
         "delete_actor",
+        "delete_importrun",
     ],
     "mapping": ["delete_place"],
 }

@@ -48,6 +48,9 @@ class ImportReport:
     updated: int = 0
     skipped: int = 0
     failures: list[RowFailure] = field(default_factory=list)
+    # Open pairs of possible duplicates the imported incidents have once written (see
+    # incidents.duplicates), for a researcher to review.
+    duplicates: int = 0
     # What will happen (or happened) to the first rows, for the admin's preview: one dict
     # per row with at least "line", "action" (created, updated, skipped, failed) and
     # "summary" (a line of text a researcher can read).
@@ -75,7 +78,11 @@ class ImportReport:
             f"{self.created} created, {self.updated} updated, "
             f"{self.skipped} skipped, {self.failed} failed"
         )
-        return f"{counts} (dry run: nothing was written)" if self.dry_run else counts
+        if self.dry_run:
+            return f"{counts} (dry run: nothing was written)"
+        if self.duplicates:
+            return f"{counts}; {self.duplicates} possible duplicates to review"
+        return counts
 
     def as_dict(self) -> dict:
         return {
@@ -85,6 +92,7 @@ class ImportReport:
             "updated": self.updated,
             "skipped": self.skipped,
             "failed": self.failed,
+            "duplicates": self.duplicates,
             "failures": [asdict(failure) for failure in self.failures],
             "preview": self.preview,
         }

@@ -1,6 +1,7 @@
 """The permission to review possible duplicates (merge them, or mark them as distinct
-events), granted with seeing them to the Researcher and Reviewer groups (see
-incidents.roles)."""
+events), granted with seeing them to the Researcher and Reviewer groups; the refresh also
+grants the import permissions (add and view import runs; reviewers delete them), which
+came with ImportRun in 0006 (see incidents.roles)."""
 
 from django.db import migrations
 
