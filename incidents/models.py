@@ -888,6 +888,10 @@ class IncidentDocument(models.Model):
     )
     version = models.PositiveIntegerField()
     updated_at = models.DateTimeField()
+    # The layout of the document (``incidents.api.representation.DOCUMENT_SHAPE``) it was
+    # rendered with: a release that changes what a document holds bumps it, and documents
+    # kept by an earlier release are then outdated.
+    shape = models.PositiveSmallIntegerField(default=0)
     body = models.TextField()
 
     def __str__(self) -> str:

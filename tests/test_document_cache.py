@@ -15,7 +15,7 @@ from django.db.models import F
 from incidents import services
 from incidents.api import documentcache
 from incidents.api.renderers import JSON_OPTIONS
-from incidents.api.representation import documents
+from incidents.api.representation import DOCUMENT_SHAPE, documents
 from incidents.models import (
     Actor,
     Claim,
@@ -202,6 +202,7 @@ def test_a_document_kept_by_another_reader_during_a_change_is_dropped_at_commit(
         incident=incident,
         version=old["version"],
         updated_at=old["updated_at"],
+        shape=DOCUMENT_SHAPE,
         body=orjson.dumps(old, option=JSON_OPTIONS).decode(),
     )
     public_id = incident.public_id
@@ -228,3 +229,73 @@ def test_keep_documents_renders_every_published_incident(client, seeded):
         IncidentDocument.objects.count() == Incident.objects.filter(status=Status.PUBLISHED).count()
     )
     assert served(client) == fresh()
+
+
+# The members of a document at representation.DOCUMENT_SHAPE. A change to the document's
+# layout must bump DOCUMENT_SHAPE (so documents kept by an earlier release are not served)
+# and then update this pair.
+SHAPE = 2
+DOCUMENT_MEMBERS = [
+    "acled_event_id",
+    "claims",
+    "created_at",
+    "date_end",
+    "date_precision",
+    "date_start",
+    "episode",
+    "event_type",
+    "external_ids",
+    "grade",
+    "id",
+    "killed",
+    "location",
+    "perpetrators",
+    "published_at",
+    "retraction_reason",
+    "source_count",
+    "status",
+    "summary",
+    "summary_ar",
+    "title",
+    "title_ar",
+    "ucdp_ged_id",
+    "updated_at",
+    "url",
+    "version",
+    "victim_groups",
+]
+CLAIM_MEMBERS = [
+    "approximate",
+    "attributed_to",
+    "breakdown",
+    "date_as_reported",
+    "id",
+    "killed_max",
+    "killed_min",
+    "perpetrator",
+    "perpetrator_text",
+    "place_as_reported",
+    "quote",
+    "source",
+]
+
+
+def test_documents_kept_with_another_layout_are_not_served(client, seeded):
+    served(client)
+    incident = published()
+    IncidentDocument.objects.filter(incident=incident).update(
+        shape=DOCUMENT_SHAPE - 1, body='{"id": "stale layout"}'
+    )
+    pages = served(client)
+    assert pages[incident.public_id] == fresh()[incident.public_id]
+    assert IncidentDocument.objects.get(incident=incident).shape == DOCUMENT_SHAPE
+
+
+def test_the_document_layout_is_the_one_its_shape_names(client, seeded):
+    document = served(client)[published().public_id]
+    members = sorted(document)
+    claim_members = sorted(document["claims"][0])
+    assert (DOCUMENT_SHAPE, members, claim_members) == (SHAPE, DOCUMENT_MEMBERS, CLAIM_MEMBERS), (
+        "The incident document changed: bump representation.DOCUMENT_SHAPE and update "
+        "SHAPE, DOCUMENT_MEMBERS and CLAIM_MEMBERS here."
+    )

@@ -11,6 +11,8 @@ A kept document is used only while it is right:
 - it is stamped with the incident's ``version`` and ``updated_at`` when it is rendered,
   and read only where both still match, so any save of the incident or any write that
   moves its version makes it outdated, whichever path made the change;
+- it is stamped with the document layout (``representation.DOCUMENT_SHAPE``) too, so the
+  documents an earlier release kept are outdated once a release changes the layout;
 - changes that touch neither (a claim, a perpetrator, a victim group, an outside data
   set's id; the name of a source,
   actor, place, episode or victim group the document shows) delete the affected documents
@@ -48,7 +50,7 @@ from incidents.models import (
 from mapping.models import Place
 
 from .renderers import JSON_OPTIONS
-from .representation import documents
+from .representation import DOCUMENT_SHAPE, documents
 
 _TABLE = IncidentDocument._meta.db_table
 _INCIDENTS = Incident._meta.db_table
@@ -62,15 +64,16 @@ def _kept(ids: Sequence[int]) -> dict[int, str]:
         sql = (
             f"SELECT d.incident_id, d.body FROM {_TABLE} d "  # noqa: S608
             f"JOIN {_INCIDENTS} i ON i.id = d.incident_id "
-            "WHERE d.incident_id = ANY(%s) "
+            "WHERE d.incident_id = ANY(%s) AND d.shape = %s "
             "AND d.version = i.version AND d.updated_at = i.updated_at"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [list(ids)])
+            cursor.execute(sql, [list(ids), DOCUMENT_SHAPE])
             return dict(cursor.fetchall())
     return dict(
         IncidentDocument.objects.filter(
             incident_id__in=ids,
+            shape=DOCUMENT_SHAPE,
             version=F("incident__version"),
             updated_at=F("incident__updated_at"),
         ).values_list("incident_id", "body")
@@ -80,12 +83,18 @@ def _kept(ids: Sequence[int]) -> dict[int, str]:
 def _keep(rendered: dict[int, tuple[int, object, str]]) -> None:
     IncidentDocument.objects.bulk_create(
         [
-            IncidentDocument(incident_id=pk, version=version, updated_at=updated_at, body=body)
+            IncidentDocument(
+                incident_id=pk,
+                version=version,
+                updated_at=updated_at,
+                shape=DOCUMENT_SHAPE,
+                body=body,
+            )
             for pk, (version, updated_at, body) in rendered.items()
         ],
         update_conflicts=True,
         unique_fields=["incident"],
-        update_fields=["version", "updated_at", "body"],
+        update_fields=["version", "updated_at", "shape", "body"],
     )
 
 
