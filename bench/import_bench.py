@@ -29,39 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._django import setup
 
 TARGET_SECONDS = 60.0
-COLUMNS = [
-    "event_id_cnty",
-    "event_date",
-    "year",
-    "time_precision",
-    "disorder_type",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "interaction",
-    "civilian_targeting",
-    "iso",
-    "region",
-    "country",
-    "admin1",
-    "admin2",
-    "admin3",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "source_scale",
-    "notes",
-    "fatalities",
-    "tags",
-    "timestamp",
-]
 EVENTS = [  # (event type, sub-event type, weight)
     ("Explosions/Remote violence", "Shelling/artillery/missile attack", 30),
     ("Explosions/Remote violence", "Air/drone strike", 20),
@@ -122,6 +89,7 @@ def _date_text(day: date, rng: random.Random) -> str:
 
 
 def write_rows(path: Path, count: int, *, seed: int, prefix: str) -> None:
+    from incidents.crosswalk import ACLED_COLUMNS
     from mapping.models import Place, PlaceKind
 
     rng = random.Random(seed)
@@ -137,7 +105,7 @@ def write_rows(path: Path, count: int, *, seed: int, prefix: str) -> None:
     start, span = date(2011, 3, 15), (date(2025, 6, 30) - date(2011, 3, 15)).days
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
+        writer.writerow(ACLED_COLUMNS)  # ACLED's current layout
         for n in range(count):
             name, latitude, longitude, _ = rng.choices(places, weights)[0]
             kind, sub = rng.choices(events, event_weights)[0]
