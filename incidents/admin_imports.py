@@ -16,6 +16,7 @@ these pages; anyone else gets the admin's login page or a 403.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django import forms
@@ -37,6 +38,7 @@ PREVIEW_TEMPLATE = "admin/incidents/importrun/preview.html"
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 FILE_ROWS_SHOWN = 5
 FILE_HEAD_BYTES = 256 * 1024
+logger = logging.getLogger(__name__)
 FAILURES_SHOWN = 1000
 IMPORT_PERMISSIONS = (
     "incidents.add_importrun",
@@ -229,6 +231,21 @@ class ImportRunAdmin(admin.ModelAdmin):
             run.report = {**(run.report or {}), "refused": str(error)}
             run.save(update_fields=["status", "report"])
             self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(url)
+        except Exception as error:
+            # Stopped partway: the chunks written before stay (each is whole), and since an
+            # import finds its rows again by their ids, confirming again finishes the job.
+            logger.exception("Import run %s stopped partway", run.pk)
+            run.status = ImportRunStatus.PREVIEWED
+            run.applied_at = None
+            run.report = {**(run.report or {}), "interrupted": str(error)[:500]}
+            run.save(update_fields=["status", "applied_at", "report"])
+            self.message_user(
+                request,
+                f"The import stopped partway ({error.__class__.__name__}). What was written is "
+                "complete; confirm again to import the rest.",
+                messages.ERROR,
+            )
             return HttpResponseRedirect(url)
         run.report = report.as_dict()
         run.save(update_fields=["report"])

@@ -467,7 +467,8 @@ def _store(
         ):
             candidate.score, candidate.reasons = match.score, match.reasons
             changed.append(candidate)
-    DuplicateCandidate.objects.bulk_create(new, batch_size=1000)
+    # Another flagging (a merge, an import) may store the same pair meanwhile: keep theirs.
+    DuplicateCandidate.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     DuplicateCandidate.objects.bulk_update(changed, ["score", "reasons"], batch_size=1000)
     result.created += len(new)
     result.updated += len(changed)

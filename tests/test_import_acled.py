@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from incidents import services
 from incidents.imports import acled, available, importer
-from incidents.imports.fields import parse_date
+from incidents.imports.fields import parse_date, parse_int
 from incidents.imports.report import FileRefused, RowError
 from incidents.models import (
     Actor,
@@ -496,3 +497,35 @@ def test_an_event_given_twice_is_flagged_as_a_possible_duplicate():
 
     acled.import_file(data)  # again: the pair is kept, not repeated
     assert DuplicateCandidate.objects.filter(first=pair.first, second=pair.second).count() == 1
+
+
+def test_a_figure_too_large_to_keep_fails_its_row_naming_the_column():
+    with pytest.raises(RowError) as error:
+        parse_int("100000000000000000000", "fatalities")
+    assert error.value.field == "fatalities" and "larger than" in str(error.value)
+
+
+def test_rows_merged_into_one_incident_update_its_claims_not_its_description(reviewer):
+    rows = _rows(CURRENT)
+    acled.import_file(CURRENT.read_bytes())
+    keep, merge = (
+        ExternalRecord.objects.get(dataset="acled", external_id=row["event_id_cnty"]).incident
+        for row in rows[:2]
+    )
+    services.incident_update(
+        incident=keep, user=reviewer, expected_version=keep.version, title="Chosen by a researcher"
+    )
+    keep.refresh_from_db()
+    merge.refresh_from_db()
+    services.incident_merge(keep=keep, merge=merge, user=reviewer)
+
+    # Both rows revised by ACLED, in one file (one chunk): figures 30 and 20.
+    rows[0] = {**rows[0], "fatalities": "30", "notes": "Revised: 30 killed.", "timestamp": "1"}
+    rows[1] = {**rows[1], "fatalities": "20", "notes": "Revised: 20 killed.", "timestamp": "2"}
+    report = acled.import_file(_csv(rows), user=reviewer)
+
+    assert report.failures == []
+    keep.refresh_from_db()
+    assert keep.title == "Chosen by a researcher"
+    assert keep.claims.count() == 2
+    assert (keep.killed_low, keep.killed_high) == (20, 30)

@@ -473,3 +473,13 @@ def test_import_commands_report_progress_and_failures(everything, reviewer, tmp_
     call_command("import_csv", str(csv_path))
     out = capsys.readouterr().out
     assert "14 created" in out and Incident.objects.count() == 14
+
+
+@pytest.mark.parametrize("text", ["--5", "²", "5.5", "99999999999"])
+def test_a_figure_that_is_not_a_whole_number_we_keep_names_its_field(text):
+    from incidents.imports.exchange import integer
+    from incidents.imports.report import RowError
+
+    with pytest.raises(RowError) as error:
+        integer(text, "killed_low")
+    assert error.value.field == "killed_low"

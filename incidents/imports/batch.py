@@ -861,14 +861,27 @@ class _ChunkWriter:
         ).values_list("incident_id", "actor_id"):
             attributed.setdefault(incident_id, set()).add(actor_id)
 
+        # An incident that absorbed other rows by a merge keeps the description a researcher
+        # chose: its rows update their claims and its figures, not its title, dates or point.
+        rows_of_incident = Counter(
+            ExternalRecord.objects.filter(incident_id__in=incident_ids).values_list(
+                "incident_id", flat=True
+            )
+        )
+        # Several rows of this chunk may be claims on one incident: its figures count them all.
+        claimed_here: dict[int, list[ClaimedFigure]] = {}
+        for entry, item in zip(entries, found, strict=True):
+            claimed_here.setdefault(item.incident_id, []).append(_claimed(entry))
+
         changed_incidents, changed_claims, records = [], [], []
         for entry, item in zip(entries, found, strict=True):
             incident = incidents[item.incident_id]
             if incident.map_cx is not None:
                 written.left_cells.add((incident.map_cx, incident.map_cy))
-            for name in INCIDENT_ROW_FIELDS:
-                setattr(incident, name, entry.incident[name])
-            _place(incident)
+            if rows_of_incident[incident.pk] <= 1:
+                for name in INCIDENT_ROW_FIELDS:
+                    setattr(incident, name, entry.incident[name])
+                _place(incident)
             claim = own_claims.get(item.record_id)
             claim_values = self._claim_values(entry)
             if claim is None:  # removed by a researcher since: the row brings it back
@@ -892,7 +905,7 @@ class _ChunkWriter:
             _figures(
                 incident,
                 entry,
-                [*other_claims.get(incident.pk, []), _claimed(entry)],
+                [*other_claims.get(incident.pk, []), *claimed_here[incident.pk]],
                 self.dataset.label,
             )
             incident.version += 1

@@ -31,12 +31,13 @@ but absent from the file are removed (claims of confidential sources excepted) a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils.dateparse import parse_datetime
 
@@ -59,6 +60,7 @@ from incidents.models import (
 )
 from mapping.models import Place
 
+from .fields import LARGEST
 from .report import ImportReport, RowError
 
 Progress = Callable[[int, int], None]
@@ -141,11 +143,13 @@ def integer(value: Any, name: str) -> int | None:
         return None
     if isinstance(value, bool):
         raise RowError("expected a whole number", field=name)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise RowError(f"'{str(value)[:40]}' is not a whole number", field=name)
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        value = int(value)
+    if not isinstance(value, int):
+        raise RowError(f"'{str(value)[:40]}' is not a whole number", field=name)
+    if abs(value) > LARGEST:
+        raise RowError(f"{value} is larger than {LARGEST:,}, the largest figure kept", field=name)
+    return value
 
 
 def number(value: Any, name: str) -> float | None:
@@ -203,6 +207,19 @@ def slug_list(value: Any, name: str) -> list[str]:
     raise RowError("expected a list of slugs", field=name)
 
 
+# What a record can end with: each record is written in its own savepoint, so any of these
+# fails that record alone. DatabaseError and ValueError cover what the database itself
+# refuses (a NUL character in text on PostgreSQL, a value out of its range).
+ROW_ERRORS = (
+    RowError,
+    ValidationError,
+    PermissionDenied,
+    services.ConcurrentEditError,
+    DatabaseError,
+    ValueError,
+)
+
+
 def reason_of(error: Exception) -> str:
     """A readable reason, naming the fields, for any error a row can end with."""
     if isinstance(error, ValidationError):
@@ -211,6 +228,8 @@ def reason_of(error: Exception) -> str:
                 f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
             )
         return " ".join(error.messages)
+    if isinstance(error, DatabaseError | ValueError):
+        return f"could not be saved ({str(error).strip()[:200]})"
     return str(error)
 
 
@@ -251,7 +270,7 @@ class Importer:
                 try:
                     with transaction.atomic():
                         getattr(self, f"_upsert_{kind}")(record)
-                except (RowError, ValidationError, PermissionDenied) as error:
+                except ROW_ERRORS as error:
                     self.report.fail(line, f"{kind} '{record.get('slug')}': {reason_of(error)}", "")
 
     @staticmethod
@@ -419,7 +438,7 @@ class Importer:
             try:
                 with transaction.atomic():
                     action = self.import_incident(record)
-            except (RowError, ValidationError, PermissionDenied, services.ConcurrentEditError) as e:
+            except ROW_ERRORS as e:
                 reason = reason_of(e)
                 self.report.fail(record.line, reason, record.public_id)
                 self.report.note_preview(record.line, "failed", f"{record.public_id}: {reason}")

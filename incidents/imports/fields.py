@@ -81,6 +81,8 @@ def parse_date(text: str, field: str, *, required: bool = True) -> date | None:
     return value
 
 
+# The largest whole number a figure column holds (PostgreSQL integer, as on every backend).
+LARGEST = 2**31 - 1
 _INT = re.compile(r"^[+-]?\d+(?:\.0*)?$")
 
 
@@ -95,6 +97,8 @@ def parse_int(
     if not _INT.match(text):
         raise RowError(f"'{text}' is not a whole number", field=field)
     value = int(text.split(".")[0])
+    if value > LARGEST:
+        raise RowError(f"{value} is larger than {LARGEST:,}, the largest figure kept", field=field)
     if minimum is not None and value < minimum:
         raise RowError(f"{value} is below {minimum}", field=field)
     return value
