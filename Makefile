@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/incidentmap
-PYTEST_ARGS ?=
+# Two workers: the machines this runs on have two cores; each worker has its own database.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup run test lint format test-sqlite test-postgres seed clean
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import secrets
 from typing import Any
 
 import pytest
@@ -16,6 +18,24 @@ from incidents.seed import SEED_DIR, load_seed
 from mapping import gazetteer
 from mapping.loader import load_gazetteer
 from mapping.models import Place, PlaceKind, PlaceOrigin
+from tests.dbsnapshot import Snapshot
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give this run's PostgreSQL test database a name of its own.
+
+    Two runs against one server (two checkouts, or CI beside a developer) would otherwise
+    both use ``test_<name>`` and drop each other's database. The name is chosen once, by
+    the process that starts the run; pytest-xdist's workers inherit it through the
+    environment and add their own ``_gw0``, ``_gw1`` suffix.
+    """
+    from django.conf import settings
+
+    run = os.environ.setdefault("TEST_RUN_ID", f"{os.getpid()}_{secrets.token_hex(3)}")
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        database.setdefault("TEST", {})
+        database["TEST"]["NAME"] = f"test_{database['NAME']}_{run}"
 
 
 @pytest.fixture(autouse=True)
@@ -116,15 +136,34 @@ def incident(source: Source, researcher: User) -> Incident:
     )
 
 
-@pytest.fixture
-def gazetteer_loaded(db: None) -> None:
-    load_gazetteer()
-
-
-@pytest.fixture
-def seeded(gazetteer_loaded: None) -> None:
+def _load_seed_files() -> None:
     for path in sorted(SEED_DIR.glob("*.json")):
         load_seed(path)
+
+
+# Loaded for real by the first test of each process that asks, copied in for the others
+# (see tests/dbsnapshot.py). Keys start far above anything a test makes on its own.
+_GAZETTEER = Snapshot("gazetteer", load_gazetteer, base=10_000_000)
+_SEED = Snapshot("seed", _load_seed_files, base=20_000_000)
+
+
+@pytest.fixture
+def gazetteer_loaded(db: None) -> bool:
+    """The gazetteer, as ``manage.py load_gazetteer`` writes it. True when copied."""
+    copied = _GAZETTEER.apply()
+    gazetteer.invalidate()
+    return copied
+
+
+@pytest.fixture
+def seeded(gazetteer_loaded: bool) -> None:
+    """The gazetteer and the seed data set, as ``make seed`` writes them."""
+    if gazetteer_loaded:
+        _SEED.apply()
+    else:
+        # The seed's rows point at the captured gazetteer's keys: load it for real.
+        _load_seed_files()
+    gazetteer.invalidate()
 
 
 @pytest.fixture(autouse=True)
