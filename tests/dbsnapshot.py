@@ -143,7 +143,8 @@ class Snapshot:
                     return False
                 new = [row for pk, row in after.items() if pk not in old]
                 if new:
-                    data[table.name] = (table, self._pack(cursor, table, new, set(after) - set(old)))
+                    keys = set(after) - set(old)
+                    data[table.name] = (table, self._pack(cursor, table, new, keys))
         self._data = data
         return True
 
