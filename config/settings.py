@@ -202,6 +202,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django gives its "django" logger a console handler of its own (DEBUG only), and the
+    # record then reaches the root handler as well: every line came out twice. Let the root
+    # handler alone print it.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }
 
 REST_FRAMEWORK = {

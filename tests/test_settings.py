@@ -49,3 +49,14 @@ def test_production_passes_the_deploy_check_with_zero_warnings():
 def test_development_check_passes_without_configuration():
     result = _manage("check", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_django_log_line_is_printed_once():
+    result = _manage(
+        "shell",
+        "-c",
+        "import logging; logging.getLogger('django.request').warning('marker-line')",
+        DEBUG="1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout + result.stderr).count("marker-line") == 1
