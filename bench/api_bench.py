@@ -9,7 +9,7 @@ an anonymous client. Each figure is printed with its target where the issue give
 
 - a bbox + date filtered page of 500 incidents: p95 (target <= 50 ms on PostgreSQL), for
   the same pages read twice: first with their documents built (and kept), then as kept
-  (see ``incidents.api.documentcache``);
+  (see ``incidents.readmodel.documentcache``);
 - map aggregation over the whole country at zooms 5 to 12: p95 (<= 100 ms) and the
   largest response (<= 200 KB);
 - the GeoJSON export of about 300,000 incidents, streamed, against the database building
@@ -211,10 +211,10 @@ def bench_serialization(rounds: int) -> None:
     from rest_framework.renderers import JSONRenderer
 
     from incidents import selectors
-    from incidents.api import documentcache
     from incidents.api.renderers import FastJSONRenderer
-    from incidents.api.representation import documents
     from incidents.models import Attribution, Claim, Incident, Source
+    from incidents.readmodel import documentcache
+    from incidents.readmodel.representation import documents
     from mapping.models import Place
 
     class SourceSerializer(serializers.ModelSerializer):

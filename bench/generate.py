@@ -52,9 +52,8 @@ def generate(count: int, *, seed: int = 7, batch: int = 5000) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from incidents import mapcells
-    from incidents.api import documentcache
     from incidents.models import Actor, Attribution, Claim, Incident, Source
+    from incidents.readmodel import documentcache, mapcells
     from mapping.aggregation import fine_cell, tile_key
     from mapping.models import Place, PlaceKind
 

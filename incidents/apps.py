@@ -7,5 +7,5 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        from . import mapcells  # noqa: F401 - connects the signals that keep map cells
-        from .api import documentcache  # noqa: F401 - and those that drop outdated documents
+        # Connect the signals that keep map cells and drop outdated kept documents.
+        from .readmodel import documentcache, mapcells  # noqa: F401

@@ -44,6 +44,7 @@ from mapping.geo import distance_km
 from mapping.models import PRECISION_RADIUS_M, LocationPrecision
 
 from .models import DatePrecision, DuplicateCandidate, DuplicateStatus, EventType, Incident, Status
+from .readmodel import mapcells
 
 # Below this score a pair is not worth a researcher's time.
 MIN_SCORE = 0.7
@@ -405,7 +406,6 @@ def find_candidates(
     incident bounds how early a matching one can start) and the point box. Merged and
     retracted incidents are left out.
     """
-    from . import mapcells
 
     record = incident if isinstance(incident, Record) else Record.of(incident)
     longest = mapcells.longest_days() if longest_days is None else longest_days
@@ -502,7 +502,6 @@ def flag_duplicates(incident_ids: Iterable[int], *, min_score: float = MIN_SCORE
     these incidents that no longer reach ``min_score`` are removed. Merged and retracted
     incidents are never flagged.
     """
-    from . import mapcells
 
     ids = sorted({int(pk) for pk in incident_ids})
     result = FlagResult()
@@ -637,7 +636,6 @@ def find_all(
     With ``focus``, only pairs with at least one of these incidents, reading only the
     incidents that overlap ``spans`` (date ranges that must hold every focus incident's
     reach)."""
-    from . import mapcells
 
     result = result if result is not None else FlagResult()
     incidents = _eligible().order_by("date_start", "id")

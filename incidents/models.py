@@ -699,8 +699,8 @@ class PublishedMapCell(models.Model):
     """The published incidents of one cell of the map's finest grid, summed.
 
     The public map's unfiltered views are drawn from these rows (a few thousand) instead of
-    grouping every incident on each request. ``incidents.mapcells`` keeps them in step with
-    every save and delete of an incident; bulk writes that bypass ``save()`` must call
+    grouping every incident on each request. ``incidents.readmodel.mapcells`` keeps them in
+    step with every save and delete of an incident; bulk writes that bypass ``save()`` must call
     ``mapcells.rebuild()`` (or ``manage.py rebuild_map_cells``).
     """
 
@@ -726,7 +726,7 @@ class IncidentSpan(models.Model):
     Date filters ask for incidents whose range overlaps a window: ``date_end >= from`` and
     ``date_start <= to``. Knowing that no incident lasts longer than this bound adds
     ``date_start >= from - bound``, which lets the database read only the window's part of
-    a date index. The bound only ever grows with saves (``incidents.mapcells``); a rebuild
+    a date index. The bound only ever grows with saves (``incidents.readmodel.mapcells``); a rebuild
     recomputes it exactly.
     """
 
@@ -877,7 +877,7 @@ class DuplicateCandidate(models.Model):
 class IncidentDocument(models.Model):
     """An incident's API document, rendered to JSON, so list pages need not rebuild it.
 
-    A cache, never a record: ``incidents.api.documentcache`` writes a row when a page first
+    A cache, never a record: ``incidents.readmodel.documentcache`` writes a row when a page first
     needs the document and uses it only while the incident's ``version`` and ``updated_at``
     are still the ones it was rendered from. Changes that leave both alone (a claim, a
     perpetrator, a source's or actor's name) delete the rows they affect as they happen.
@@ -888,7 +888,7 @@ class IncidentDocument(models.Model):
     )
     version = models.PositiveIntegerField()
     updated_at = models.DateTimeField()
-    # The layout of the document (``incidents.api.representation.DOCUMENT_SHAPE``) it was
+    # The layout of the document (``incidents.readmodel.representation.DOCUMENT_SHAPE``) it was
     # rendered with: a release that changes what a document holds bumps it, and documents
     # kept by an earlier release are then outdated.
     shape = models.PositiveSmallIntegerField(default=0)

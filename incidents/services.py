@@ -31,6 +31,7 @@ from django.utils import timezone
 from mapping import gazetteer
 from mapping.models import LocationPrecision
 
+from . import duplicates
 from .models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -49,6 +50,7 @@ from .models import (
     Status,
     VictimGroup,
 )
+from .readmodel import documentcache
 from .reconciliation import ClaimedFigure, reconcile
 
 User = AbstractBaseUser | AnonymousUser
@@ -947,9 +949,6 @@ def incident_merge(
     out of a published incident (its public figures change) takes a reviewer. A published
     incident cannot be merged into an unpublished one.
     """
-    from . import duplicates
-    from .api import documentcache
-
     # Lock both rows (lower id first, as every merge does, so two merges cannot deadlock)
     # and decide on their current state, not on what the caller read.
     if keep.pk == merge.pk:

@@ -21,8 +21,9 @@ from typing import Any
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from . import gazetteer
 from .gazetteer_data import CURATED_FILE, EXTRACT_FILE
-from .geo import distance_km
+from .geo import distance_km, governorate_slug_at
 from .models import LocationPrecision, Place, PlaceKind, PlaceOrigin
 
 # Fields the files own; a researcher's own fields (none yet) would stay out of this list.
@@ -139,9 +140,6 @@ def load_gazetteer(
     extract_path: Path = EXTRACT_FILE, curated_path: Path = CURATED_FILE
 ) -> LoadReport:
     """Load (or bring up to date) the gazetteer from its committed files."""
-    from . import gazetteer
-    from .geo import governorate_slug_at
-
     extract = json.loads(extract_path.read_text(encoding="utf-8"))
     curated = json.loads(curated_path.read_text(encoding="utf-8"))
     report = LoadReport()

@@ -13,9 +13,7 @@ import pytest
 from django.db.models import F
 
 from incidents import services
-from incidents.api import documentcache
 from incidents.api.renderers import JSON_OPTIONS
-from incidents.api.representation import DOCUMENT_SHAPE, documents
 from incidents.models import (
     Actor,
     Claim,
@@ -26,6 +24,8 @@ from incidents.models import (
     Status,
     VictimGroup,
 )
+from incidents.readmodel import documentcache
+from incidents.readmodel.representation import DOCUMENT_SHAPE, documents
 from mapping.models import Place
 
 PAGE = "/api/v1/incidents/?page_size=500"

@@ -455,8 +455,8 @@ def test_a_row_the_database_refuses_fails_alone_and_the_chunk_is_written(gazette
 
 
 def test_a_re_import_drops_the_kept_api_document_of_the_incident(gazetteer_loaded):
-    from incidents.api import documentcache
     from incidents.models import IncidentDocument
+    from incidents.readmodel import documentcache
 
     acled.import_file(CURRENT.read_bytes())
     incident = ExternalRecord.objects.get(external_id="SYR1001").incident

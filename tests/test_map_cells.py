@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from django.db.models import Count, Sum
 
-from incidents import mapcells, services
+from incidents import services
 from incidents.models import Incident, PublishedMapCell, Status
+from incidents.readmodel import mapcells
 from mapping.aggregation import fine_cell, tile_key, tiles_in
 
 from .conftest import incident_fields

@@ -19,7 +19,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-from incidents import mapcells
 from incidents.models import (
     Actor,
     Attribution,
@@ -34,6 +33,7 @@ from incidents.models import (
     Source,
     Status,
 )
+from incidents.readmodel import mapcells
 from mapping.aggregation import tiles_in
 from mapping.models import LocationPrecision, Place
 

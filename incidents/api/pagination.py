@@ -23,8 +23,7 @@ from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
 from incidents.models import Incident
-
-from .documentcache import page_json
+from incidents.readmodel.documentcache import page_json
 
 # ordering parameter -> (column, its Python type for the cursor)
 ORDERINGS: dict[str, tuple[str, type]] = {

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from rest_framework.renderers import JSONRenderer
 
-JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+from incidents.readmodel.representation import JSON_OPTIONS
 
 
 def _default(value: Any) -> Any:

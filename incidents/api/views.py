@@ -40,6 +40,7 @@ from incidents.models import (
     PublishedMapCell,
     Status,
 )
+from incidents.readmodel.representation import document
 from incidents.statistics import incident_statistics
 from mapping import gazetteer
 from mapping.aggregation import View, aggregate
@@ -59,7 +60,6 @@ from .filters import (
     filter_incidents,
 )
 from .pagination import ORDERING_CHOICES, paginate
-from .representation import document
 
 ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
 

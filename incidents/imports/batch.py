@@ -49,6 +49,7 @@ from mapping import gazetteer
 from mapping.aggregation import fine_cell, tile_key
 from mapping.models import LocationPrecision
 
+from ..duplicates import flag_duplicates
 from ..models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -64,6 +65,7 @@ from ..models import (
     SourceKind,
     Status,
 )
+from ..readmodel import documentcache, mapcells
 from ..reconciliation import ClaimedFigure, reconcile
 from . import csvfile, rows
 from .fields import clip, normalise_name
@@ -999,10 +1001,6 @@ def after_import(
     others for likely duplicates (:func:`incidents.duplicates.flag_duplicates`). Returns
     how many open pairs of possible duplicates the incidents now have.
     """
-    from .. import mapcells
-    from ..api import documentcache
-    from ..duplicates import flag_duplicates
-
     ids = list(incident_ids)
     if not ids:
         return 0

@@ -42,7 +42,6 @@ from django.db.models import F
 from django.utils.dateparse import parse_datetime
 
 from incidents import services
-from incidents.api import documentcache
 from incidents.models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -58,6 +57,7 @@ from incidents.models import (
     Status,
     VictimGroup,
 )
+from incidents.readmodel import documentcache
 from mapping.models import Place
 
 from .fields import LARGEST

@@ -7,8 +7,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from incidents.api import documentcache
 from incidents.models import Incident, IncidentDocument, Status
+from incidents.readmodel import documentcache
 
 
 class Command(BaseCommand):

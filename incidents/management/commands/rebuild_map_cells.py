@@ -3,8 +3,7 @@ bypassed ``save()`` (bulk loads, ``QuerySet.update``, raw SQL)."""
 
 from django.core.management.base import BaseCommand
 
-from incidents import mapcells
-from incidents.api import documentcache
+from incidents.readmodel import documentcache, mapcells
 
 
 class Command(BaseCommand):

@@ -16,8 +16,8 @@ from django.utils import timezone
 from mapping import gazetteer
 from mapping.models import LocationPrecision
 
-from .drafting import Proposal
-from .models import (
+from ..drafting import Proposal
+from ..models import (
     BREAKDOWN_FIELDS,
     Actor,
     Confidence,

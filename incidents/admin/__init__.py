@@ -21,16 +21,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from mapping import gazetteer
 
-from . import (
-    admin_imports,  # noqa: F401  (registers the import pages)
-    duplicates,
-    selectors,
-    services,
-)
-from .admin_drafting import draft_from_article_view
-from .admin_duplicates import duplicates_view
-from .forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
-from .models import (
+from .. import selectors, services
+from ..duplicates import flag_duplicates
+from ..models import (
     Actor,
     Attribution,
     Claim,
@@ -41,6 +34,10 @@ from .models import (
     Source,
     VictimGroup,
 )
+from . import imports  # noqa: F401  (registers the import pages)
+from .drafting import draft_from_article_view
+from .duplicates import duplicates_view
+from .incident_forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
 
 
 class ClaimInline(admin.StackedInline):
@@ -207,7 +204,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
         return [suggest, drafting, duplicates, *super().get_urls()]
 
     def duplicates_view(self, request: HttpRequest) -> HttpResponse:
-        """Possible duplicates, side by side, to merge or dismiss (see admin_duplicates)."""
+        """Possible duplicates, side by side, to merge or dismiss (see admin/duplicates.py)."""
         return duplicates_view(self, request)
 
     def change_view(
@@ -226,7 +223,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def draft_from_article_view(self, request: HttpRequest) -> HttpResponse:
-        """Proposals from a pasted article, to accept as drafts (see admin_drafting)."""
+        """Proposals from a pasted article, to accept as drafts (see admin/drafting.py)."""
         return draft_from_article_view(self, request)
 
     def place_suggest_view(self, request: HttpRequest) -> JsonResponse:
@@ -419,7 +416,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
         permissions=["review_duplicates"],
     )
     def find_duplicates(self, request: HttpRequest, queryset: QuerySet[Incident]) -> None:
-        flagged = duplicates.flag_duplicates(queryset.values_list("pk", flat=True))
+        flagged = flag_duplicates(queryset.values_list("pk", flat=True))
         self.message_user(
             request,
             f"{flagged} possible duplicate pair(s) to review among the selected incidents.",

@@ -29,9 +29,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from .imports import available, csvfile, importer
-from .imports.report import FileRefused
-from .models import ImportFormat, ImportRun, ImportRunStatus
+from ..imports import available, csvfile, importer
+from ..imports.report import FileRefused
+from ..models import ImportFormat, ImportRun, ImportRunStatus
 
 UPLOAD_TEMPLATE = "admin/incidents/importrun/upload.html"
 PREVIEW_TEMPLATE = "admin/incidents/importrun/preview.html"

@@ -49,8 +49,7 @@ from incidents.models import (
 )
 from mapping.models import Place
 
-from .renderers import JSON_OPTIONS
-from .representation import DOCUMENT_SHAPE, documents
+from .representation import DOCUMENT_SHAPE, JSON_OPTIONS, documents
 
 _TABLE = IncidentDocument._meta.db_table
 _INCIDENTS = Incident._meta.db_table

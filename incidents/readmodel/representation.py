@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import orjson
 from django.db import connection
 from django.db.models import Model
 from django.urls import reverse
@@ -206,8 +207,11 @@ def external_id_fields(records: Sequence[tuple[str, str]]) -> dict[str, Any]:
 
 # The layout of an incident's document. Bump it whenever a document gains, loses or renames
 # a member, or a member's value is written differently: documents kept with another shape
-# are never served (see incidents.api.documentcache). tests/test_document_cache.py holds
+# are never served (see incidents.readmodel.documentcache). tests/test_document_cache.py holds
 # the members of this shape and fails until both are changed together.
+# How documents are written to JSON, kept or served: UTC times end in Z; keys may be numbers.
+JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+
 DOCUMENT_SHAPE = 2
 
 

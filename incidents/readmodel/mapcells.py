@@ -16,7 +16,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q,
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Incident, IncidentSpan, PublishedMapCell, Status
+from incidents.models import Incident, IncidentSpan, PublishedMapCell, Status
 
 Cell = tuple[int, int]
 

@@ -21,9 +21,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from . import selectors, services
-from .models import DuplicateCandidate, DuplicateStatus, Incident
-from .services import ConcurrentEditError
+from .. import selectors, services
+from ..models import DuplicateCandidate, DuplicateStatus, Incident
+from ..services import ConcurrentEditError
 
 TEMPLATE = "admin/incidents/duplicates.html"
 PAGE_SIZE = 50

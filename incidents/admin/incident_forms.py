@@ -9,8 +9,8 @@ from django.conf import settings
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 
-from .models import Claim, FigureRule, Incident, Status
-from .services import CLAIM_FIELDS, FIGURE_FIELDS, INCIDENT_FIELDS
+from ..models import Claim, FigureRule, Incident, Status
+from ..services import CLAIM_FIELDS, FIGURE_FIELDS, INCIDENT_FIELDS
 
 
 class PointPickerWidget(forms.NumberInput):

@@ -22,10 +22,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from . import selectors, services
-from .drafting import Proposal, propose
-from .forms_drafting import CLAIM, ArticleForm, ProposalFormSet
-from .models import Incident
+from .. import selectors, services
+from ..drafting import Proposal, propose
+from ..models import Incident
+from .drafting_forms import CLAIM, ArticleForm, ProposalFormSet
 
 TEMPLATE = "admin/incidents/draft_from_article.html"
 MATCH_RADIUS_KM = 5.0
