@@ -12,6 +12,7 @@ Environment variables:
     DATABASE_URL    e.g. ``postgres://user@127.0.0.1:5432/incidentmap``;
                     defaults to SQLite at ``var/incidentmap.sqlite3``
     ALLOWED_HOSTS   comma-separated host names (production default: none, so it must be set)
+    STATIC_ROOT     where collectstatic writes the static files (default ``staticfiles/``)
     CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. ``https://map.example.org``
     SECURE_SSL_REDIRECT   ``0`` to let a proxy in front do the redirect (production)
     TRUST_PROXY_SSL_HEADER  ``1`` when behind a proxy that sets ``X-Forwarded-Proto``
@@ -161,7 +162,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = not PRODUCTION
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -169,7 +170,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "config.storage.ModuleManifestStaticFilesStorage"
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )

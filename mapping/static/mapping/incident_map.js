@@ -1,26 +1,17 @@
 /*
  * The small map on an incident's page: the point, or the area an imprecise location stands
  * for (a dashed circle of the precision's radius), over the governorate outlines. Data
- * come from the json_script element "incident-point".
+ * come from the json_script element "incident-point"; the outlines' address from the map
+ * element's data-governorates. Leaflet is the global L of django-leaflet's classic script,
+ * which runs before this module.
  */
-(function () {
-  "use strict";
+import { addOutlines, addTiles } from "./map/base.js";
 
-  const L = window.L;
-  const holder = document.querySelector("[data-incident-map]");
-  const dataElement = document.getElementById("incident-point");
-  if (!L || !holder || !dataElement) return;
-  const point = JSON.parse(dataElement.textContent);
-  const script = document.currentScript || document.querySelector("script[data-governorates]");
+const L = window.L;
 
+function start(holder, point) {
   const map = L.map(holder, { preferCanvas: true, scrollWheelZoom: false });
-  const tiles = point.tiles[0];
-  if (tiles) {
-    L.tileLayer(tiles.url, { attribution: tiles.attribution, maxZoom: tiles.maxZoom || 18 }).addTo(
-      map
-    );
-  }
-  map.attributionControl.addAttribution("Natural Earth");
+  addTiles(map, point.tiles, 18);
   const centre = [point.latitude, point.longitude];
   if (point.radius > 0) {
     // The view first: a circle can measure itself only on a map that has one.
@@ -37,20 +28,18 @@
     map.setView(centre, 13);
   }
 
-  const outlinesUrl = script && script.dataset.governorates;
+  const outlinesUrl = holder.dataset.governorates;
   if (outlinesUrl) {
-    fetch(outlinesUrl)
-      .then((response) => (response.ok ? response.json() : null))
-      .then((outlines) => {
-        if (!outlines) return;
-        L.geoJSON(outlines, {
-          interactive: false,
-          style: { color: "#55606b", weight: 1, fillColor: "#efe9dc", fillOpacity: 0.3 },
-        })
-          .addTo(map)
-          .bringToBack();
-        holder.dataset.ready = "true";
-      })
-      .catch(() => {});
+    addOutlines(map, outlinesUrl, {
+      style: { color: "#55606b", weight: 1, fillColor: "#efe9dc", fillOpacity: 0.3 },
+    }).then((outlines) => {
+      if (!outlines) return;
+      outlines.bringToBack();
+      holder.dataset.ready = "true";
+    });
   }
-})();
+}
+
+const holder = document.querySelector("[data-incident-map]");
+const dataElement = document.getElementById("incident-point");
+if (L && holder && dataElement) start(holder, JSON.parse(dataElement.textContent));

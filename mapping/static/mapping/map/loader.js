@@ -1,0 +1,161 @@
+/*
+ * Loading what a view shows from /api/v1/map/.
+ *
+ * Each view is asked for exactly (bbox and zoom), so figures and mode are the server's.
+ * Once drawn, a wider area around it (half a view on each side) is fetched in the
+ * background at the same zoom; a later pan that stays inside it is drawn at once from
+ * that answer, without waiting for the network. Such a view's list and totals are
+ * counted here from the answer's incidents (exact) or cells (approximate at the edges,
+ * and marked so). A wider answer whose mode differs from the view's is not used.
+ */
+import { S } from "./config.js";
+
+const CACHE_SIZE = 6;
+
+function clampedBounds(bounds) {
+  const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
+  return [
+    clamp(bounds.getWest(), -180, 180),
+    clamp(bounds.getSouth(), -90, 90),
+    clamp(bounds.getEast(), -180, 180),
+    clamp(bounds.getNorth(), -90, 90),
+  ];
+}
+
+function bboxText(box) {
+  return box.map((value) => value.toFixed(4)).join(",");
+}
+
+function contains(outer, inner) {
+  return (
+    outer[0] <= inner[0] && outer[1] <= inner[1] && outer[2] >= inner[2] && outer[3] >= inner[3]
+  );
+}
+
+function inView(box, latitude, longitude) {
+  return latitude >= box[1] && latitude <= box[3] && longitude >= box[0] && longitude <= box[2];
+}
+
+/** The part of a cached wider answer that a view shows, with totals counted here. */
+function viewOf(data, box) {
+  const totals = { incidents: 0, killed_low: 0, killed_best: 0, killed_high: 0 };
+  if (data.mode === "cells") {
+    for (const cell of data.cells) {
+      if (!inView(box, cell.latitude, cell.longitude)) continue;
+      totals.incidents += cell.count;
+      totals.killed_low += cell.killed_low;
+      totals.killed_best += cell.killed_best;
+      totals.killed_high += cell.killed_high;
+    }
+    return { ...data, totals, approximate: true };
+  }
+  const visible = data.incidents.filter((i) => inView(box, i.latitude, i.longitude));
+  for (const incident of visible) {
+    totals.incidents += 1;
+    totals.killed_low += incident.killed_low || 0;
+    totals.killed_best += incident.killed_best || 0;
+    totals.killed_high += incident.killed_high || 0;
+  }
+  // All of the wider answer is drawn, so panning further shows neighbours at once; the
+  // list and totals hold the view only.
+  return { ...data, listed: visible, totals, approximate: false };
+}
+
+/**
+ * options: map, url (of /api/v1/map/), apiParams(extra) (the filters as API parameters),
+ * element (marked aria-busy while loading), status (the line saying so), viewed(bbox)
+ * (a view is about to be shown) and show(data) (draw this answer).
+ * Returns load(), which loads the map's current view.
+ */
+export function createLoader(options) {
+  const { map, url, apiParams, element, status, viewed, show } = options;
+  let inFlight = null;
+  let prefetching = null;
+  const cache = []; // {key, zoom, bbox: [w, s, e, n], data}
+
+  function filtersKey() {
+    return apiParams({}).toString();
+  }
+
+  function remember(entry) {
+    cache.unshift(entry);
+    cache.length = Math.min(cache.length, CACHE_SIZE);
+  }
+
+  function prefetchAround(zoom, box, mode) {
+    if (prefetching) prefetching.abort();
+    const w = box[2] - box[0];
+    const h = box[3] - box[1];
+    const wide = [
+      Math.max(-180, box[0] - w / 2),
+      Math.max(-90, box[1] - h / 2),
+      Math.min(180, box[2] + w / 2),
+      Math.min(90, box[3] + h / 2),
+    ];
+    const key = filtersKey();
+    const controller = new AbortController();
+    prefetching = controller;
+    const params = apiParams({ bbox: bboxText(wide), zoom: String(zoom) });
+    fetch(`${url}?${params.toString()}`, {
+      signal: controller.signal,
+      headers: { Accept: "application/json" },
+    })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (prefetching === controller) prefetching = null;
+        if (data && data.mode === mode) remember({ key, zoom, bbox: wide, data });
+      })
+      .catch(() => {});
+  }
+
+  function load() {
+    if (inFlight) inFlight.abort();
+    const box = clampedBounds(map.getBounds());
+    const bbox = bboxText(box);
+    const zoom = Math.max(0, Math.min(20, Math.round(map.getZoom())));
+    const key = filtersKey();
+    viewed(bbox);
+    const hit = cache.find(
+      (entry) => entry.key === key && entry.zoom === zoom && contains(entry.bbox, box)
+    );
+    if (hit) {
+      inFlight = null;
+      show(hit.bbox.join() === box.join() ? hit.data : viewOf(hit.data, box));
+      element.removeAttribute("aria-busy");
+      status.textContent = "";
+      return;
+    }
+    if (prefetching) prefetching.abort();
+    const controller = new AbortController();
+    inFlight = controller;
+    const params = apiParams({ bbox, zoom: String(zoom) });
+    element.setAttribute("aria-busy", "true");
+    status.textContent = S.loading;
+    fetch(`${url}?${params.toString()}`, {
+      signal: controller.signal,
+      headers: { Accept: "application/json" },
+    })
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.json();
+      })
+      .then((data) => {
+        if (controller !== inFlight) return;
+        inFlight = null;
+        remember({ key, zoom, bbox: box, data });
+        show(data);
+        element.removeAttribute("aria-busy");
+        status.textContent = "";
+        window.setTimeout(() => {
+          if (!inFlight) prefetchAround(zoom, box, data.mode);
+        }, 150);
+      })
+      .catch((error) => {
+        if (error.name === "AbortError") return;
+        element.removeAttribute("aria-busy");
+        status.textContent = S.loadFailed;
+      });
+  }
+
+  return { load };
+}

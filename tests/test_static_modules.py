@@ -1,0 +1,29 @@
+"""The map's ES modules under production's static files storage: collectstatic succeeds,
+and every import names the hashed file of the module it means, so a browser that caches
+hashed files for ever never mixes modules of two releases."""
+
+from pathlib import Path
+
+from tests.static_build import collect_static, module_graph
+
+MAP_STATIC = Path(__file__).resolve().parent.parent / "mapping" / "static"
+
+
+def test_module_imports_name_existing_hashed_files_after_collectstatic(tmp_path):
+    manifest = collect_static(tmp_path)
+    hashed = set(manifest.values())
+    reached = set()
+    for entry in ["mapping/map.js", "mapping/incident_map.js"]:
+        graph = module_graph(tmp_path, manifest[entry])
+        for module, imports in graph.items():
+            assert imports or module != manifest[entry], f"{entry} imports nothing"
+            for target in imports:
+                assert (tmp_path / target).is_file(), f"{module} imports missing {target}"
+                assert target in hashed, f"{module} imports {target}, not a hashed name"
+        reached |= set(graph)
+    # Every module of the map is reached through the imports (none is left unhashed or
+    # loaded some other way).
+    sources = {
+        path.relative_to(MAP_STATIC).as_posix() for path in (MAP_STATIC / "mapping").rglob("*.js")
+    }
+    assert {manifest[source] for source in sources} == reached
