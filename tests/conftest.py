@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -125,6 +126,18 @@ def gazetteer_loaded(db: None) -> None:
 def seeded(gazetteer_loaded: None) -> None:
     for path in sorted(SEED_DIR.glob("*.json")):
         load_seed(path)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _in_process_cache() -> Iterator[None]:
+    """In-process tests count in a local-memory cache: what they test does not depend on
+    processes, and they then need neither Redis nor files. Tests that start server
+    processes (tests/test_processes_throttling.py) run the real configuration."""
+    from django.test import override_settings
+
+    local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=local):
+        yield
 
 
 @pytest.fixture(autouse=True)

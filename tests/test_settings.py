@@ -49,3 +49,24 @@ def test_production_passes_the_deploy_check_with_zero_warnings():
 def test_development_check_passes_without_configuration():
     result = _manage("check", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_login_lockout_and_proxies_come_from_the_environment():
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME, s.REST_FRAMEWORK['NUM_PROXIES'])"
+    )
+    defaults = _manage("shell", "--no-imports", "-c", show)
+    assert defaults.stdout.split() == ["5", "1:00:00", "0"], defaults.stderr
+    chosen = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        LOGIN_FAILURE_LIMIT="3",
+        LOGIN_LOCKOUT_MINUTES="15",
+        NUM_PROXIES="1",
+    )
+    assert chosen.stdout.split() == ["3", "0:15:00", "1"], chosen.stderr
+    refused = _manage("check", NUM_PROXIES="-1")
+    assert refused.returncode != 0 and "NUM_PROXIES must be a whole number" in refused.stderr
