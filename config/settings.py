@@ -267,7 +267,7 @@ NUM_PROXIES = env_int("NUM_PROXIES", 0)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 60, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "incidents.api.throttling.client_address"
 # A success would also wipe the failures counted against the address: someone guessing
 # another user's password could reset the count by signing in to their own account.
