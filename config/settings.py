@@ -18,6 +18,15 @@ Environment variables:
     TRUST_PROXY_SSL_HEADER  ``1`` when behind a proxy that sets ``X-Forwarded-Proto``
     API_ANON_RATE   requests an anonymous API client may make, e.g. ``120/minute`` (default)
     API_USER_RATE   the same for a signed-in client (default ``2000/minute``)
+    REDIS_URL       e.g. ``redis://127.0.0.1:6379/0``: the cache every process and machine
+                    shares (API request counts); without it, files under ``CACHE_DIR``
+    CACHE_DIR       the embedded default's shared cache (default ``var/cache``)
+    CACHE_KEY_PREFIX  prefix of every cache key (default ``incidentmap``), for deployments
+                    sharing one Redis
+    NUM_PROXIES     how many proxies in front of the app append to ``X-Forwarded-For``
+                    (default 0: the header is ignored, clients are told apart by address)
+    LOGIN_FAILURE_LIMIT   wrong passwords before a lockout (default 5)
+    LOGIN_LOCKOUT_MINUTES how long a lockout lasts (default 60)
     GEOCODING_PROVIDER    empty (default: the offline gazetteer only) or ``nominatim``
     GEOCODING_TIMEOUT     seconds to wait for the online geocoder (default 5)
     GEOCODING_MIN_DELAY_SECONDS  pause between two online requests (default 1, the OSM policy)
@@ -28,6 +37,7 @@ Environment variables:
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -50,6 +60,19 @@ def env_bool(name: str, default: bool) -> bool:
     if value.lower() in {"0", "false", "no", "off"}:
         return False
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return number
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -100,6 +123,7 @@ INSTALLED_APPS = [
     "leaflet",
     "csp",
     "simple_history",
+    "axes",
     "mapping",
     "incidents",
 ]
@@ -116,6 +140,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses any sign-in (admin form or otherwise) while the user or address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -198,6 +230,50 @@ if PRODUCTION:
         # A proxy in front redirects to HTTPS; tell the deploy check it is handled.
         SILENCED_SYSTEM_CHECKS.append("security.W008")
 
+# The cache all server processes share: API request counts (incidents.api.throttling) must
+# add up across gunicorn workers and machines. Redis when REDIS_URL is set (production);
+# otherwise files under var/cache, locked for every operation (config.cache explains why not
+# the database).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "incidentmap")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.SharedFileCache",
+            "LOCATION": os.environ.get("CACHE_DIR") or str(BASE_DIR / "var" / "cache"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # One entry or two per client a minute; culling would forget counts.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# Proxies in front of the app that append the client's address to X-Forwarded-For. The API's
+# throttles and the login lockout trust that many entries from the right, and no header at
+# all with 0: a client could otherwise send a new address with every request.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+
+# Login protection (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one user
+# name, or from one address, that user name or address is refused for LOGIN_LOCKOUT_MINUTES
+# (each further attempt starts the wait again), with templates/axes/lockout.html. Attempts
+# and lockouts are kept in the database and listed in the admin ("Axes"), where a lockout can
+# be lifted by deleting it.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 60, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "incidents.api.throttling.client_address"
+# A success would also wipe the failures counted against the address: someone guessing
+# another user's password could reset the count by signing in to their own account.
+AXES_RESET_ON_SUCCESS = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -229,6 +305,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "incidents.api.errors.exception_handler",
     "STRICT_JSON": True,
     "COERCE_DECIMAL_TO_STRING": False,
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {

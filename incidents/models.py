@@ -827,6 +827,26 @@ class DuplicateStatus(models.TextChoices):
     DISMISSED = "dismissed", "Not the same event"
 
 
+class ImportFollowUp(models.Model):
+    """An incident an ACLED or UCDP import wrote whose follow-up has not run yet.
+
+    Imports commit in chunks, then run ``incidents.imports.batch.after_import`` (kept
+    documents dropped, map cells refreshed, possible duplicates flagged) for everything they
+    wrote. A row is added in the same transaction as the incident's chunk and deleted once
+    the follow-up has run, so an import stopped partway (killed, out of memory, a restart)
+    leaves the list behind, and the next import finishes it: a re-import skips the rows
+    that did not change, and would otherwise never flag them.
+    """
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    queued_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"follow-up of an import for incident {self.incident_id}"
+
+
 class DuplicateCandidate(models.Model):
     """Two incidents that are likely the same event, for a researcher to merge or dismiss.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -164,6 +165,18 @@ def seeded(gazetteer_loaded: bool) -> None:
         # The seed's rows point at the captured gazetteer's keys: load it for real.
         _load_seed_files()
     gazetteer.invalidate()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _in_process_cache() -> Iterator[None]:
+    """In-process tests count in a local-memory cache: what they test does not depend on
+    processes, and they then need neither Redis nor files. Tests that start server
+    processes (tests/test_processes_throttling.py) run the real configuration."""
+    from django.test import override_settings
+
+    local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with override_settings(CACHES=local):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -60,3 +60,24 @@ def test_a_django_log_line_is_printed_once():
     )
     assert result.returncode == 0, result.stderr
     assert (result.stdout + result.stderr).count("marker-line") == 1
+
+
+def test_login_lockout_and_proxies_come_from_the_environment():
+    show = (
+        "from django.conf import settings as s; "
+        "print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME, s.REST_FRAMEWORK['NUM_PROXIES'])"
+    )
+    defaults = _manage("shell", "--no-imports", "-c", show)
+    assert defaults.stdout.split() == ["5", "1:00:00", "0"], defaults.stderr
+    chosen = _manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        LOGIN_FAILURE_LIMIT="3",
+        LOGIN_LOCKOUT_MINUTES="15",
+        NUM_PROXIES="1",
+    )
+    assert chosen.stdout.split() == ["3", "0:15:00", "1"], chosen.stderr
+    refused = _manage("check", NUM_PROXIES="-1")
+    assert refused.returncode != 0 and "NUM_PROXIES must be a whole number" in refused.stderr

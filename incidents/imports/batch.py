@@ -21,7 +21,9 @@ the services (``full_clean`` and a handful of queries per row). Instead:
    ``incidents.reconciliation``, then the external records, claims and perpetrators, with a
    history entry for each (user and reason). If a chunk fails unexpectedly it is rolled
    back and its rows are written one at a time, so only the bad row fails.
-5. :func:`after_import` runs the steps that bulk writes owe the rest of the product.
+5. :func:`after_import` runs the steps that bulk writes owe the rest of the product. Each
+   chunk notes its incidents as owing them (``ImportFollowUp``) in its own transaction, so
+   an import stopped after some chunks committed is followed up by the next one.
 
 Dry runs stop after step 2: nothing is written, and the report says what would happen.
 """
@@ -58,6 +60,7 @@ from ..models import (
     Confidence,
     ExternalRecord,
     FigureRule,
+    ImportFollowUp,
     ImportRun,
     Incident,
     PublicIdSequence,
@@ -452,6 +455,7 @@ def _write_chunks(
         try:
             with transaction.atomic():
                 result = writer.write(chunk)
+                _queue_follow_ups(result.incident_ids)
         except (DatabaseError, ValueError, TypeError):
             # Something the checks did not foresee: find the row(s) by writing one at a time.
             result = _Written()
@@ -459,6 +463,7 @@ def _write_chunks(
                 try:
                     with transaction.atomic():
                         one = writer.write([entry])
+                        _queue_follow_ups(one.incident_ids)
                 except (DatabaseError, ValueError, TypeError) as error:
                     reason = f"could not be saved: {_first_line(error)}"
                     report.fail(entry.line, reason, entry.external_id)
@@ -478,6 +483,16 @@ def _write_chunks(
         if progress is not None:
             progress(offset + done, steps)
     return written
+
+
+def _queue_follow_ups(incident_ids: list[int]) -> None:
+    """Note, in the chunk's own transaction, that these incidents still owe their follow-up
+    (:func:`after_import`): a chunk that commits is never left without it."""
+    ImportFollowUp.objects.bulk_create(
+        [ImportFollowUp(incident_id=pk) for pk in incident_ids],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
 
 
 def _count(report: DatasetReport, entry: Entry, existing: dict[str, _Existing]) -> None:
@@ -1000,31 +1015,51 @@ def after_import(
     longest-incident bound is widened if needed, and the incidents are compared with all
     others for likely duplicates (:func:`incidents.duplicates.flag_duplicates`). Returns
     how many open pairs of possible duplicates the incidents now have.
+
+    Incidents an earlier import wrote but stopped before following up (their
+    :class:`~incidents.models.ImportFollowUp` rows are still there) are followed up too, and
+    counted in the result; as the cells they left are not known, the map's cells are all
+    recomputed when one of them is published. The rows of every incident followed up are
+    deleted at the end, so a run stopped here is finished by the next.
     """
     ids = list(incident_ids)
+    given = set(ids)
+    leftover = [
+        pk
+        for pk in ImportFollowUp.objects.order_by("pk").values_list("incident_id", flat=True)
+        if pk not in given
+    ]
+    ids += leftover
     if not ids:
         return 0
+    unfinished = set(leftover)
     fresh = set(created)
     changed = [pk for pk in ids if pk not in fresh]
     for start in range(0, len(changed), LOOKUP_CHUNK):
         documentcache.forget(changed[start : start + LOOKUP_CHUNK])
     cells: set[tuple[int, int]] = set(left_cells)
     longest = 0
+    moved_unknown = False
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        for cx, cy, status, first, last in Incident.objects.filter(
+        for pk, cx, cy, status, first, last in Incident.objects.filter(
             pk__in=ids[start : start + LOOKUP_CHUNK]
-        ).values_list("map_cx", "map_cy", "status", "date_start", "date_end"):
-            if cx is not None and status == Status.PUBLISHED:
-                cells.add((cx, cy))
+        ).values_list("pk", "map_cx", "map_cy", "status", "date_start", "date_end"):
+            if status == Status.PUBLISHED:
+                if cx is not None:
+                    cells.add((cx, cy))
+                moved_unknown = moved_unknown or pk in unfinished
             longest = max(longest, (last - first).days)
     # Drafts are not on the public map: only cells that held or hold a published incident
     # need their sums again.
-    if len(cells) > 500:
+    if len(cells) > 500 or moved_unknown:
         mapcells.rebuild()  # one pass over the table beats a query naming every cell
     elif cells:
         mapcells.refresh(sorted(cells))
     mapcells._grow_span(longest)
-    return flag_duplicates(ids)
+    flagged = flag_duplicates(ids)
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        ImportFollowUp.objects.filter(pk__in=ids[start : start + LOOKUP_CHUNK]).delete()
+    return flagged
 
 
 _SPACES = re.compile(r"\s+")
