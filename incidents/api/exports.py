@@ -81,6 +81,18 @@ def claim_json(*, internal: bool = False) -> JSONBuildObject:
         "place_as_reported": F("place_as_reported"),
         "date_as_reported": F("date_as_reported"),
         "quote": F("quote"),
+        # The outside data set row the claim was imported from ("ucdp:512345"), so that a
+        # round trip keeps the link and re-importing the row updates this claim.
+        "external_record": Case(
+            When(
+                external_record__isnull=False,
+                then=Concat(
+                    F("external_record__dataset"), Value(":"), F("external_record__external_id")
+                ),
+            ),
+            default=Value(None),
+            output_field=TextField(),
+        ),
     }
     if internal:
         fields["notes"] = F("notes")
@@ -146,6 +158,23 @@ def _external_ids_json() -> Subquery:
     return AsJSON(Subquery(rows))
 
 
+def _external_records_json() -> Subquery:
+    """The incident's outside data set records with their original rows, as imported, so
+    that re-importing the data set's file after a round trip finds them unchanged."""
+    rows = (
+        ExternalRecord.objects.filter(incident=OuterRef("pk"))
+        .order_by()
+        .values("incident")
+        .annotate(
+            items=JSONGroupArray(
+                JSONBuildObject(dataset=F("dataset"), id=F("external_id"), row=JSONOrNull(F("row")))
+            )
+        )
+        .values("items")
+    )
+    return AsJSON(Subquery(rows))
+
+
 def first_external_id(dataset: str) -> Subquery:
     """The incident's first id in this outside data set (ACLED, UCDP), or NULL."""
     return Subquery(
@@ -198,6 +227,7 @@ def feature_expression(*, internal: bool = False) -> AsText:
         ucdp_ged_id=first_external_id(ExternalDataset.UCDP),
         external_ids=_external_ids_json(),
         updated_at=UTCTimestamp(F("updated_at")),
+        external_records=_external_records_json(),
     )
     geometry = JSONOrNull(
         Case(
@@ -403,9 +433,11 @@ _CSV_SOURCES: dict[str, str] = {
     "ucdp_ged_id": "ucdp_id",
     "external_ids": "external_list",
 }
-CSV_COLUMNS: tuple[str, ...] = (*_CSV_SOURCES, "catalogue")
+# Columns after the catalogue (added later, so after it).
+_CSV_LATER: dict[str, str] = {"external_records": "external_record_json"}
+CSV_COLUMNS: tuple[str, ...] = (*_CSV_SOURCES, "catalogue", *_CSV_LATER)
 # Cells that hold JSON: never defused (they start with [ or {), parsed by importers.
-CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue"})
+CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue", "external_records"})
 
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -474,8 +506,9 @@ def csv_rows(incidents: QuerySet[Incident], *, internal: bool = False) -> QueryS
             acled_id=first_external_id(ExternalDataset.ACLED),
             ucdp_id=first_external_id(ExternalDataset.UCDP),
             external_list=Coalesce(Subquery(external), Value(""), output_field=TextField()),
+            external_record_json=AsText(_external_records_json()),
         )
-        .values_list(*_CSV_SOURCES.values())
+        .values_list(*_CSV_SOURCES.values(), *_CSV_LATER.values())
     )
 
 
@@ -577,9 +610,10 @@ def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iter
                 else _safe(v)
                 if v is not None
                 else ""
-                for name, v in zip(_CSV_SOURCES, values, strict=True)
+                for name, v in zip((*_CSV_SOURCES, *_CSV_LATER), values, strict=True)
             ]
-            lines.append(writer.writerow([*out, cell]))
+            at = len(_CSV_SOURCES)
+            lines.append(writer.writerow([*out[:at], cell, *out[at:]]))
         chunk.clear()
         return "".join(lines)
 

@@ -87,6 +87,8 @@ CLAIM_TEXT = (
     "quote",
 )
 CATALOGUE_KINDS = ("victim_groups", "sources", "actors", "episodes")
+# In a claim's values: the outside data set record it was imported from, as (dataset, id).
+LINK = "_external_record"
 
 
 @dataclass
@@ -195,6 +197,17 @@ def boolean(value: Any, name: str) -> bool:
     if value in (1, "1", "true", "True"):
         return True
     raise RowError(f"'{str(value)[:40]}' is not true or false", field=name)
+
+
+def _pair(value: str, name: str) -> tuple[str, str]:
+    """``acled:SYR12345`` as (data set, id), refusing an unknown data set or no id."""
+    dataset, _, external_id = value.strip().partition(":")
+    if dataset not in ExternalDataset.values or not external_id:
+        raise RowError(
+            f"'{value[:60]}' is not dataset:id with dataset {' or '.join(ExternalDataset.values)}",
+            field=name,
+        )
+    return dataset, external_id
 
 
 def slug_list(value: Any, name: str) -> list[str]:
@@ -426,6 +439,9 @@ class Importer:
                 values["perpetrator"] = Actor.objects.filter(slug=perpetrator).first()
                 if values["perpetrator"] is None:
                     raise RowError(f"no actor '{perpetrator}'", field="perpetrator")
+            link = optional_text(raw.get("external_record"), "external_record")
+            if link:
+                values[LINK] = _pair(link, "external_record")
         return values
 
     # Incidents ----------------------------------------------------------------------------
@@ -505,7 +521,8 @@ class Importer:
                     "note": text(raw.get("note"), "note"),
                 }
             )
-        external = self._external_ids(v.get("external_ids"))
+        external = self._external_records(v)
+        links = [values.pop(LINK, None) for values in claims]
         status = text(v.get("status"), "status") or Status.DRAFT
         if status not in Status.values:
             raise RowError(f"unknown status '{status}'", field="status")
@@ -524,6 +541,7 @@ class Importer:
                 **fields,
             )
             self._link_external(incident, external)
+            self._link_claims(incident, claims, links)
             self._restore_status(incident, status, v)
             return "created"
 
@@ -566,6 +584,7 @@ class Importer:
             )
             changed = True
         changed |= self._link_external(incident, external)
+        changed |= self._link_claims(incident, claims, links)
         changed |= self._restore_status(incident, status, v)
         return "updated" if changed else "skipped"
 
@@ -605,33 +624,44 @@ class Importer:
             incident.refresh_from_db()
         return changed
 
-    def _external_ids(self, value: Any) -> list[tuple[str, str]]:
+    def _external_records(self, v: Mapping[str, Any]) -> list[tuple[str, str, dict | None]]:
+        """The incident's outside data set records: with their original rows from
+        ``external_records`` (exports since rows were exported), else the ids alone."""
+        value = v.get("external_records")
+        if value not in (None, ""):
+            if not isinstance(value, list):
+                raise RowError("expected a list", field="external_records")
+            records = []
+            for item in value:
+                if not isinstance(item, dict) or not isinstance(item.get("row", {}), dict):
+                    raise RowError(
+                        "expected objects with dataset, id and row", field="external_records"
+                    )
+                dataset, external_id = str(item.get("dataset") or ""), str(item.get("id") or "")
+                _pair(f"{dataset}:{external_id}", "external_records")
+                records.append((dataset, external_id, item.get("row")))
+            return records
+        value = v.get("external_ids")
         if value is None or value == "":
             return []
         pairs: list[tuple[str, str]] = []
         if isinstance(value, str):
-            for part in value.split(";"):
-                dataset, _, external_id = part.strip().partition(":")
-                pairs.append((dataset, external_id))
+            pairs = [_pair(part, "external_ids") for part in value.split(";") if part.strip()]
         elif isinstance(value, list):
             for item in value:
                 if not isinstance(item, dict):
                     raise RowError("expected objects with dataset and id", field="external_ids")
-                pairs.append((str(item.get("dataset") or ""), str(item.get("id") or "")))
+                dataset, external_id = str(item.get("dataset") or ""), str(item.get("id") or "")
+                pairs.append(_pair(f"{dataset}:{external_id}", "external_ids"))
         else:
             raise RowError("expected a list", field="external_ids")
-        for dataset, external_id in pairs:
-            if dataset not in ExternalDataset.values or not external_id:
-                raise RowError(
-                    f"'{dataset}:{external_id}' is not dataset:id with dataset "
-                    f"{' or '.join(ExternalDataset.values)}",
-                    field="external_ids",
-                )
-        return pairs
+        return [(dataset, external_id, None) for dataset, external_id in pairs]
 
-    def _link_external(self, incident: Incident, pairs: Iterable[tuple[str, str]]) -> bool:
+    def _link_external(
+        self, incident: Incident, records: Iterable[tuple[str, str, dict | None]]
+    ) -> bool:
         changed = False
-        for dataset, external_id in pairs:
+        for dataset, external_id, row in records:
             record = ExternalRecord.objects.filter(dataset=dataset, external_id=external_id).first()
             if record is not None:
                 if record.incident_id != incident.pk:
@@ -639,14 +669,61 @@ class Importer:
                         f"{dataset}:{external_id} already belongs to {record.incident.public_id}",
                         field="external_ids",
                     )
+                if row is not None and record.row != row:
+                    record.row = row
+                    services._save(record, self.user, self.reason)
+                    changed = True
                 continue
             record = ExternalRecord(
-                incident=incident, dataset=dataset, external_id=external_id, import_run=self.run
+                incident=incident,
+                dataset=dataset,
+                external_id=external_id,
+                row=row or {},
+                import_run=self.run,
             )
-            # The original row is not part of an export: the link alone comes back.
+            # An export before rows were exported gives the ids alone: the link comes back,
+            # the row with the data set's next import.
             record.full_clean(exclude=["row"])
             services._save(record, self.user, self.reason)
             changed = True
+        return changed
+
+    def _link_claims(
+        self,
+        incident: Incident,
+        claims: Sequence[dict[str, Any]],
+        links: Sequence[tuple[str, str] | None],
+    ) -> bool:
+        """Point each claim the file links to an outside data set's record at that record,
+        so that re-importing the record's row updates this claim instead of adding one."""
+        changed = False
+        existing = list(incident.claims.filter(source__confidential=False).order_by("id"))
+        for values, link in zip(claims, links, strict=True):
+            if link is None:
+                continue
+            record = ExternalRecord.objects.filter(
+                incident=incident, dataset=link[0], external_id=link[1]
+            ).first()
+            if record is None:
+                raise RowError(
+                    f"the claim names {link[0]}:{link[1]}, which is not among the incident's "
+                    "records",
+                    field="external_record",
+                )
+            source_id = values["source"].pk
+            candidates = [
+                c for c in existing if c.source_id == source_id and not _changed(c, values)
+            ]
+            claim = next((c for c in candidates if c.external_record_id == record.pk), None)
+            if claim is None:
+                claim = next((c for c in candidates if c.external_record_id is None), None)
+            if claim is None:
+                continue
+            existing.remove(claim)
+            if claim.external_record_id != record.pk:
+                claim.external_record = record
+                services._save(claim, self.user, self.reason)
+                changed = True
         return changed
 
     # Status -------------------------------------------------------------------------------
