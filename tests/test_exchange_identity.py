@@ -6,13 +6,19 @@ happens to be the same."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
 from pathlib import Path
 
 import pytest
 
+from incidents import services
+from incidents.identity import database_id
 from incidents.imports import acled, geojson, own_csv, ucdp
 from incidents.imports.batch import UNCHANGED
-from incidents.models import Claim, ExternalRecord, SourceKind
+from incidents.models import Actor, Claim, ExternalRecord, Incident, SourceKind
 
 from .test_round_trip import export, wipe
 
@@ -58,3 +64,102 @@ def test_reimporting_the_data_sets_after_a_round_trip_changes_nothing(
         assert (again.created, again.updated, again.failed) == (0, 0, 0), name
         assert again.skip_reasons.get(UNCHANGED) == created[name], name
     assert Claim.objects.count() == claims
+
+
+FOREIGN = "8d7f6c1e-0000-4000-8000-000000000001"
+
+
+def _foreign_feature(reviewer) -> dict:
+    """SY-2025-0001 as another database exported it: the same public id, another event."""
+    data = json.loads(export("geojson", reviewer))
+    feature = next(f for f in data["features"] if f["id"] == "SY-2025-0001")
+    assert feature["properties"]["origin_database"] == database_id()
+    properties = feature["properties"]
+    properties.update(
+        origin_database=FOREIGN,
+        title="Clashes near Idlib",
+        attributions=[{"actor": "actor", "confidence": "alleged", "note": ""}],
+        perpetrators=["actor"],
+    )
+    for claim in properties["sources"]:
+        claim["perpetrator"] = None
+    data["features"] = [feature]
+    data["catalogue"]["actors"] = [
+        {
+            "slug": "actor",
+            "name": "قوات الحكومة",
+            "name_ar": "",
+            "aliases": [],
+            "kind": "state_forces",
+            "affiliation_note": "",
+            "description": "",
+            "parent": None,
+        }
+    ]
+    return data
+
+
+def test_another_databases_incident_with_a_taken_public_id_is_imported_as_new(seeded, reviewer):
+    hts = services.actor_create(user=None, slug="actor", name="هيئة تحرير الشام", kind="non_state")
+    ours = Incident.objects.get(public_id="SY-2025-0001")
+    services.attribution_set(incident=ours, user=None, actor=hts, confidence="alleged", note="")
+    before = (ours.title, ours.killed_low, ours.killed_best, ours.killed_high, ours.claims.count())
+    data = _foreign_feature(reviewer)
+    count = Incident.objects.count()
+
+    report = geojson.import_file(json.dumps(data).encode(), user=reviewer)
+
+    assert report.failures == [] and (report.created, report.updated) == (1, 0)
+    ours.refresh_from_db()
+    assert (
+        ours.title,
+        ours.killed_low,
+        ours.killed_best,
+        ours.killed_high,
+        ours.claims.count(),
+    ) == before
+    assert Actor.objects.get(slug="actor").name == "هيئة تحرير الشام"
+    assert [a.actor.name for a in ours.attributions.all() if a.actor.slug == "actor"] == [hts.name]
+    new_id = report.renamed["SY-2025-0001"]
+    assert new_id != "SY-2025-0001" and Incident.objects.count() == count + 1
+    theirs = Incident.objects.get(public_id=new_id)
+    assert theirs.title == "Clashes near Idlib"
+    assert [a.actor.name for a in theirs.attributions.all()] == ["قوات الحكومة"]
+    assert (theirs.origin.database, theirs.origin.public_id) == (FOREIGN, "SY-2025-0001")
+
+    again = geojson.import_file(json.dumps(data).encode(), user=reviewer)
+    assert (again.created, again.updated, again.skipped) == (0, 0, 1)
+    assert Incident.objects.count() == count + 1
+
+
+def test_an_incident_sharing_an_outside_record_is_the_same_incident(seeded, reviewer):
+    ours = Incident.objects.get(public_id="SY-2025-0002")
+    ExternalRecord.objects.create(incident=ours, dataset="acled", external_id="SYR18016")
+    data = _foreign_feature(reviewer)
+    data["features"][0]["properties"]["external_ids"] = [{"dataset": "acled", "id": "SYR18016"}]
+    data["features"][0]["properties"]["external_records"] = []
+
+    report = geojson.import_file(json.dumps(data).encode(), user=reviewer)
+
+    assert (report.created, report.updated, report.failed) == (0, 1, 0)
+    assert Incident.objects.get(pk=ours.pk).title == "Clashes near Idlib"
+
+
+def test_arabic_only_actor_names_get_distinct_meaningful_slugs(gazetteer_loaded):
+    rows = list(csv.DictReader(io.StringIO((DATA / "acled_current.csv").read_text())))[:2]
+    rows[0]["actor1"], rows[1]["actor1"] = "هيئة تحرير الشام", "قوات الحكومة"
+    rows[1]["event_type"], rows[1]["sub_event_type"] = "Violence against civilians", "Attack"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+
+    assert acled.import_file(out.getvalue().encode()).failures == []
+
+    slugs = {
+        a.name: a.slug for a in Actor.objects.filter(name__in=["هيئة تحرير الشام", "قوات الحكومة"])
+    }
+    assert len(set(slugs.values())) == 2
+    for slug in slugs.values():
+        assert not re.fullmatch(r"actor(-\d+)?", slug), slug
+    assert slugs["هيئة تحرير الشام"].startswith("hyia-thryr-alsham-")

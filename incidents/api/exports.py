@@ -185,6 +185,19 @@ def first_external_id(dataset: str) -> Subquery:
     )
 
 
+def _origin() -> dict[str, Any]:
+    """Which database the incident comes from, and its public id there: this database's
+    own for its own incidents, the origin recorded at import for another's."""
+    from incidents.identity import database_id
+
+    return {
+        "origin_database": Coalesce(
+            F("origin__database"), Value(database_id()), output_field=TextField()
+        ),
+        "origin_id": Coalesce(F("origin__public_id"), F("public_id"), output_field=TextField()),
+    }
+
+
 def feature_expression(*, internal: bool = False) -> AsText:
     """One incident as a GeoJSON Feature (coordinates [longitude, latitude], RFC 7946).
 
@@ -228,6 +241,7 @@ def feature_expression(*, internal: bool = False) -> AsText:
         external_ids=_external_ids_json(),
         updated_at=UTCTimestamp(F("updated_at")),
         external_records=_external_records_json(),
+        **_origin(),
     )
     geometry = JSONOrNull(
         Case(
@@ -434,7 +448,11 @@ _CSV_SOURCES: dict[str, str] = {
     "external_ids": "external_list",
 }
 # Columns after the catalogue (added later, so after it).
-_CSV_LATER: dict[str, str] = {"external_records": "external_record_json"}
+_CSV_LATER: dict[str, str] = {
+    "external_records": "external_record_json",
+    "origin_database": "origin_database",
+    "origin_id": "origin_id",
+}
 CSV_COLUMNS: tuple[str, ...] = (*_CSV_SOURCES, "catalogue", *_CSV_LATER)
 # Cells that hold JSON: never defused (they start with [ or {), parsed by importers.
 CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue", "external_records"})
@@ -507,6 +525,7 @@ def csv_rows(incidents: QuerySet[Incident], *, internal: bool = False) -> QueryS
             ucdp_id=first_external_id(ExternalDataset.UCDP),
             external_list=Coalesce(Subquery(external), Value(""), output_field=TextField()),
             external_record_json=AsText(_external_records_json()),
+            **_origin(),
         )
         .values_list(*_CSV_SOURCES.values(), *_CSV_LATER.values())
     )

@@ -38,11 +38,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.dateparse import parse_datetime
 
 from incidents import services
 from incidents.api import documentcache
+from incidents.identity import database_id
 from incidents.models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -54,13 +55,14 @@ from incidents.models import (
     FigureRule,
     ImportRun,
     Incident,
+    IncidentOrigin,
     Source,
     Status,
     VictimGroup,
 )
 from mapping.models import Place
 
-from .fields import LARGEST
+from .fields import LARGEST, normalise_name
 from .report import ImportReport, RowError
 
 Progress = Callable[[int, int], None]
@@ -253,6 +255,41 @@ def _changed(record: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if getattr(record, name) != value}
 
 
+class _Unchanged:
+    """A record of this database the file's record maps to without changing it."""
+
+    def __init__(self, record: Any) -> None:
+        self.record = record
+
+
+def _same(model: Any, local: Any, values: Mapping[str, Any]) -> bool:
+    """Whether a record here and one in a file are the same thing, by what identifies it."""
+    if model is Source:
+        if values.get("url") and local.url == values["url"]:
+            return True
+        return normalise_name(local.publisher) == normalise_name(
+            values.get("publisher") or ""
+        ) and normalise_name(local.headline) == normalise_name(values.get("headline") or "")
+    if model is Episode:
+        return normalise_name(local.title) == normalise_name(values.get("title") or "")
+    names = {normalise_name(local.name)}
+    if model is Actor:
+        names |= {normalise_name(a) for a in local.aliases or [] if isinstance(a, str)}
+    return normalise_name(values.get("name") or "") in names
+
+
+def _candidates(model: Any, values: Mapping[str, Any]) -> Iterable[Any]:
+    if model is Source:
+        return Source.objects.filter(
+            Q(headline=values.get("headline") or "") | Q(url=values.get("url") or "-")
+        )
+    if model is Episode:
+        return Episode.objects.filter(title=values.get("title") or "")
+    if model is Actor:
+        return Actor.objects.order_by("id")  # aliases are a list: compared in Python
+    return VictimGroup.objects.filter(name=values.get("name") or "")
+
+
 class Importer:
     """One run over one file's records (see the module's docstring)."""
 
@@ -271,6 +308,13 @@ class Importer:
         self.run = run
         self.progress = progress
         self.reason = f"Imported from {format_name} export"
+        self.here = database_id()
+        # The file's slugs and public ids -> this database's, where they differ (a record of
+        # another database whose slug or public id is taken here by a different record).
+        self.slugs: dict[type, dict[str, str]] = {
+            model: {} for model in (Actor, Source, Episode, VictimGroup)
+        }
+        self.public_ids: dict[str, str] = {}
 
     # Catalogue ----------------------------------------------------------------------------
 
@@ -305,15 +349,42 @@ class Importer:
             place(slug)
         return ordered
 
+    def _local(self, model: Any, record: dict, values: Mapping[str, Any]) -> tuple[Any, str]:
+        """The record of this database the file's record stands for, and its slug here.
+
+        The same slug is the same record only when identity agrees (names, or a source's
+        publisher and headline): a slug of another database can name something else here
+        ("actor-2" for two different Arabic-only names). Otherwise the record with that
+        identity is used, unchanged, or a new one is made under a free slug (``None``)."""
+        slug = record["slug"]
+        found = model.objects.filter(slug=slug).first()
+        if found is None or _same(model, found, values):
+            return found, slug
+        other = next((m for m in _candidates(model, values) if _same(model, m, values)), None)
+        if other is not None:
+            self.slugs[model][slug] = other.slug
+            return _Unchanged(other), other.slug
+        taken = set(model.objects.filter(slug__startswith=slug).values_list("slug", flat=True))
+        n = 2
+        while f"{slug}-{n}" in taken:
+            n += 1
+        self.slugs[model][slug] = f"{slug}-{n}"
+        return None, f"{slug}-{n}"
+
+    def _slug(self, model: Any, slug: str) -> str:
+        return self.slugs[model].get(slug, slug)
+
     def _upsert_victim_groups(self, record: dict) -> None:
         values = {
             "name": text(record.get("name"), "name"),
             "name_ar": text(record.get("name_ar"), "name_ar"),
         }
-        group = VictimGroup.objects.filter(slug=record["slug"]).first()
+        group, slug = self._local(VictimGroup, record, values)
+        if isinstance(group, _Unchanged):
+            return
         perm = "incidents.add_victimgroup" if group is None else "incidents.change_victimgroup"
         if group is None:
-            group = VictimGroup(slug=record["slug"], **values)
+            group = VictimGroup(slug=slug, **values)
         elif not _changed(group, values):
             return
         if self.user is not None and not self.user.has_perm(perm):
@@ -333,9 +404,11 @@ class Importer:
         values["kind"] = text(record.get("kind"), "kind")
         if "notes" in record:  # only in a researcher's export
             values["notes"] = text(record.get("notes"), "notes")
-        source = Source.objects.filter(slug=record["slug"]).first()
+        source, slug = self._local(Source, record, values)
+        if isinstance(source, _Unchanged):
+            return
         if source is None:
-            services.source_create(user=self.user, slug=record["slug"], **values)
+            services.source_create(user=self.user, slug=slug, **values)
         elif changes := _changed(source, values):
             services.source_update(source=source, user=self.user, reason=self.reason, **changes)
 
@@ -352,12 +425,14 @@ class Importer:
         parent_slug = optional_text(record.get("parent"), "parent")
         values["parent"] = None
         if parent_slug:
-            values["parent"] = Actor.objects.filter(slug=parent_slug).first()
+            values["parent"] = Actor.objects.filter(slug=self._slug(Actor, parent_slug)).first()
             if values["parent"] is None:
                 raise RowError(f"no actor '{parent_slug}'", field="parent")
-        actor = Actor.objects.filter(slug=record["slug"]).first()
+        actor, slug = self._local(Actor, record, values)
+        if isinstance(actor, _Unchanged):
+            return
         if actor is None:
-            services.actor_create(user=self.user, slug=record["slug"], **values)
+            services.actor_create(user=self.user, slug=slug, **values)
         elif changes := _changed(actor, values):
             services.actor_update(actor=actor, user=self.user, reason=self.reason, **changes)
 
@@ -368,9 +443,11 @@ class Importer:
         }
         values["date_start"] = day(record.get("date_start"), "date_start")
         values["date_end"] = day(record.get("date_end"), "date_end")
-        episode = Episode.objects.filter(slug=record["slug"]).first()
+        episode, slug = self._local(Episode, record, values)
+        if isinstance(episode, _Unchanged):
+            return
         if episode is None:
-            episode = services.episode_create(user=self.user, slug=record["slug"], **values)
+            episode = services.episode_create(user=self.user, slug=slug, **values)
         elif changes := _changed(episode, values):
             services.episode_update(episode=episode, user=self.user, reason=self.reason, **changes)
         claims = record.get("claims") or []
@@ -412,7 +489,7 @@ class Importer:
         if not isinstance(raw, dict):
             raise RowError("expected an object")
         source_slug = text(raw.get("source"), "source")
-        source = Source.objects.filter(slug=source_slug).first()
+        source = Source.objects.filter(slug=self._slug(Source, source_slug)).first()
         if source is None:
             raise RowError(f"no source '{source_slug}'", field="source")
         values: dict[str, Any] = {"source": source}
@@ -436,7 +513,9 @@ class Importer:
             perpetrator = optional_text(raw.get("perpetrator"), "perpetrator")
             values["perpetrator"] = None
             if perpetrator:
-                values["perpetrator"] = Actor.objects.filter(slug=perpetrator).first()
+                values["perpetrator"] = Actor.objects.filter(
+                    slug=self._slug(Actor, perpetrator)
+                ).first()
                 if values["perpetrator"] is None:
                     raise RowError(f"no actor '{perpetrator}'", field="perpetrator")
             link = optional_text(raw.get("external_record"), "external_record")
@@ -469,7 +548,7 @@ class Importer:
         slug = optional_text(slug, name)
         if slug is None:
             return None
-        found = model.objects.filter(slug=slug).first()
+        found = model.objects.filter(slug=self.slugs.get(model, {}).get(slug, slug)).first()
         if found is None:
             raise RowError(f"no {model._meta.verbose_name} '{slug}'", field=name)
         return found
@@ -527,11 +606,18 @@ class Importer:
         if status not in Status.values:
             raise RowError(f"unknown status '{status}'", field="status")
 
-        incident = Incident.objects.filter(public_id=public_id).first()
+        origin_database = text(v.get("origin_database"), "origin_database").strip()
+        origin_id = text(v.get("origin_id"), "origin_id").strip() or public_id
+        incident = self._match(origin_database, origin_id, external)
         if incident is None:
+            # A public id is this database's only if the incident is ours: another
+            # database's id is kept when it is free here, and replaced when it is taken.
+            wanted = origin_id if origin_database == self.here else public_id
+            if Incident.objects.filter(public_id=wanted).exists():
+                wanted = None
             incident = services.incident_create(
                 user=self.user,
-                public_id=public_id,
+                public_id=wanted,
                 claims=claims,
                 attributions=attributions,
                 victim_groups=groups,
@@ -540,10 +626,17 @@ class Importer:
                 figure_rationale=rationale,
                 **fields,
             )
+            if origin_database and origin_database != self.here:
+                IncidentOrigin.objects.create(
+                    incident=incident, database=origin_database, public_id=origin_id
+                )
+            self._note_id(public_id, incident.public_id)
             self._link_external(incident, external)
             self._link_claims(incident, claims, links)
             self._restore_status(incident, status, v)
             return "created"
+
+        self._note_id(public_id, incident.public_id)
 
         changed = False
         if changes := _changed(incident, fields):
@@ -588,6 +681,38 @@ class Importer:
         changed |= self._restore_status(incident, status, v)
         return "updated" if changed else "skipped"
 
+    def _match(
+        self,
+        origin_database: str,
+        origin_id: str,
+        external: Sequence[tuple[str, str, dict | None]],
+    ) -> Incident | None:
+        """The incident here that the file's incident is, when identity agrees: the same
+        public id in the same database of origin, or an outside data set record they
+        share. An export without an origin (older ones) is matched by records alone."""
+        found = None
+        if origin_database == self.here:
+            found = Incident.objects.filter(public_id=origin_id).first()
+        elif origin_database:
+            found = Incident.objects.filter(
+                origin__database=origin_database, origin__public_id=origin_id
+            ).first()
+        if found is None:
+            for dataset, external_id, _ in external:
+                record = (
+                    ExternalRecord.objects.filter(dataset=dataset, external_id=external_id)
+                    .select_related("incident")
+                    .first()
+                )
+                if record is not None:
+                    return record.incident
+        return found
+
+    def _note_id(self, public_id: str, here: str) -> None:
+        if public_id and public_id != here:
+            self.public_ids[public_id] = here
+            self.report.renamed[public_id] = here
+
     def _sync_claims(self, incident: Incident, claims: list[dict[str, Any]]) -> bool:
         existing = list(incident.claims.filter(source__confidential=False).order_by("id"))
         changed = False
@@ -628,7 +753,7 @@ class Importer:
         """The incident's outside data set records: with their original rows from
         ``external_records`` (exports since rows were exported), else the ids alone."""
         value = v.get("external_records")
-        if value not in (None, ""):
+        if value not in (None, "", []):
             if not isinstance(value, list):
                 raise RowError("expected a list", field="external_records")
             records = []
@@ -779,6 +904,7 @@ class Importer:
 
     def _restore_merge(self, incident: Incident, v: Mapping[str, Any]) -> bool:
         target_id = text(v.get("merged_into"), "merged_into")
+        target_id = self.public_ids.get(target_id, target_id)
         target = Incident.objects.filter(public_id=target_id).first() if target_id else None
         if target is None or target.pk == incident.pk:
             raise RowError(
