@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from incidents import services
 from incidents.identity import database_id
@@ -20,7 +21,7 @@ from incidents.imports import acled, geojson, own_csv, ucdp
 from incidents.imports.batch import UNCHANGED
 from incidents.models import Actor, Claim, ExternalRecord, Incident, SourceKind
 
-from .test_round_trip import export, wipe
+from .test_round_trip import everything, export, wipe  # noqa: F401
 
 DATA = Path(__file__).parent / "data" / "imports"
 
@@ -163,3 +164,35 @@ def test_arabic_only_actor_names_get_distinct_meaningful_slugs(gazetteer_loaded)
     for slug in slugs.values():
         assert not re.fullmatch(r"actor(-\d+)?", slug), slug
     assert slugs["هيئة تحرير الشام"].startswith("hyia-thryr-alsham-")
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_import_keeps_its_batches_and_resumes(everything, reviewer, monkeypatch):  # noqa: F811
+    from incidents.imports import exchange
+
+    monkeypatch.setattr(exchange, "BATCH", 5)
+    data = export("geojson", reviewer)
+    wipe()
+
+    def stop(done: int, total: int) -> None:
+        if done == 7:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        geojson.import_file(data, user=reviewer, progress=stop)
+    assert Incident.objects.count() == 5  # the first batch, committed
+
+    report = geojson.import_file(data, user=reviewer)
+    assert report.failures == []
+    assert (report.created, report.skipped) == (10, 5)
+
+
+def test_import_commands_accept_no_progress(everything, reviewer, tmp_path, capsys):  # noqa: F811
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(export("csv", reviewer))
+    call_command("import_csv", str(path), "--no-progress", "--dry-run")
+    captured = capsys.readouterr()
+    assert "of 15 records" not in captured.err and "15 skipped" in captured.out

@@ -89,6 +89,8 @@ CLAIM_TEXT = (
     "quote",
 )
 CATALOGUE_KINDS = ("victim_groups", "sources", "actors", "episodes")
+# Incidents written per transaction (see Importer.import_incidents).
+BATCH = 200
 # In a claim's values: the outside data set record it was imported from, as (dataset, id).
 LINK = "_external_record"
 
@@ -529,7 +531,15 @@ class Importer:
         # Incidents exported as merged come last, once what they were merged into exists.
         ordered = sorted(records, key=lambda r: r.values.get("status") == Status.MERGED)
         total = len(ordered)
-        for done, record in enumerate(ordered, 1):
+        for start in range(0, total, BATCH):
+            # Each batch commits on its own (each incident in a savepoint inside it): other
+            # writers wait for one batch at most, and an interrupted import keeps the
+            # batches written; running it again skips them as unchanged and goes on.
+            with transaction.atomic():
+                self._import_batch(ordered[start : start + BATCH], start, total)
+
+    def _import_batch(self, batch: Sequence[IncidentRecord], offset: int, total: int) -> None:
+        for done, record in enumerate(batch, offset + 1):
             try:
                 with transaction.atomic():
                     action = self.import_incident(record)
@@ -939,10 +949,14 @@ def run_import(
     importer = Importer(
         format_name=format_name, report=report, user=user, run=run, progress=progress
     )
-    with transaction.atomic():
-        importer.import_catalogue(catalogue)
-        importer.import_incidents(records)
-        if dry_run:
+    if dry_run:
+        with transaction.atomic():
+            importer.import_catalogue(catalogue)
+            importer.import_incidents(records)
             transaction.set_rollback(True)
+    else:
+        with transaction.atomic():
+            importer.import_catalogue(catalogue)
+        importer.import_incidents(records)
     report.failures.sort(key=lambda failure: failure.line)
     return report
