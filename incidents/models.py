@@ -816,6 +816,14 @@ class ExternalRecord(models.Model):
                 condition=~Q(external_id=""), name="external_record_id_required"
             ),
         ]
+        indexes = [
+            # An incident's ids in one data set, in order, straight from the index: without
+            # it SQLite answers "the incident's first ACLED id" through the unique index
+            # above, reading every record of the data set for each incident exported.
+            models.Index(
+                fields=["incident", "dataset", "external_id"], name="external_record_incident_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_dataset_display()} {self.external_id}"
@@ -916,3 +924,37 @@ class IncidentDocument(models.Model):
 
     def __str__(self) -> str:
         return f"document of incident {self.incident_id} at version {self.version}"
+
+
+class DatabaseIdentity(models.Model):
+    """This database's own identity: a UUID made once (``incidents.identity``) and written
+    into every export, so that an importer can tell an incident it exported itself from an
+    incident of another database that happens to have the same public id."""
+
+    uuid = models.UUIDField(unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "database identity"
+
+    def __str__(self) -> str:
+        return str(self.uuid)
+
+
+class IncidentOrigin(models.Model):
+    """Where an incident imported from another database's export came from: that
+    database's identity and the public id it has there (public ids are per database).
+    Importing that database's export again finds the incident by this pair."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="origin")
+    # The UUID as text (hyphenated), as exports write it: the same on every database.
+    database = models.CharField(max_length=36)
+    public_id = models.CharField(max_length=20)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["database", "public_id"], name="incident_origin_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} of {self.database}"

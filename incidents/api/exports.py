@@ -48,14 +48,23 @@ from .sqljson import (
     JSONBoolean,
     JSONBuildArray,
     JSONBuildObject,
-    JSONGroupArray,
     JSONOrNull,
-    StringGroup,
+    OrderedGroup,
     UTCTimestamp,
 )
 
 CHUNK_SIZE = 2000
 GEOJSON_MEDIA_TYPE = "application/geo+json"
+
+
+def ordered(
+    queryset: QuerySet, item: Any, *order: str, kind: str = "json", objects: bool = False
+) -> OrderedGroup:
+    """The items of a correlated queryset gathered in a fixed order (``order``: fields),
+    so that two exports of one database are byte-identical whatever the database."""
+    keys = {f"k{n}": F(name) for n, name in enumerate(order)}
+    rows = queryset.values(item=item, **keys).order_by(*keys)
+    return OrderedGroup(Subquery(rows), keys=len(order), kind=kind, objects=objects)
 
 
 def _breakdown_json(prefix: str = "") -> JSONBuildObject:
@@ -81,69 +90,59 @@ def claim_json(*, internal: bool = False) -> JSONBuildObject:
         "place_as_reported": F("place_as_reported"),
         "date_as_reported": F("date_as_reported"),
         "quote": F("quote"),
+        # The outside data set row the claim was imported from ("ucdp:512345"), so that a
+        # round trip keeps the link and re-importing the row updates this claim.
+        "external_record": Case(
+            When(
+                external_record__isnull=False,
+                then=Concat(
+                    F("external_record__dataset"), Value(":"), F("external_record__external_id")
+                ),
+            ),
+            default=Value(None),
+            output_field=TextField(),
+        ),
     }
     if internal:
         fields["notes"] = F("notes")
     return JSONBuildObject(**fields)
 
 
-def _claims_json(*, internal: bool = False) -> Subquery:
-    claims = (
-        Claim.objects.filter(incident=OuterRef("pk"), source__confidential=False)
-        .order_by()
-        .values("incident")
-        .annotate(items=JSONGroupArray(claim_json(internal=internal)))
-        .values("items")
-    )
-    return AsJSON(Subquery(claims))
+def _claims_json(*, internal: bool = False) -> AsJSON:
+    claims = Claim.objects.filter(incident=OuterRef("pk"), source__confidential=False)
+    return AsJSON(ordered(claims, claim_json(internal=internal), "id", objects=True))
 
 
-def _perpetrators_json() -> Subquery:
-    actors = (
-        Attribution.objects.filter(incident=OuterRef("pk"))
-        .order_by()
-        .values("incident")
-        .annotate(items=JSONGroupArray(F("actor__slug")))
-        .values("items")
-    )
-    return AsJSON(Subquery(actors))
+def _perpetrators_json() -> AsJSON:
+    attributions = Attribution.objects.filter(incident=OuterRef("pk"))
+    return AsJSON(ordered(attributions, F("actor__slug"), "actor__slug"))
 
 
-def _attributions_json() -> Subquery:
+def _attributions_json() -> AsJSON:
     attribution = JSONBuildObject(
         actor=F("actor__slug"), confidence=F("confidence"), note=F("note")
     )
-    rows = (
-        Attribution.objects.filter(incident=OuterRef("pk"))
-        .order_by()
-        .values("incident")
-        .annotate(items=JSONGroupArray(attribution))
-        .values("items")
-    )
-    return AsJSON(Subquery(rows))
+    attributions = Attribution.objects.filter(incident=OuterRef("pk"))
+    return AsJSON(ordered(attributions, attribution, "actor__slug", objects=True))
 
 
-def _victim_groups_json() -> Subquery:
-    through = Incident.victim_groups.through
-    rows = (
-        through.objects.filter(incident=OuterRef("pk"))
-        .order_by()
-        .values("incident")
-        .annotate(items=JSONGroupArray(F("victimgroup__slug")))
-        .values("items")
-    )
-    return AsJSON(Subquery(rows))
+def _victim_groups_json() -> AsJSON:
+    through = Incident.victim_groups.through.objects.filter(incident=OuterRef("pk"))
+    return AsJSON(ordered(through, F("victimgroup__slug"), "victimgroup__slug"))
 
 
-def _external_ids_json() -> Subquery:
-    rows = (
-        ExternalRecord.objects.filter(incident=OuterRef("pk"))
-        .order_by()
-        .values("incident")
-        .annotate(items=JSONGroupArray(JSONBuildObject(dataset=F("dataset"), id=F("external_id"))))
-        .values("items")
-    )
-    return AsJSON(Subquery(rows))
+def _external_ids_json() -> AsJSON:
+    records = ExternalRecord.objects.filter(incident=OuterRef("pk"))
+    item = JSONBuildObject(dataset=F("dataset"), id=F("external_id"))
+    return AsJSON(ordered(records, item, "dataset", "external_id", objects=True))
+
+
+def _external_records_json() -> AsJSON:
+    """The incident's outside data set records with their original rows, as imported, so
+    that re-importing the data set's file after a round trip finds them unchanged."""
+    records = ExternalRecord.objects.filter(incident=OuterRef("pk"))
+    item = JSONBuildObject(dataset=F("dataset"), id=F("external_id"), row=JSONOrNull(F("row")))
+    return AsJSON(ordered(records, item, "dataset", "external_id", objects=True))
 
 
 def first_external_id(dataset: str) -> Subquery:
@@ -154,6 +153,19 @@ def first_external_id(dataset: str) -> Subquery:
         .values("external_id")[:1],
         output_field=TextField(),
     )
+
+
+def _origin() -> dict[str, Any]:
+    """Which database the incident comes from, and its public id there: this database's
+    own for its own incidents, the origin recorded at import for another's."""
+    from incidents.identity import database_id
+
+    return {
+        "origin_database": Coalesce(
+            F("origin__database"), Value(database_id()), output_field=TextField()
+        ),
+        "origin_id": Coalesce(F("origin__public_id"), F("public_id"), output_field=TextField()),
+    }
 
 
 def feature_expression(*, internal: bool = False) -> AsText:
@@ -198,6 +210,8 @@ def feature_expression(*, internal: bool = False) -> AsText:
         ucdp_ged_id=first_external_id(ExternalDataset.UCDP),
         external_ids=_external_ids_json(),
         updated_at=UTCTimestamp(F("updated_at")),
+        external_records=_external_records_json(),
+        **_origin(),
     )
     geometry = JSONOrNull(
         Case(
@@ -403,9 +417,15 @@ _CSV_SOURCES: dict[str, str] = {
     "ucdp_ged_id": "ucdp_id",
     "external_ids": "external_list",
 }
-CSV_COLUMNS: tuple[str, ...] = (*_CSV_SOURCES, "catalogue")
+# Columns after the catalogue (added later, so after it).
+_CSV_LATER: dict[str, str] = {
+    "external_records": "external_record_json",
+    "origin_database": "origin_database",
+    "origin_id": "origin_id",
+}
+CSV_COLUMNS: tuple[str, ...] = (*_CSV_SOURCES, "catalogue", *_CSV_LATER)
 # Cells that hold JSON: never defused (they start with [ or {), parsed by importers.
-CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue"})
+CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue", "external_records"})
 
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -435,47 +455,37 @@ def undefuse(value: str) -> str:
 
 
 def csv_rows(incidents: QuerySet[Incident], *, internal: bool = False) -> QuerySet:
-    perpetrators = (
-        Attribution.objects.filter(incident=OuterRef("pk"))
-        .order_by()
-        .values("incident")
-        .annotate(items=StringGroup(F("actor__slug")))
-        .values("items")
-    )
-    through = Incident.victim_groups.through
-    groups = (
-        through.objects.filter(incident=OuterRef("pk"))
-        .order_by()
-        .values("incident")
-        .annotate(items=StringGroup(F("victimgroup__slug")))
-        .values("items")
-    )
-    external = (
-        ExternalRecord.objects.filter(incident=OuterRef("pk"))
-        .order_by()
-        .values("incident")
-        .annotate(items=StringGroup(Concat(F("dataset"), Value(":"), F("external_id"))))
-        .values("items")
+    attributions = Attribution.objects.filter(incident=OuterRef("pk"))
+    perpetrators = ordered(attributions, F("actor__slug"), "actor__slug", kind="text")
+    through = Incident.victim_groups.through.objects.filter(incident=OuterRef("pk"))
+    groups = ordered(through, F("victimgroup__slug"), "victimgroup__slug", kind="text")
+    records = ExternalRecord.objects.filter(incident=OuterRef("pk"))
+    external = ordered(
+        records,
+        Concat(F("dataset"), Value(":"), F("external_id")),
+        "dataset",
+        "external_id",
+        kind="text",
     )
     claims = Claim.objects.filter(incident=OuterRef("pk"), source__confidential=False).order_by()
-    sources = claims.values("incident").annotate(items=StringGroup(F("source__slug")))
+    sources = ordered(claims, F("source__slug"), "id", kind="text")
     counted = claims.values("incident").annotate(n=Count("id")).values("n")
     return (
         incidents.order_by("date_start", "pk")
         .annotate(
-            perpetrator_list=Coalesce(Subquery(perpetrators), Value(""), output_field=TextField()),
-            source_list=Coalesce(
-                Subquery(sources.values("items")), Value(""), output_field=TextField()
-            ),
+            perpetrator_list=Coalesce(perpetrators, Value(""), output_field=TextField()),
+            source_list=Coalesce(sources, Value(""), output_field=TextField()),
             claim_total=Coalesce(Subquery(counted), Value(0), output_field=IntegerField()),
-            victim_group_list=Coalesce(Subquery(groups), Value(""), output_field=TextField()),
+            victim_group_list=Coalesce(groups, Value(""), output_field=TextField()),
             attribution_json=AsText(_attributions_json()),
             claim_json=AsText(_claims_json(internal=internal)),
             acled_id=first_external_id(ExternalDataset.ACLED),
             ucdp_id=first_external_id(ExternalDataset.UCDP),
-            external_list=Coalesce(Subquery(external), Value(""), output_field=TextField()),
+            external_list=Coalesce(external, Value(""), output_field=TextField()),
+            external_record_json=AsText(_external_records_json()),
+            **_origin(),
         )
-        .values_list(*_CSV_SOURCES.values())
+        .values_list(*_CSV_SOURCES.values(), *_CSV_LATER.values())
     )
 
 
@@ -577,9 +587,10 @@ def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iter
                 else _safe(v)
                 if v is not None
                 else ""
-                for name, v in zip(_CSV_SOURCES, values, strict=True)
+                for name, v in zip((*_CSV_SOURCES, *_CSV_LATER), values, strict=True)
             ]
-            lines.append(writer.writerow([*out, cell]))
+            at = len(_CSV_SOURCES)
+            lines.append(writer.writerow([*out[:at], cell, *out[at:]]))
         chunk.clear()
         return "".join(lines)
 

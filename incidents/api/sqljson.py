@@ -154,3 +154,46 @@ class JSONOrNull(Func):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return super().as_sql(compiler, connection, template="%(expressions)s", **extra_context)
+
+
+class OrderedGroup(Func):
+    """The rows of a correlated queryset gathered into one value, in the queryset's order.
+
+    The queryset selects ``item`` and the columns it is ordered by (``k0``, ``k1``, ...).
+    PostgreSQL orders inside the aggregate; SQLite (before 3.44 it has no ORDER BY in
+    aggregates) aggregates a subquery that is itself ordered, which it reads in order.
+    ``kind`` is ``"json"`` (a JSON array; ``objects`` when items are JSON objects) or
+    ``"text"`` (strings joined with ``"; "``).
+    """
+
+    output_field = TextField()
+
+    def __init__(self, subquery: Expression, *, keys: int, kind: str, objects: bool = False):
+        super().__init__(subquery)
+        self.keys, self.kind, self.objects = keys, kind, objects
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        if self.kind == "json":
+            item = "json(_i.item)" if self.objects else "_i.item"
+            function = f"json_group_array({item})"
+        else:
+            function = "group_concat(_i.item, '; ')"
+        return super().as_sql(
+            compiler,
+            connection,
+            template=f"(SELECT {function} FROM %(expressions)s _i)",  # noqa: S608 (constants)
+            **extra_context,
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        order = ", ".join(f"_i.k{n}" for n in range(self.keys))
+        if self.kind == "json":
+            function = f"json_agg(_i.item ORDER BY {order})"
+        else:
+            function = f"string_agg(_i.item, '; ' ORDER BY {order})"
+        return super().as_sql(
+            compiler,
+            connection,
+            template=f"(SELECT {function} FROM %(expressions)s _i)",  # noqa: S608 (constants)
+            **extra_context,
+        )

@@ -44,7 +44,6 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from mapping import gazetteer
@@ -71,7 +70,7 @@ from ..models import (
 from ..readmodel import documentcache, mapcells
 from ..reconciliation import ClaimedFigure, reconcile
 from . import csvfile, rows
-from .fields import clip, normalise_name
+from .fields import clip, name_slug, normalise_name
 from .report import FileRefused, ImportReport, RowError
 from .rows import Row
 
@@ -508,7 +507,7 @@ def _first_line(error: Exception) -> str:
 
 
 def _unique_slug(base: str, taken: set[str], fallback: str) -> str:
-    base = (slugify(base) or fallback)[:100].strip("-") or fallback
+    base = name_slug(base, fallback)
     slug, n = base, 1
     while slug in taken:
         n += 1

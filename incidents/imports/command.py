@@ -26,6 +26,7 @@ class ImportCommand(BaseCommand):
             action="store_true",
             help="Check every row and report what would happen; write nothing.",
         )
+        parser.add_argument("--no-progress", action="store_true", help="Do not print the progress.")
         parser.add_argument(
             "--user",
             help="The user the history records the changes under (and whose rights apply); "
@@ -51,7 +52,10 @@ class ImportCommand(BaseCommand):
 
         try:
             report = type(self).importer(
-                path.read_bytes(), dry_run=options["dry_run"], user=user, progress=progress
+                path.read_bytes(),
+                dry_run=options["dry_run"],
+                user=user,
+                progress=None if options.get("no_progress") else progress,
             )
         except FileRefused as error:
             raise CommandError(str(error)) from error
@@ -59,5 +63,7 @@ class ImportCommand(BaseCommand):
             where = f"{self.row_name} {failure.line}" if failure.line else "catalogue"
             who = f" ({failure.external_id})" if failure.external_id else ""
             self.stdout.write(self.style.ERROR(f"{where}{who}: {failure.reason}"))
+        for theirs, ours in getattr(report, "renamed", {}).items():
+            self.stdout.write(f"{theirs} of the file is {ours} here")
         style = self.style.WARNING if report.failures else self.style.SUCCESS
         self.stdout.write(style(f"{path.name}: {report.summary()}"))

@@ -38,10 +38,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.dateparse import parse_datetime
 
 from incidents import services
+from incidents.identity import database_id
 from incidents.models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -53,6 +54,7 @@ from incidents.models import (
     FigureRule,
     ImportRun,
     Incident,
+    IncidentOrigin,
     Source,
     Status,
     VictimGroup,
@@ -60,7 +62,7 @@ from incidents.models import (
 from incidents.readmodel import documentcache
 from mapping.models import Place
 
-from .fields import LARGEST
+from .fields import LARGEST, normalise_name
 from .report import ImportReport, RowError
 
 Progress = Callable[[int, int], None]
@@ -87,6 +89,10 @@ CLAIM_TEXT = (
     "quote",
 )
 CATALOGUE_KINDS = ("victim_groups", "sources", "actors", "episodes")
+# Incidents written per transaction (see Importer.import_incidents).
+BATCH = 200
+# In a claim's values: the outside data set record it was imported from, as (dataset, id).
+LINK = "_external_record"
 
 
 @dataclass
@@ -197,6 +203,17 @@ def boolean(value: Any, name: str) -> bool:
     raise RowError(f"'{str(value)[:40]}' is not true or false", field=name)
 
 
+def _pair(value: str, name: str) -> tuple[str, str]:
+    """``acled:SYR12345`` as (data set, id), refusing an unknown data set or no id."""
+    dataset, _, external_id = value.strip().partition(":")
+    if dataset not in ExternalDataset.values or not external_id:
+        raise RowError(
+            f"'{value[:60]}' is not dataset:id with dataset {' or '.join(ExternalDataset.values)}",
+            field=name,
+        )
+    return dataset, external_id
+
+
 def slug_list(value: Any, name: str) -> list[str]:
     if value is None or value == "":
         return []
@@ -240,6 +257,41 @@ def _changed(record: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if getattr(record, name) != value}
 
 
+class _Unchanged:
+    """A record of this database the file's record maps to without changing it."""
+
+    def __init__(self, record: Any) -> None:
+        self.record = record
+
+
+def _same(model: Any, local: Any, values: Mapping[str, Any]) -> bool:
+    """Whether a record here and one in a file are the same thing, by what identifies it."""
+    if model is Source:
+        if values.get("url") and local.url == values["url"]:
+            return True
+        return normalise_name(local.publisher) == normalise_name(
+            values.get("publisher") or ""
+        ) and normalise_name(local.headline) == normalise_name(values.get("headline") or "")
+    if model is Episode:
+        return normalise_name(local.title) == normalise_name(values.get("title") or "")
+    names = {normalise_name(local.name)}
+    if model is Actor:
+        names |= {normalise_name(a) for a in local.aliases or [] if isinstance(a, str)}
+    return normalise_name(values.get("name") or "") in names
+
+
+def _candidates(model: Any, values: Mapping[str, Any]) -> Iterable[Any]:
+    if model is Source:
+        return Source.objects.filter(
+            Q(headline=values.get("headline") or "") | Q(url=values.get("url") or "-")
+        )
+    if model is Episode:
+        return Episode.objects.filter(title=values.get("title") or "")
+    if model is Actor:
+        return Actor.objects.order_by("id")  # aliases are a list: compared in Python
+    return VictimGroup.objects.filter(name=values.get("name") or "")
+
+
 class Importer:
     """One run over one file's records (see the module's docstring)."""
 
@@ -258,6 +310,13 @@ class Importer:
         self.run = run
         self.progress = progress
         self.reason = f"Imported from {format_name} export"
+        self.here = database_id()
+        # The file's slugs and public ids -> this database's, where they differ (a record of
+        # another database whose slug or public id is taken here by a different record).
+        self.slugs: dict[type, dict[str, str]] = {
+            model: {} for model in (Actor, Source, Episode, VictimGroup)
+        }
+        self.public_ids: dict[str, str] = {}
 
     # Catalogue ----------------------------------------------------------------------------
 
@@ -292,15 +351,42 @@ class Importer:
             place(slug)
         return ordered
 
+    def _local(self, model: Any, record: dict, values: Mapping[str, Any]) -> tuple[Any, str]:
+        """The record of this database the file's record stands for, and its slug here.
+
+        The same slug is the same record only when identity agrees (names, or a source's
+        publisher and headline): a slug of another database can name something else here
+        ("actor-2" for two different Arabic-only names). Otherwise the record with that
+        identity is used, unchanged, or a new one is made under a free slug (``None``)."""
+        slug = record["slug"]
+        found = model.objects.filter(slug=slug).first()
+        if found is None or _same(model, found, values):
+            return found, slug
+        other = next((m for m in _candidates(model, values) if _same(model, m, values)), None)
+        if other is not None:
+            self.slugs[model][slug] = other.slug
+            return _Unchanged(other), other.slug
+        taken = set(model.objects.filter(slug__startswith=slug).values_list("slug", flat=True))
+        n = 2
+        while f"{slug}-{n}" in taken:
+            n += 1
+        self.slugs[model][slug] = f"{slug}-{n}"
+        return None, f"{slug}-{n}"
+
+    def _slug(self, model: Any, slug: str) -> str:
+        return self.slugs[model].get(slug, slug)
+
     def _upsert_victim_groups(self, record: dict) -> None:
         values = {
             "name": text(record.get("name"), "name"),
             "name_ar": text(record.get("name_ar"), "name_ar"),
         }
-        group = VictimGroup.objects.filter(slug=record["slug"]).first()
+        group, slug = self._local(VictimGroup, record, values)
+        if isinstance(group, _Unchanged):
+            return
         perm = "incidents.add_victimgroup" if group is None else "incidents.change_victimgroup"
         if group is None:
-            group = VictimGroup(slug=record["slug"], **values)
+            group = VictimGroup(slug=slug, **values)
         elif not _changed(group, values):
             return
         if self.user is not None and not self.user.has_perm(perm):
@@ -320,9 +406,11 @@ class Importer:
         values["kind"] = text(record.get("kind"), "kind")
         if "notes" in record:  # only in a researcher's export
             values["notes"] = text(record.get("notes"), "notes")
-        source = Source.objects.filter(slug=record["slug"]).first()
+        source, slug = self._local(Source, record, values)
+        if isinstance(source, _Unchanged):
+            return
         if source is None:
-            services.source_create(user=self.user, slug=record["slug"], **values)
+            services.source_create(user=self.user, slug=slug, **values)
         elif changes := _changed(source, values):
             services.source_update(source=source, user=self.user, reason=self.reason, **changes)
 
@@ -339,12 +427,14 @@ class Importer:
         parent_slug = optional_text(record.get("parent"), "parent")
         values["parent"] = None
         if parent_slug:
-            values["parent"] = Actor.objects.filter(slug=parent_slug).first()
+            values["parent"] = Actor.objects.filter(slug=self._slug(Actor, parent_slug)).first()
             if values["parent"] is None:
                 raise RowError(f"no actor '{parent_slug}'", field="parent")
-        actor = Actor.objects.filter(slug=record["slug"]).first()
+        actor, slug = self._local(Actor, record, values)
+        if isinstance(actor, _Unchanged):
+            return
         if actor is None:
-            services.actor_create(user=self.user, slug=record["slug"], **values)
+            services.actor_create(user=self.user, slug=slug, **values)
         elif changes := _changed(actor, values):
             services.actor_update(actor=actor, user=self.user, reason=self.reason, **changes)
 
@@ -355,9 +445,11 @@ class Importer:
         }
         values["date_start"] = day(record.get("date_start"), "date_start")
         values["date_end"] = day(record.get("date_end"), "date_end")
-        episode = Episode.objects.filter(slug=record["slug"]).first()
+        episode, slug = self._local(Episode, record, values)
+        if isinstance(episode, _Unchanged):
+            return
         if episode is None:
-            episode = services.episode_create(user=self.user, slug=record["slug"], **values)
+            episode = services.episode_create(user=self.user, slug=slug, **values)
         elif changes := _changed(episode, values):
             services.episode_update(episode=episode, user=self.user, reason=self.reason, **changes)
         claims = record.get("claims") or []
@@ -399,7 +491,7 @@ class Importer:
         if not isinstance(raw, dict):
             raise RowError("expected an object")
         source_slug = text(raw.get("source"), "source")
-        source = Source.objects.filter(slug=source_slug).first()
+        source = Source.objects.filter(slug=self._slug(Source, source_slug)).first()
         if source is None:
             raise RowError(f"no source '{source_slug}'", field="source")
         values: dict[str, Any] = {"source": source}
@@ -423,9 +515,14 @@ class Importer:
             perpetrator = optional_text(raw.get("perpetrator"), "perpetrator")
             values["perpetrator"] = None
             if perpetrator:
-                values["perpetrator"] = Actor.objects.filter(slug=perpetrator).first()
+                values["perpetrator"] = Actor.objects.filter(
+                    slug=self._slug(Actor, perpetrator)
+                ).first()
                 if values["perpetrator"] is None:
                     raise RowError(f"no actor '{perpetrator}'", field="perpetrator")
+            link = optional_text(raw.get("external_record"), "external_record")
+            if link:
+                values[LINK] = _pair(link, "external_record")
         return values
 
     # Incidents ----------------------------------------------------------------------------
@@ -434,7 +531,15 @@ class Importer:
         # Incidents exported as merged come last, once what they were merged into exists.
         ordered = sorted(records, key=lambda r: r.values.get("status") == Status.MERGED)
         total = len(ordered)
-        for done, record in enumerate(ordered, 1):
+        for start in range(0, total, BATCH):
+            # Each batch commits on its own (each incident in a savepoint inside it): other
+            # writers wait for one batch at most, and an interrupted import keeps the
+            # batches written; running it again skips them as unchanged and goes on.
+            with transaction.atomic():
+                self._import_batch(ordered[start : start + BATCH], start, total)
+
+    def _import_batch(self, batch: Sequence[IncidentRecord], offset: int, total: int) -> None:
+        for done, record in enumerate(batch, offset + 1):
             try:
                 with transaction.atomic():
                     action = self.import_incident(record)
@@ -453,7 +558,7 @@ class Importer:
         slug = optional_text(slug, name)
         if slug is None:
             return None
-        found = model.objects.filter(slug=slug).first()
+        found = model.objects.filter(slug=self.slugs.get(model, {}).get(slug, slug)).first()
         if found is None:
             raise RowError(f"no {model._meta.verbose_name} '{slug}'", field=name)
         return found
@@ -505,16 +610,24 @@ class Importer:
                     "note": text(raw.get("note"), "note"),
                 }
             )
-        external = self._external_ids(v.get("external_ids"))
+        external = self._external_records(v)
+        links = [values.pop(LINK, None) for values in claims]
         status = text(v.get("status"), "status") or Status.DRAFT
         if status not in Status.values:
             raise RowError(f"unknown status '{status}'", field="status")
 
-        incident = Incident.objects.filter(public_id=public_id).first()
+        origin_database = text(v.get("origin_database"), "origin_database").strip()
+        origin_id = text(v.get("origin_id"), "origin_id").strip() or public_id
+        incident = self._match(origin_database, origin_id, external)
         if incident is None:
+            # A public id is this database's only if the incident is ours: another
+            # database's id is kept when it is free here, and replaced when it is taken.
+            wanted = origin_id if origin_database == self.here else public_id
+            if Incident.objects.filter(public_id=wanted).exists():
+                wanted = None
             incident = services.incident_create(
                 user=self.user,
-                public_id=public_id,
+                public_id=wanted,
                 claims=claims,
                 attributions=attributions,
                 victim_groups=groups,
@@ -523,9 +636,17 @@ class Importer:
                 figure_rationale=rationale,
                 **fields,
             )
+            if origin_database and origin_database != self.here:
+                IncidentOrigin.objects.create(
+                    incident=incident, database=origin_database, public_id=origin_id
+                )
+            self._note_id(public_id, incident.public_id)
             self._link_external(incident, external)
+            self._link_claims(incident, claims, links)
             self._restore_status(incident, status, v)
             return "created"
+
+        self._note_id(public_id, incident.public_id)
 
         changed = False
         if changes := _changed(incident, fields):
@@ -566,8 +687,41 @@ class Importer:
             )
             changed = True
         changed |= self._link_external(incident, external)
+        changed |= self._link_claims(incident, claims, links)
         changed |= self._restore_status(incident, status, v)
         return "updated" if changed else "skipped"
+
+    def _match(
+        self,
+        origin_database: str,
+        origin_id: str,
+        external: Sequence[tuple[str, str, dict | None]],
+    ) -> Incident | None:
+        """The incident here that the file's incident is, when identity agrees: the same
+        public id in the same database of origin, or an outside data set record they
+        share. An export without an origin (older ones) is matched by records alone."""
+        found = None
+        if origin_database == self.here:
+            found = Incident.objects.filter(public_id=origin_id).first()
+        elif origin_database:
+            found = Incident.objects.filter(
+                origin__database=origin_database, origin__public_id=origin_id
+            ).first()
+        if found is None:
+            for dataset, external_id, _ in external:
+                record = (
+                    ExternalRecord.objects.filter(dataset=dataset, external_id=external_id)
+                    .select_related("incident")
+                    .first()
+                )
+                if record is not None:
+                    return record.incident
+        return found
+
+    def _note_id(self, public_id: str, here: str) -> None:
+        if public_id and public_id != here:
+            self.public_ids[public_id] = here
+            self.report.renamed[public_id] = here
 
     def _sync_claims(self, incident: Incident, claims: list[dict[str, Any]]) -> bool:
         existing = list(incident.claims.filter(source__confidential=False).order_by("id"))
@@ -605,33 +759,44 @@ class Importer:
             incident.refresh_from_db()
         return changed
 
-    def _external_ids(self, value: Any) -> list[tuple[str, str]]:
+    def _external_records(self, v: Mapping[str, Any]) -> list[tuple[str, str, dict | None]]:
+        """The incident's outside data set records: with their original rows from
+        ``external_records`` (exports since rows were exported), else the ids alone."""
+        value = v.get("external_records")
+        if value not in (None, "", []):
+            if not isinstance(value, list):
+                raise RowError("expected a list", field="external_records")
+            records = []
+            for item in value:
+                if not isinstance(item, dict) or not isinstance(item.get("row", {}), dict):
+                    raise RowError(
+                        "expected objects with dataset, id and row", field="external_records"
+                    )
+                dataset, external_id = str(item.get("dataset") or ""), str(item.get("id") or "")
+                _pair(f"{dataset}:{external_id}", "external_records")
+                records.append((dataset, external_id, item.get("row")))
+            return records
+        value = v.get("external_ids")
         if value is None or value == "":
             return []
         pairs: list[tuple[str, str]] = []
         if isinstance(value, str):
-            for part in value.split(";"):
-                dataset, _, external_id = part.strip().partition(":")
-                pairs.append((dataset, external_id))
+            pairs = [_pair(part, "external_ids") for part in value.split(";") if part.strip()]
         elif isinstance(value, list):
             for item in value:
                 if not isinstance(item, dict):
                     raise RowError("expected objects with dataset and id", field="external_ids")
-                pairs.append((str(item.get("dataset") or ""), str(item.get("id") or "")))
+                dataset, external_id = str(item.get("dataset") or ""), str(item.get("id") or "")
+                pairs.append(_pair(f"{dataset}:{external_id}", "external_ids"))
         else:
             raise RowError("expected a list", field="external_ids")
-        for dataset, external_id in pairs:
-            if dataset not in ExternalDataset.values or not external_id:
-                raise RowError(
-                    f"'{dataset}:{external_id}' is not dataset:id with dataset "
-                    f"{' or '.join(ExternalDataset.values)}",
-                    field="external_ids",
-                )
-        return pairs
+        return [(dataset, external_id, None) for dataset, external_id in pairs]
 
-    def _link_external(self, incident: Incident, pairs: Iterable[tuple[str, str]]) -> bool:
+    def _link_external(
+        self, incident: Incident, records: Iterable[tuple[str, str, dict | None]]
+    ) -> bool:
         changed = False
-        for dataset, external_id in pairs:
+        for dataset, external_id, row in records:
             record = ExternalRecord.objects.filter(dataset=dataset, external_id=external_id).first()
             if record is not None:
                 if record.incident_id != incident.pk:
@@ -639,14 +804,61 @@ class Importer:
                         f"{dataset}:{external_id} already belongs to {record.incident.public_id}",
                         field="external_ids",
                     )
+                if row is not None and record.row != row:
+                    record.row = row
+                    services._save(record, self.user, self.reason)
+                    changed = True
                 continue
             record = ExternalRecord(
-                incident=incident, dataset=dataset, external_id=external_id, import_run=self.run
+                incident=incident,
+                dataset=dataset,
+                external_id=external_id,
+                row=row or {},
+                import_run=self.run,
             )
-            # The original row is not part of an export: the link alone comes back.
+            # An export before rows were exported gives the ids alone: the link comes back,
+            # the row with the data set's next import.
             record.full_clean(exclude=["row"])
             services._save(record, self.user, self.reason)
             changed = True
+        return changed
+
+    def _link_claims(
+        self,
+        incident: Incident,
+        claims: Sequence[dict[str, Any]],
+        links: Sequence[tuple[str, str] | None],
+    ) -> bool:
+        """Point each claim the file links to an outside data set's record at that record,
+        so that re-importing the record's row updates this claim instead of adding one."""
+        changed = False
+        existing = list(incident.claims.filter(source__confidential=False).order_by("id"))
+        for values, link in zip(claims, links, strict=True):
+            if link is None:
+                continue
+            record = ExternalRecord.objects.filter(
+                incident=incident, dataset=link[0], external_id=link[1]
+            ).first()
+            if record is None:
+                raise RowError(
+                    f"the claim names {link[0]}:{link[1]}, which is not among the incident's "
+                    "records",
+                    field="external_record",
+                )
+            source_id = values["source"].pk
+            candidates = [
+                c for c in existing if c.source_id == source_id and not _changed(c, values)
+            ]
+            claim = next((c for c in candidates if c.external_record_id == record.pk), None)
+            if claim is None:
+                claim = next((c for c in candidates if c.external_record_id is None), None)
+            if claim is None:
+                continue
+            existing.remove(claim)
+            if claim.external_record_id != record.pk:
+                claim.external_record = record
+                services._save(claim, self.user, self.reason)
+                changed = True
         return changed
 
     # Status -------------------------------------------------------------------------------
@@ -702,6 +914,7 @@ class Importer:
 
     def _restore_merge(self, incident: Incident, v: Mapping[str, Any]) -> bool:
         target_id = text(v.get("merged_into"), "merged_into")
+        target_id = self.public_ids.get(target_id, target_id)
         target = Incident.objects.filter(public_id=target_id).first() if target_id else None
         if target is None or target.pk == incident.pk:
             raise RowError(
@@ -736,10 +949,14 @@ def run_import(
     importer = Importer(
         format_name=format_name, report=report, user=user, run=run, progress=progress
     )
-    with transaction.atomic():
-        importer.import_catalogue(catalogue)
-        importer.import_incidents(records)
-        if dry_run:
+    if dry_run:
+        with transaction.atomic():
+            importer.import_catalogue(catalogue)
+            importer.import_incidents(records)
             transaction.set_rollback(True)
+    else:
+        with transaction.atomic():
+            importer.import_catalogue(catalogue)
+        importer.import_incidents(records)
     report.failures.sort(key=lambda failure: failure.line)
     return report

@@ -7,11 +7,13 @@ column holds, so a failure reads "event_date: '31 Feb 2025' is not a date".
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 from functools import lru_cache
 
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .report import RowError
 
@@ -140,3 +142,29 @@ def clip(text: str, length: int) -> str:
 def normalise_name(name: str) -> str:
     """A name as compared when deduplicating actors and sources: case and spacing ignored."""
     return " ".join(name.split()).casefold()
+
+
+# A plain transliteration of Arabic letters, enough for a readable slug (not a standard).
+_ARABIC_LATIN = str.maketrans(
+    {
+        "ا": "a", "أ": "a", "إ": "i", "آ": "a", "ء": "", "ؤ": "u", "ئ": "i", "ب": "b",
+        "ت": "t", "ة": "a", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "dh",
+        "ر": "r", "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z",
+        "ع": "", "غ": "gh", "ف": "f", "ق": "q", "ك": "k", "ل": "l", "م": "m", "ن": "n",
+        "ه": "h", "و": "w", "ي": "y", "ى": "a", "ـ": "",
+    }
+)  # fmt: skip
+
+
+def name_slug(name: str, fallback: str) -> str:
+    """A slug for a name, readable and never generic.
+
+    Latin names slugify as usual. Names in another script (Arabic-only actor names) are
+    transliterated and end with a short hash of the name itself, so that two names never
+    share a slug by transliteration, and the same name always gets the same slug."""
+    slug = slugify(name)[:100].strip("-")
+    if slug:
+        return slug
+    digest = hashlib.sha256(normalise_name(name).encode()).hexdigest()[:8]
+    latin = slugify(name.translate(_ARABIC_LATIN))[:80].strip("-")
+    return f"{latin or fallback}-{digest}"

@@ -55,6 +55,9 @@ class ImportReport:
     # per row with at least "line", "action" (created, updated, skipped, failed) and
     # "summary" (a line of text a researcher can read).
     preview: list[dict] = field(default_factory=list)
+    # Incidents of another database whose public id was taken here by a different
+    # incident: the file's public id -> the one given here.
+    renamed: dict[str, str] = field(default_factory=dict)
 
     PREVIEW_ROWS = 20
 
@@ -95,4 +98,5 @@ class ImportReport:
             "duplicates": self.duplicates,
             "failures": [asdict(failure) for failure in self.failures],
             "preview": self.preview,
+            "renamed": self.renamed,
         }
