@@ -1,4 +1,4 @@
-"""This database's identity: a UUID created the first time it is asked for and kept.
+"""This database's identity: a UUID made by a migration (or on first use after a flush), kept.
 
 Public ids (``SY-2025-0007``) are numbered per database, so two databases give the same id
 to different events. Exports name the database each incident comes from (its origin), and
