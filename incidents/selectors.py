@@ -96,6 +96,12 @@ def visible_claims(*, user: User | None) -> QuerySet[Claim]:
     return claims
 
 
+def confidential_claim_count(*, incident: Incident) -> int:
+    """How many of the incident's claims cite confidential sources (a number the public
+    record gives only where a reviewer had the range count them)."""
+    return Claim.objects.filter(incident=incident, source__confidential=True).count()
+
+
 def incident_get(*, public_id: str, user: User | None) -> Incident:
     """One incident with its claims (public users: no confidential sources) and actors.
 
