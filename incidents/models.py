@@ -336,6 +336,16 @@ class Incident(Breakdown):
     figure_rationale = models.TextField(
         blank=True, help_text="Required when the figures are set by hand."
     )
+    # The published range comes from public claims only, so that a confidential source's
+    # figure cannot be read off it; a reviewer may decide that the range should count the
+    # confidential claims too, and the public record then says that it does (and how many
+    # claims that is, never which). Set through services.incident_set_figures_scope only.
+    figures_include_confidential = models.BooleanField(
+        "range includes confidential claims",
+        default=False,
+        help_text="Reviewers only: count the claims of confidential sources in the range. "
+        "The public record then says that it includes confidential figures.",
+    )
 
     grade = models.CharField(max_length=20, choices=Grade.choices, default=Grade.WEAK)
     status = models.CharField(

@@ -96,6 +96,12 @@ def visible_claims(*, user: User | None) -> QuerySet[Claim]:
     return claims
 
 
+def confidential_claim_count(*, incident: Incident) -> int:
+    """How many of the incident's claims cite confidential sources (a number the public
+    record gives only where a reviewer had the range count them)."""
+    return Claim.objects.filter(incident=incident, source__confidential=True).count()
+
+
 def incident_get(*, public_id: str, user: User | None) -> Incident:
     """One incident with its claims (public users: no confidential sources) and actors.
 
@@ -140,9 +146,10 @@ def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
     sums = incidents.aggregate(
         count=Count("id"), low=Sum("killed_low"), best=Sum("killed_best"), high=Sum("killed_high")
     )
-    claims = EpisodeClaim.objects.filter(episode=episode).select_related("source")
-    if not can_see_unpublished(user):
-        claims = claims.filter(source__confidential=False)
+    # Confidential sources never leave the admin, whoever asks: not even for researchers
+    # reading the API, whose answers are no place for them.
+    claims = EpisodeClaim.objects.filter(episode=episode, source__confidential=False)
+    claims = claims.select_related("source")
     grouped: dict[str, list[EpisodeClaim]] = defaultdict(list)
     for claim in claims.order_by("measure", "id"):
         grouped[claim.measure].append(claim)
@@ -186,17 +193,29 @@ def source_queryset(*, user: User | None) -> QuerySet[Source]:
 
 
 def actor_queryset(*, user: User | None) -> QuerySet[Actor]:
-    """Actors the user may see: for the public, those a published incident names (as a
-    perpetrator or in a claim), with the groups they belong to."""
+    """Actors the user may see outside the admin, with the groups they belong to.
+
+    For the public, those a published incident names, as a perpetrator or in a claim of a
+    source that is not confidential. Researchers see every actor except one known only
+    from confidential sources' claims (named by no perpetrator attribution and no other
+    claim), which would reveal what such a source says. The groups a shown actor belongs
+    to are shown too, at any depth.
+    """
     actors = Actor.objects.select_related("parent").order_by("slug")
+    public_claims = Claim.objects.filter(perpetrator=OuterRef("pk"), source__confidential=False)
     if can_see_unpublished(user):
-        return actors
-    named = Actor.objects.filter(
-        Exists(Attribution.objects.filter(actor=OuterRef("pk"), incident__status=Status.PUBLISHED))
-        | Exists(
-            Claim.objects.filter(perpetrator=OuterRef("pk"), incident__status=Status.PUBLISHED)
+        named = Actor.objects.exclude(
+            Exists(Claim.objects.filter(perpetrator=OuterRef("pk"), source__confidential=True))
+            & ~Exists(Attribution.objects.filter(actor=OuterRef("pk")))
+            & ~Exists(public_claims)
         )
-    )
+    else:
+        named = Actor.objects.filter(
+            Exists(
+                Attribution.objects.filter(actor=OuterRef("pk"), incident__status=Status.PUBLISHED)
+            )
+            | Exists(public_claims.filter(incident__status=Status.PUBLISHED))
+        )
     shown = set(named.values_list("pk", flat=True))
     parents = dict(Actor.objects.values_list("id", "parent_id"))
     for actor_id in list(shown):

@@ -29,9 +29,9 @@ from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from mapping import gazetteer
-from mapping.models import LocationPrecision
+from mapping.models import LocationPrecision, Place
 
-from . import duplicates
+from . import duplicates, selectors
 from .models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -125,6 +125,12 @@ def can_edit_incident(user: User, incident: Incident) -> bool:
     if incident.status in (Status.PUBLISHED, Status.RETRACTED):
         return user.has_perm("incidents.publish_incident")
     return True
+
+
+def is_reviewer(user: User | None) -> bool:
+    """Whether the user holds the reviewer's right: publishing is what changes what the
+    public sees, so the same permission guards every other such change."""
+    return user is None or user.has_perm("incidents.publish_incident")
 
 
 def _require_edit(user: User, incident: Incident) -> None:
@@ -347,16 +353,24 @@ def _claimed_figures(incident: Incident) -> list[ClaimedFigure]:
             maximum=claim.killed_max,
             source_kind=claim.source.kind,
             breakdown={name: getattr(claim, name) for name in BREAKDOWN_FIELDS},
+            confidential=claim.source.confidential,
         )
         for claim in claims
     ]
 
 
 def _apply_figures(incident: Incident) -> None:
-    """Set the incident's figures from its claims by its rule (not saved; manual: no-op)."""
+    """Set the incident's figures from its claims by its rule (not saved; manual: no-op).
+
+    Public claims only, unless a reviewer decided that the range counts confidential ones
+    (see ``incidents.reconciliation``)."""
     if incident.figure_rule == FigureRule.MANUAL:
         return
-    result = reconcile(incident.figure_rule, _claimed_figures(incident))
+    result = reconcile(
+        incident.figure_rule,
+        _claimed_figures(incident),
+        include_confidential=incident.figures_include_confidential,
+    )
     incident.killed_low, incident.killed_best, incident.killed_high = (
         result.low,
         result.best,
@@ -409,6 +423,40 @@ def incident_set_figures(
     incident.full_clean(exclude=["public_id"])
     _take_version(incident, expected_version)
     _save(incident, user, f"Figures: {incident.get_figure_rule_display()}")
+    return incident
+
+
+@transaction.atomic
+def incident_set_figures_scope(
+    *,
+    incident: Incident,
+    user: User | None,
+    expected_version: int | None,
+    include_confidential: bool,
+    reason: str = "",
+) -> Incident:
+    """Decide whether the published range counts the claims of confidential sources.
+
+    Reviewers only: by default the range comes from public claims alone, so that no
+    confidential figure can be read off it; counting them is a reviewer's decision, and the
+    public record then says so (how many claims are confidential, never which). The figures
+    are reconciled again (figures set by hand stay as set).
+    """
+    if user is not None and not is_reviewer(user):
+        raise PermissionDenied(
+            "figures_include_confidential: only a reviewer may decide whether the published "
+            "range counts confidential claims."
+        )
+    if user is not None:
+        _require_edit(user, incident)
+    incident.figures_include_confidential = bool(include_confidential)
+    _apply_figures(incident)
+    if user is not None and user.is_authenticated:
+        incident.updated_by = user
+    incident.full_clean(exclude=["public_id"])
+    _take_version(incident, expected_version)
+    scope = "public and confidential claims" if include_confidential else "public claims only"
+    _save(incident, user, f"Range from {scope}" + (f": {reason.strip()}" if reason.strip() else ""))
     return incident
 
 
@@ -619,11 +667,112 @@ def attribution_set(
     return attribution
 
 
-# --- sources, actors, episodes -----------------------------------------------------------
+# --- sources, actors, places, episodes, victim groups -------------------------------------
+#
+# Catalogue records are shown by the published incidents (and episodes) that cite them, so
+# changing one that published work cites changes what the public sees at once, with no
+# review. The rule: researchers create catalogue records and edit those no published work
+# cites yet; editing one that published work cites, and marking or unmarking a source as
+# confidential, takes a reviewer. ``catalogue_change_problems`` says what stands in the way,
+# field by field, for forms; the services raise ``PermissionDenied`` with the same words.
+
+_PUBLIC_USES_SHOWN = 3
+
+
+def _public_ids(incidents: Any) -> list[str]:
+    return list(
+        incidents.filter(status=Status.PUBLISHED)
+        .order_by("public_id")
+        .values_list("public_id", flat=True)
+        .distinct()[:_PUBLIC_USES_SHOWN]
+    )
+
+
+def public_uses(record: Model) -> list[str]:
+    """What published work shows ``record`` (a few public ids or episode slugs); empty when
+    nothing public cites it yet, so a researcher may still edit it."""
+    if record.pk is None:
+        return []
+    if isinstance(record, Source):
+        uses = _public_ids(Incident.objects.filter(claims__source=record))
+        episodes = (
+            Episode.objects.filter(claims__source=record)
+            .order_by("slug")
+            .values_list("slug", flat=True)
+            .distinct()[:_PUBLIC_USES_SHOWN]
+        )
+        return uses + [f"episode {slug}" for slug in episodes]
+    if isinstance(record, Actor):
+        if not selectors.actor_queryset(user=None).filter(pk=record.pk).exists():
+            return []
+        uses = _public_ids(
+            Incident.objects.filter(Q(attributions__actor=record) | Q(claims__perpetrator=record))
+        )
+        return uses or ["the actors it is affiliated with"]
+    if isinstance(record, Episode):
+        if not selectors.episode_queryset(user=None).filter(pk=record.pk).exists():
+            return []
+        return _public_ids(Incident.objects.filter(episode=record)) or [
+            "its monitors' aggregate figures"
+        ]
+    if isinstance(record, VictimGroup):
+        return _public_ids(Incident.objects.filter(victim_groups=record))
+    if isinstance(record, Place):
+        return _public_ids(
+            Incident.objects.filter(Q(place=record) | Q(governorate=record) | Q(district=record))
+        )
+    if isinstance(record, EpisodeClaim):
+        return public_uses(record.episode)
+    raise TypeError(f"Not a catalogue record: {type(record).__name__}")
+
+
+def catalogue_change_problems(
+    *, user: User | None, record: Model, changes: Mapping[str, Any]
+) -> dict[str, str]:
+    """Why ``user`` may not make ``changes`` to an existing catalogue record, by field
+    (empty when they may). System writes (``user=None``) and reviewers may."""
+    if is_reviewer(user) or record.pk is None:
+        return {}
+    changed = {
+        name: value for name, value in changes.items() if getattr(record, name, None) != value
+    }
+    if not changed:
+        return {}
+    problems: dict[str, str] = {}
+    if isinstance(record, Source) and "confidential" in changed:
+        problems["confidential"] = (
+            "Only a reviewer may mark or unmark a source as confidential: it decides what "
+            "the public sees of the source and of the figures its claims support."
+        )
+    if isinstance(record, EpisodeClaim):
+        new_source = changed.get("source", record.source)
+        if not record.source.confidential or not new_source.confidential:
+            message = (
+                "Only a reviewer may change an aggregate figure of a source that is not "
+                "confidential: the public sees it on the episode at once."
+            )
+            for name in changed:
+                problems.setdefault(name, message)
+    if uses := public_uses(record):
+        what = record._meta.verbose_name
+        message = (
+            f"This {what} is shown by published work ({', '.join(uses)}): only a reviewer "
+            "may change it."
+        )
+        for name in changed:
+            problems.setdefault(name, message)
+    return problems
+
+
+def _require_catalogue_change(user: User | None, record: Model, changes: Mapping[str, Any]) -> None:
+    if problems := catalogue_change_problems(user=user, record=record, changes=changes):
+        raise PermissionDenied(" ".join(f"{name}: {text}" for name, text in problems.items()))
 
 
 @transaction.atomic
 def source_create(*, user: User | None, **fields: Any) -> Source:
+    """Add a source. A researcher may record a source as confidential from the start (that
+    shows the public nothing); changing the mark later takes a reviewer."""
     if user is not None:
         _require_perm(user, "add_source", "add sources")
     source = Source(**fields)
@@ -652,16 +801,30 @@ def episode_create(*, user: User | None, **fields: Any) -> Episode:
     return episode
 
 
+EPISODE_CLAIM_FIELDS = (CLAIM_FIELDS - {"perpetrator", "place_as_reported", "date_as_reported"}) | {
+    "measure"
+}
+
+
 @transaction.atomic
 def episode_claim_add(*, episode: Episode, user: User | None, **values: Any) -> EpisodeClaim:
-    """Record a monitor's aggregate figure for a whole episode."""
+    """Record a monitor's aggregate figure for a whole episode. The public sees a
+    non-confidential source's figure at once, so recording one takes a reviewer."""
     if user is not None:
         _require_perm(user, "add_episodeclaim", "add episode figures")
-    allowed = (CLAIM_FIELDS - {"perpetrator", "place_as_reported", "date_as_reported"}) | {
-        "measure"
-    }
-    _check_fields(values, allowed, "An episode claim")
+    _check_fields(values, EPISODE_CLAIM_FIELDS, "An episode claim")
     claim = EpisodeClaim(episode=episode, **values)
+    source = values.get("source")
+    if (
+        user is not None
+        and not is_reviewer(user)
+        and isinstance(source, Source)
+        and (not source.confidential or public_uses(episode))
+    ):
+        raise PermissionDenied(
+            "source: only a reviewer may add an aggregate figure that the public would see "
+            "(a source that is not confidential, or an episode the public sees)."
+        )
     claim.full_clean()
     _save(claim, user)
     return claim
@@ -672,6 +835,7 @@ def _update_record(
 ) -> Model:
     if user is not None:
         _require_perm(user, perm, f"change {what}")
+        _require_catalogue_change(user, record, changes)
     for name, value in changes.items():
         setattr(record, name, value)
     record.full_clean()
@@ -698,17 +862,45 @@ ACTOR_FIELDS = frozenset(
     {"name", "name_ar", "aliases", "kind", "parent", "affiliation_note", "description"}
 )
 EPISODE_FIELDS = frozenset({"title", "title_ar", "summary", "summary_ar", "date_start", "date_end"})
+VICTIM_GROUP_FIELDS = frozenset({"name", "name_ar"})
+PLACE_FIELDS = frozenset(
+    {
+        "name",
+        "name_ar",
+        "alternate_names",
+        "kind",
+        "parent",
+        "latitude",
+        "longitude",
+        "coordinate_precision",
+        "population",
+        "origin",
+        "origin_note",
+        "geonames_id",
+        "pcode",
+    }
+)
 
 
 @transaction.atomic
 def source_update(
     *, source: Source, user: User | None, reason: str | None = None, **changes: Any
 ) -> Source:
-    """Change a source's fields (not its slug); ``reason`` goes into the history entry."""
+    """Change a source's fields (not its slug); ``reason`` goes into the history entry.
+
+    Marking or unmarking it confidential (reviewers only) reconciles the figures of the
+    incidents that cite it again, since their public ranges count public claims only.
+    """
     _check_fields(changes, SOURCE_FIELDS, "A source")
-    return _update_record(
+    was_confidential = source.confidential
+    source = _update_record(
         source, user=user, perm="change_source", what="sources", reason=reason, changes=changes
     )
+    if source.confidential != was_confidential:
+        citing = Incident.objects.filter(claims__source=source).distinct().order_by("pk")
+        for incident in citing.exclude(figure_rule=FigureRule.MANUAL):
+            incident_recompute_figures(incident=incident, user=user)
+    return source
 
 
 @transaction.atomic
@@ -741,10 +933,7 @@ def episode_update(
 def episode_claim_update(
     *, claim: EpisodeClaim, user: User | None, reason: str | None = None, **changes: Any
 ) -> EpisodeClaim:
-    allowed = (CLAIM_FIELDS - {"perpetrator", "place_as_reported", "date_as_reported"}) | {
-        "measure"
-    }
-    _check_fields(changes, allowed, "An episode claim")
+    _check_fields(changes, EPISODE_CLAIM_FIELDS, "An episode claim")
     return _update_record(
         claim,
         user=user,
@@ -756,11 +945,64 @@ def episode_claim_update(
 
 
 @transaction.atomic
+def victim_group_create(*, user: User | None, **fields: Any) -> VictimGroup:
+    if user is not None:
+        _require_perm(user, "add_victimgroup", "add victim groups")
+    group = VictimGroup(**fields)
+    group.full_clean()
+    group.save()
+    return group
+
+
+@transaction.atomic
+def victim_group_update(*, group: VictimGroup, user: User | None, **changes: Any) -> VictimGroup:
+    _check_fields(changes, VICTIM_GROUP_FIELDS, "A victim group")
+    if user is not None:
+        _require_perm(user, "change_victimgroup", "change victim groups")
+        _require_catalogue_change(user, group, changes)
+    for name, value in changes.items():
+        setattr(group, name, value)
+    group.full_clean()
+    group.save()
+    return group
+
+
+@transaction.atomic
 def victim_group_get_or_create(*, slug: str, name: str, name_ar: str = "") -> VictimGroup:
     group, _ = VictimGroup.objects.get_or_create(
         slug=slug, defaults={"name": name, "name_ar": name_ar}
     )
     return group
+
+
+@transaction.atomic
+def place_create(*, user: User | None, **fields: Any) -> Place:
+    if user is not None and not user.has_perm("mapping.add_place"):
+        raise PermissionDenied("You may not add places.")
+    place = Place(**fields)
+    place.full_clean()
+    _save(place, user)
+    gazetteer.invalidate()
+    return place
+
+
+@transaction.atomic
+def place_update(
+    *, place: Place, user: User | None, reason: str | None = None, **changes: Any
+) -> Place:
+    """Change a gazetteer entry (not its slug); one that published incidents name takes a
+    reviewer, as their pages show its name."""
+    _check_fields(changes, PLACE_FIELDS, "A place")
+    if user is not None:
+        if not user.has_perm("mapping.change_place"):
+            raise PermissionDenied("You may not change places.")
+        _require_catalogue_change(user, place, changes)
+    for name, value in changes.items():
+        setattr(place, name, value)
+    place.full_clean()
+    _save(place, user, reason)
+    gazetteer.invalidate()
+    return place
 
 
 # --- drafting from an article ------------------------------------------------------------

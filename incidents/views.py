@@ -216,6 +216,10 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "attributions": attributions,
         "claims": claims,
         "source_count": len({c["claim"].source_id for c in claims}),
+        # Said only where a reviewer had the range count them: how many, never which.
+        "confidential_claims": selectors.confidential_claim_count(incident=incident)
+        if incident.figures_include_confidential
+        else 0,
         "permalink": permalink,
         "cite": cite,
         "map_point": {

@@ -13,7 +13,10 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from incidents.admin.catalogue import CatalogueForm, ReviewedCatalogueAdmin
 from simple_history.admin import SimpleHistoryAdmin
+
+from incidents.services import PLACE_FIELDS
 
 from . import gazetteer
 from .models import Place, PlaceOrigin
@@ -23,7 +26,12 @@ ADMIN_SEARCH_SCORE = 70.0
 
 
 @admin.register(Place)
-class PlaceAdmin(SimpleHistoryAdmin):
+class PlaceAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
+    # Saved through the services: an entry that published incidents name changes only
+    # through a reviewer (see incidents.admin.catalogue).
+    form = CatalogueForm
+    create_service, update_service, record_argument = "place_create", "place_update", "place"
+    service_fields = PLACE_FIELDS
     list_display = ["name", "name_ar", "kind", "parent", "origin", "coordinate_precision"]
     list_filter = ["kind", "origin", "coordinate_precision"]
     search_fields = ["name", "name_ar", "alternate_names", "slug"]

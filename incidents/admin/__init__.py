@@ -35,6 +35,7 @@ from ..models import (
     VictimGroup,
 )
 from . import imports  # noqa: F401  (registers the import pages)
+from .catalogue import CatalogueForm, ReviewedCatalogueAdmin, bind_user
 from .drafting import draft_from_article_view
 from .duplicates import duplicates_view
 from .incident_forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
@@ -166,6 +167,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
                     ("civilians", "children", "women"),
                     ("medical_personnel", "security_forces", "combatants"),
                     "figure_rationale",
+                    "figures_include_confidential",
                 ],
                 "description": "With a computed rule the figures are reconciled from the "
                 "claims below when you save; choose the manual rule to set them yourself, "
@@ -258,6 +260,13 @@ class IncidentAdmin(SimpleHistoryAdmin):
             return services.can_edit_incident(request.user, obj)
         return super().has_change_permission(request, obj)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Incident | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not services.is_reviewer(request.user):
+            # Whether the public range counts confidential claims is a reviewer's decision.
+            fields.append("figures_include_confidential")
+        return fields
+
     def has_publish_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("incidents.publish_incident")
 
@@ -286,6 +295,13 @@ class IncidentAdmin(SimpleHistoryAdmin):
                 figure_rationale=data.get("figure_rationale", ""),
                 **fields,
             )
+            if data.get("figures_include_confidential"):
+                services.incident_set_figures_scope(
+                    incident=created,
+                    user=request.user,
+                    expected_version=None,
+                    include_confidential=True,
+                )
             obj.pk = created.pk
             obj._state.adding = False
             obj.refresh_from_db()
@@ -304,6 +320,13 @@ class IncidentAdmin(SimpleHistoryAdmin):
                 rule=rule,
                 figures=figures if rule == FigureRule.MANUAL else None,
                 rationale=data.get("figure_rationale", ""),
+            )
+        if "figures_include_confidential" in form.changed_data:
+            services.incident_set_figures_scope(
+                incident=obj,
+                user=request.user,
+                expected_version=None,
+                include_confidential=bool(data.get("figures_include_confidential")),
             )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -429,7 +452,11 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
+    form = CatalogueForm
+    create_service, update_service, record_argument = "source_create", "source_update", "source"
+    service_fields = services.SOURCE_FIELDS
+    reviewer_only_fields = ("confidential",)
     list_display = ["headline", "publisher_display", "kind", "publication_date", "confidential"]
     list_filter = ["kind", "confidential", "language"]
     search_fields = ["headline", "publisher", "author", "url"]
@@ -439,7 +466,10 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Actor)
-class ActorAdmin(SimpleHistoryAdmin):
+class ActorAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
+    form = CatalogueForm
+    create_service, update_service, record_argument = "actor_create", "actor_update", "actor"
+    service_fields = services.ACTOR_FIELDS
     list_display = ["name", "name_ar", "kind", "parent"]
     list_filter = ["kind"]
     search_fields = ["name", "name_ar", "aliases"]
@@ -447,8 +477,33 @@ class ActorAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class EpisodeClaimForm(CatalogueForm):
+    """An aggregate figure: the public sees one of a non-confidential source at once."""
+
+    service_fields = services.EPISODE_CLAIM_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        source = cleaned.get("source")
+        user = self._catalogue_user
+        if (
+            self.instance.pk is None
+            and self.has_changed()
+            and source is not None
+            and not services.is_reviewer(user)
+            and (not source.confidential or services.public_uses(self.instance.episode))
+        ):
+            self.add_error(
+                "source",
+                "source: only a reviewer may add an aggregate figure that the public would "
+                "see (a source that is not confidential, or an episode the public sees).",
+            )
+        return cleaned
+
+
 class EpisodeClaimInline(admin.StackedInline):
     model = EpisodeClaim
+    form = EpisodeClaimForm
     extra = 0
     autocomplete_fields = ["source"]
     fields = [
@@ -463,17 +518,67 @@ class EpisodeClaimInline(admin.StackedInline):
         "notes",
     ]
 
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = bind_user(formset.form, request.user)
+        return formset
+
 
 @admin.register(Episode)
-class EpisodeAdmin(SimpleHistoryAdmin):
+class EpisodeAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
+    form = CatalogueForm
+    create_service, update_service, record_argument = (
+        "episode_create",
+        "episode_update",
+        "episode",
+    )
+    service_fields = services.EPISODE_FIELDS
     list_display = ["title", "date_start", "date_end"]
     search_fields = ["title", "title_ar"]
     inlines = [EpisodeClaimInline]
     prepopulated_fields = {"slug": ["title"]}
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not EpisodeClaim:  # pragma: no cover - no other inline
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for claim_form in formset.forms:
+            if not claim_form.has_changed() and not claim_form.instance.pk:
+                continue
+            values = {
+                name: claim_form.cleaned_data[name]
+                for name in services.EPISODE_CLAIM_FIELDS
+                if name in claim_form.cleaned_data
+            }
+            if formset._should_delete_form(claim_form):
+                if claim_form.instance.pk:
+                    claim_form.instance._history_user = request.user
+                    claim_form.instance.delete()
+                    formset.deleted_objects.append(claim_form.instance)
+            elif not claim_form.instance.pk:
+                claim = services.episode_claim_add(
+                    episode=form.instance, user=request.user, **values
+                )
+                formset.new_objects.append(claim)
+            elif claim_form.has_changed():
+                stored = EpisodeClaim.objects.select_related("source").get(
+                    pk=claim_form.instance.pk
+                )
+                changed = {k: v for k, v in values.items() if k in claim_form.changed_data}
+                claim = services.episode_claim_update(claim=stored, user=request.user, **changed)
+                formset.changed_objects.append((claim, claim_form.changed_data))
+        return None
+
 
 @admin.register(VictimGroup)
-class VictimGroupAdmin(admin.ModelAdmin):
+class VictimGroupAdmin(ReviewedCatalogueAdmin, admin.ModelAdmin):
+    form = CatalogueForm
+    create_service, update_service, record_argument = (
+        "victim_group_create",
+        "victim_group_update",
+        "group",
+    )
+    service_fields = services.VICTIM_GROUP_FIELDS
     list_display = ["name", "name_ar"]
     search_fields = ["name", "name_ar"]
     prepopulated_fields = {"slug": ["name"]}

@@ -79,6 +79,7 @@ class IncidentAdminForm(forms.ModelForm):
             "victim_groups",
             "figure_rule",
             "figure_rationale",
+            "figures_include_confidential",
             *FIGURE_FIELDS,
         ]
         widgets = {

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import django_filters as filters
 from django import forms
@@ -19,18 +20,17 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
+from incidents import selectors
 from incidents.models import (
     Actor,
     Attribution,
     Claim,
     DatePrecision,
-    Episode,
     EventType,
     ExternalDataset,
     ExternalRecord,
     Grade,
     Incident,
-    Source,
     Status,
 )
 from incidents.readmodel import mapcells
@@ -120,12 +120,10 @@ class SlugInFilter(filters.BaseInFilter, filters.CharFilter):
     """Comma-separated slugs; the form checks that each one exists."""
 
 
-def _slugs_exist(model, slugs: Iterable[str], extra: Q | None = None) -> list[str]:
+def _slugs_missing(visible: QuerySet, slugs: Iterable[str]) -> list[str]:
+    """The slugs that name no record of ``visible``."""
     wanted = set(slugs)
-    found_qs = model.objects.filter(slug__in=wanted)
-    if extra is not None:
-        found_qs = found_qs.filter(extra)
-    found = set(found_qs.values_list("slug", flat=True))
+    found = set(visible.filter(slug__in=wanted).values_list("slug", flat=True))
     return sorted(wanted - found)
 
 
@@ -169,6 +167,11 @@ class ExternalIdFilter(filters.Filter):
 
 
 class IncidentFilterForm(forms.Form):
+    # Who asks (set by IncidentFilter): the slugs of actors, episodes and sources are
+    # checked against what this reader may see, so that a slug only hidden work uses
+    # answers exactly as a slug that does not exist, and probing reveals nothing.
+    user: Any = None
+
     def clean(self) -> dict:
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
@@ -180,19 +183,19 @@ class IncidentFilterForm(forms.Form):
         ):
             self.add_error("killed_max", "killed_max must not be below killed_min.")
         lookups = {
-            "perpetrator": (Actor, None),
-            "governorate": (Place, Q(kind="governorate")),
-            "district": (Place, Q(kind="district")),
-            "place": (Place, None),
-            "episode": (Episode, None),
+            "perpetrator": selectors.actor_queryset(user=self.user),
+            "governorate": Place.objects.filter(kind="governorate"),
+            "district": Place.objects.filter(kind="district"),
+            "place": Place.objects.all(),
+            "episode": selectors.episode_queryset(user=self.user),
             # Confidential sources never leave the admin: filtering on one finds nothing
             # and says so, exactly as for a source that does not exist.
-            "source": (Source, Q(confidential=False)),
+            "source": selectors.source_queryset(user=self.user),
         }
-        for name, (model, extra) in lookups.items():
+        for name, visible in lookups.items():
             values = data.get(name)
             if values:
-                missing = _slugs_exist(model, values, extra)
+                missing = _slugs_missing(visible, values)
                 if missing:
                     self.add_error(name, f"Unknown {name}: {', '.join(missing)}.")
         return data
@@ -261,6 +264,12 @@ class IncidentFilter(filters.FilterSet):
         model = Incident
         fields: list[str] = []
         form = IncidentFilterForm
+
+    @property
+    def form(self) -> IncidentFilterForm:
+        form = super().form
+        form.user = getattr(self.request, "user", None)
+        return form
 
     def filter_date_from(self, qs, name, value):
         # The second condition is implied by the first (no incident lasts longer than the

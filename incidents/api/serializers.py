@@ -230,6 +230,15 @@ class KilledSerializer(serializers.Serializer):
     rule = serializers.ChoiceField(choices=FigureRule.choices)
     rationale = serializers.CharField()
     breakdown = BreakdownSerializer()
+    includes_confidential = serializers.BooleanField(
+        help_text="False: the range comes from the claims shown. True: a reviewer had it "
+        "count claims of confidential sources too, which are never shown."
+    )
+    confidential_claims = serializers.IntegerField(
+        allow_null=True,
+        help_text="How many claims of confidential sources the range counts (only when "
+        "includes_confidential), never which.",
+    )
 
 
 class ClaimSourceSerializer(serializers.Serializer):

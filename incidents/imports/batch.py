@@ -679,7 +679,11 @@ def _figures(incident: Any, entry: Entry, claims: list[ClaimedFigure], label: st
     if ours:
         incident.figure_rule = FigureRule.RANGE_OF_CLAIMS
         incident.figure_rationale = ""
-    result = reconcile(incident.figure_rule, claims)
+    result = reconcile(
+        incident.figure_rule,
+        claims,
+        include_confidential=bool(getattr(incident, "figures_include_confidential", False)),
+    )
     incident.killed_low, incident.killed_best, incident.killed_high = (
         result.low,
         result.best,
@@ -861,7 +865,14 @@ class _ChunkWriter:
         for row in (
             Claim.objects.filter(incident_id__in=incident_ids)
             .filter(Q(external_record_id__isnull=True) | ~Q(external_record_id__in=record_ids))
-            .values("incident_id", "killed_min", "killed_max", "source__kind", *BREAKDOWN_FIELDS)
+            .values(
+                "incident_id",
+                "killed_min",
+                "killed_max",
+                "source__kind",
+                "source__confidential",
+                *BREAKDOWN_FIELDS,
+            )
         ):
             other_claims.setdefault(row["incident_id"], []).append(
                 ClaimedFigure(
@@ -869,6 +880,7 @@ class _ChunkWriter:
                     maximum=row["killed_max"],
                     source_kind=row["source__kind"],
                     breakdown={name: row[name] for name in BREAKDOWN_FIELDS},
+                    confidential=row["source__confidential"],
                 )
             )
         attributed: dict[int, set[int]] = {}

@@ -326,6 +326,7 @@ class Importer:
             if kind == "actors":
                 pending = self._parents_first(pending)
             for line, record in pending:
+                self._line = line
                 try:
                     with transaction.atomic():
                         getattr(self, f"_upsert_{kind}")(record)
@@ -478,14 +479,24 @@ class Importer:
                 ),
                 None,
             )
-            if match is None:
-                services.episode_claim_add(episode=episode, user=self.user, **values)
-            else:
+            if match is not None:
                 existing.remove(match)
-                if changes := _changed(match, values):
-                    services.episode_claim_update(
-                        claim=match, user=self.user, reason=self.reason, **changes
-                    )
+            # A researcher's import adds no figure the public would see (that takes a
+            # reviewer): the claim fails alone, the episode itself is imported.
+            try:
+                with transaction.atomic():
+                    if match is None:
+                        services.episode_claim_add(episode=episode, user=self.user, **values)
+                    elif changes := _changed(match, values):
+                        services.episode_claim_update(
+                            claim=match, user=self.user, reason=self.reason, **changes
+                        )
+            except PermissionDenied as error:
+                self.report.fail(
+                    getattr(self, "_line", 0),
+                    f"episodes '{episode.slug}', claim '{values['measure']}': {reason_of(error)}",
+                    "",
+                )
 
     def _claim_values(self, raw: Any, *, episode_claim: bool = False) -> dict[str, Any]:
         if not isinstance(raw, dict):

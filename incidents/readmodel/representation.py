@@ -68,6 +68,7 @@ INCIDENT_COLUMNS = (
     "created_at",
     "updated_at",
     "published_at",
+    "figures_include_confidential",
     *BREAKDOWN_FIELDS,
 )
 CLAIM_COLUMNS = (
@@ -209,10 +210,10 @@ def external_id_fields(records: Sequence[tuple[str, str]]) -> dict[str, Any]:
 # a member, or a member's value is written differently: documents kept with another shape
 # are never served (see incidents.readmodel.documentcache). tests/test_document_cache.py holds
 # the members of this shape and fails until both are changed together.
+DOCUMENT_SHAPE = 3
+
 # How documents are written to JSON, kept or served: UTC times end in Z; keys may be numbers.
 JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
-
-DOCUMENT_SHAPE = 2
 
 
 def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -264,9 +265,11 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
     for pk in ids:
         row = rows[pk]
         claims = []
+        confidential_claims = 0
         for c in claims_by_incident[pk]:
             source = c[_SOURCE_AT:]
-            if source[6]:  # confidential: never outside the admin
+            if source[6]:  # confidential: never outside the admin, only counted
+                confidential_claims += 1
                 continue
             perpetrator = actors[c[8]][0] if c[8] is not None else None
             claims.append(
@@ -337,6 +340,10 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
                     "rule": row[22],
                     "rationale": row[23],
                     "breakdown": dict(zip(BREAKDOWN_FIELDS, row[_BREAKDOWN_AT:], strict=True)),
+                    # Whether a reviewer had the range count confidential claims, and then
+                    # how many there are (never which, nor what they say).
+                    "includes_confidential": bool(row[31]),
+                    "confidential_claims": confidential_claims if row[31] else None,
                 },
                 "grade": row[24],
                 "status": row[25],

@@ -1,0 +1,129 @@
+"""The admin of catalogue records (sources, actors, episodes, victim groups, places), saved
+through the services so that it obeys the reviewers' rule.
+
+Published incidents show these records, so changing one that published work cites changes
+what the public sees at once: the services let only reviewers do it, and only reviewers
+mark or unmark a source as confidential (``services.catalogue_change_problems``). Here a
+researcher sees such a record read-only, with a note saying why, and the confidential mark
+read-only; a change the services would refuse anyway (say, the record was published while
+the form was open) comes back as an error on the field, with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
+
+from .. import services
+
+
+def bind_user(form_class: type[forms.ModelForm], user: Any) -> type[forms.ModelForm]:
+    return type(form_class.__name__, (form_class,), {"_catalogue_user": user})
+
+
+class CatalogueForm(forms.ModelForm):
+    """Adds the services' refusals to the fields they concern."""
+
+    _catalogue_user: Any = None
+    service_fields: frozenset[str] = frozenset()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            changes = {
+                name: cleaned[name]
+                for name in self.changed_data
+                if name in self.service_fields and name in cleaned
+            }
+            problems = services.catalogue_change_problems(
+                user=self._catalogue_user, record=self.instance, changes=changes
+            )
+            for name, reason in problems.items():
+                self.add_error(name if name in self.fields else None, f"{name}: {reason}")
+        return cleaned
+
+
+class ReviewedCatalogueAdmin:
+    """A mixin for a catalogue record's ModelAdmin: reads as usual, writes through
+    ``create_service`` / ``update_service`` (``record_argument`` names the record for the
+    latter), fields ``service_fields``; ``reviewer_only_fields`` are read-only to others."""
+
+    create_service: str
+    update_service: str
+    record_argument: str
+    service_fields: frozenset[str]
+    reviewer_only_fields: tuple[str, ...] = ()
+
+    def _locked_for(self, request: HttpRequest, obj: Model | None) -> list[str]:
+        """What published work shows ``obj``, when the user may therefore not change it."""
+        if obj is None or services.is_reviewer(request.user):
+            return []
+        return services.public_uses(obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        if not super().has_change_permission(request, obj):  # type: ignore[misc]
+            return False
+        return not self._locked_for(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        if obj is not None and not services.is_reviewer(request.user):
+            fields += [name for name in self.reviewer_only_fields if name not in fields]
+        return fields
+
+    def get_form(self, request: HttpRequest, obj: Model | None = None, **kwargs: Any):
+        form = super().get_form(request, obj, **kwargs)  # type: ignore[misc]
+        bound = bind_user(form, request.user)
+        bound.service_fields = self.service_fields
+        return bound
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if request.method == "GET" and obj is not None:
+            uses = self._locked_for(request, obj)
+            if uses:
+                messages.info(
+                    request,
+                    f"Published work shows this record ({', '.join(uses)}): only a reviewer "
+                    "may change it, so it is read-only for you.",
+                )
+            elif self.reviewer_only_fields and not services.is_reviewer(request.user):
+                messages.info(
+                    request,
+                    f"Only a reviewer may change: {', '.join(self.reviewer_only_fields)}.",
+                )
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+    def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            values = {name: data[name] for name in form.fields if name in data}
+            created = getattr(services, self.create_service)(user=request.user, **values)
+            obj.pk = created.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
+            return
+        changes = {
+            name: data[name]
+            for name in form.changed_data
+            if name in self.service_fields and name in data
+        }
+        if changes:
+            # The form already wrote the new values into ``obj``: the services decide on
+            # the record as stored.
+            stored = type(obj)._default_manager.get(pk=obj.pk)
+            getattr(services, self.update_service)(
+                **{self.record_argument: stored}, user=request.user, **changes
+            )
+        obj.refresh_from_db()
