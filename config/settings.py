@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -215,7 +216,7 @@ REST_FRAMEWORK = {
         "incidents.api.throttling.AnonymousThrottle",
         "incidents.api.throttling.SignedInThrottle",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["incidents.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "incidents.api.renderers.FastJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -275,24 +275,16 @@ class IncidentDetailView(ApiView):
         data = dict(serializer.validated_data)
         if not data:
             raise ValidationError({"non_field_errors": ["Give at least one field to change."]})
-        fields = _incident_fields(data)
-        services.incident_update(
-            incident=incident, user=request.user, expected_version=version, **fields
+        services.incident_edit(
+            incident=incident,
+            user=request.user,
+            expected_version=version,
+            victim_groups=data.get("victim_groups"),
+            figure_rule=data.get("figure_rule"),
+            figures=dict(data["figures"]) if "figures" in data else None,
+            figure_rationale=data.get("figure_rationale"),
+            **_incident_fields(data),
         )
-        if "victim_groups" in data:
-            services.incident_set_victim_groups(
-                incident=incident, user=request.user, victim_groups=data["victim_groups"]
-            )
-        figures = _figures_args(data)
-        if figures:
-            services.incident_set_figures(
-                incident=incident,
-                user=request.user,
-                expected_version=None,  # checked by the update above
-                rule=figures.get("figure_rule", incident.figure_rule),
-                figures=figures.get("figures"),
-                rationale=figures.get("figure_rationale", incident.figure_rationale),
-            )
         incident.refresh_from_db()
         return Response(_incident_document(incident), headers=_etag(incident))
 
