@@ -138,6 +138,7 @@ def test_values_of_the_wrong_json_type_are_400_and_write_nothing(
         ("/actors/", {"slug": "a", "name": "A", "aliases": [1, 2]}, "aliases"),
         ("/episodes/", {"slug": 7, "title": "E", "date_start": "2025-03-06"}, "slug"),
         ("/episodes/", {"slug": "e", "title": True, "date_start": "2025-03-06"}, "title"),
+        ("/actors/", {"slug": "a", "name": "A", "parent": ""}, "parent"),
     ],
 )
 def test_catalogue_writes_refuse_the_wrong_json_type(client, reviewer, url, body, field):

@@ -31,7 +31,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     if isinstance(value, str):
-        return "a string"
+        return "a string" if value else "an empty string"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, Mapping):
@@ -63,6 +63,9 @@ def type_error(field: serializers.Field, value: Any) -> str | None:
         if ok:
             child = field.child_relation
             return next((e for e in (type_error(child, item) for item in value) if e), None)
+    elif isinstance(field, SlugRelatedField):
+        # DRF reads "" as null for relations; a slug is never empty.
+        expected, ok = "a slug or null", isinstance(value, str) and value != ""
     elif isinstance(field, STRING_FIELDS):
         expected, ok = "a string", isinstance(value, str)
     else:

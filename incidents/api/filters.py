@@ -360,6 +360,15 @@ def filter_incidents(
                 for name in unknown
             }
         )
+    empty = sorted(
+        name
+        for name in set(request.query_params) & set(IncidentFilter.base_filters)
+        if not request.query_params.get(name, "").strip()
+    )
+    if empty:
+        raise ValidationError(
+            {name: ["Give a value, or leave the parameter out."] for name in empty}
+        )
     repeated = sorted(
         name for name in request.query_params if len(request.query_params.getlist(name)) > 1
     )
