@@ -168,3 +168,17 @@ def test_an_empty_filter_value_is_400_naming_it(client, seeded):
         response = client.get(f"{url}{joiner}date_from=&bbox=")
         assert response.status_code == 400
         assert set(response.json()) == {"date_from", "bbox"}
+
+
+def test_a_patch_body_is_required_and_not_empty_and_external_ids_have_a_pattern(client):
+    document = _schema(client)
+    for path in [
+        "/api/v1/incidents/{public_id}/",
+        "/api/v1/incidents/{public_id}/claims/{claim_id}/",
+    ]:
+        body = document["paths"][path]["patch"]["requestBody"]
+        assert body["required"] is True
+    for name in ["PatchedIncidentInputRequest", "PatchedClaimInputRequest"]:
+        assert document["components"]["schemas"][name]["minProperties"] == 1
+    listed = {p["name"]: p for p in document["paths"]["/api/v1/incidents/"]["get"]["parameters"]}
+    assert "acled|ucdp" in listed["external_id"]["schema"]["pattern"]

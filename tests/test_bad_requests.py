@@ -139,6 +139,12 @@ def test_values_of_the_wrong_json_type_are_400_and_write_nothing(
         ("/episodes/", {"slug": 7, "title": "E", "date_start": "2025-03-06"}, "slug"),
         ("/episodes/", {"slug": "e", "title": True, "date_start": "2025-03-06"}, "title"),
         ("/actors/", {"slug": "a", "name": "A", "parent": ""}, "parent"),
+        # Longer than 500 characters as sent, even if trimming its spaces would shorten it.
+        (
+            "/sources/",
+            {"slug": "s", "headline": "   " + "x" * 499, "kind": "news_article"},
+            "headline",
+        ),
     ],
 )
 def test_catalogue_writes_refuse_the_wrong_json_type(client, reviewer, url, body, field):

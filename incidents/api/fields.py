@@ -68,6 +68,10 @@ def type_error(field: serializers.Field, value: Any) -> str | None:
         expected, ok = "a slug or null", isinstance(value, str) and value != ""
     elif isinstance(field, STRING_FIELDS):
         expected, ok = "a string", isinstance(value, str)
+        limit = getattr(field, "max_length", None)
+        if ok and limit is not None and len(value) > limit:
+            # Checked as sent: DRF would trim surrounding spaces first.
+            return f"Ensure this field has no more than {limit} characters."
     else:
         return None  # nested serializers check their own data
     return None if ok else f"Must be {expected}, not {_kind(value)}."

@@ -53,6 +53,7 @@ from .filters import (
     PAGING_PARAMETERS,
     BBoxFilter,
     ChoiceInFilter,
+    ExternalIdFilter,
     IncidentFilter,
     NonNegativeIntegerFilter,
     SlugInFilter,
@@ -124,6 +125,10 @@ def _filter_parameter(name: str, filter_: Any) -> OpenApiParameter:
         return OpenApiParameter(name, OpenApiTypes.DATETIME, description=description)
     if isinstance(filter_, django_filters.DateFilter):
         return OpenApiParameter(name, OpenApiTypes.DATE, description=description)
+    if isinstance(filter_, ExternalIdFilter):
+        one = r"((acled|ucdp):)?[A-Za-z0-9_.-]{1,100}"
+        schema = {"type": "string", "pattern": f"^{one}(,{one})*$", "example": "acled:SYR12345"}
+        return OpenApiParameter(name, schema, description=description)
     if isinstance(filter_, BBoxFilter):
         number = r"\s*[-+]?[0-9]+(\.[0-9]+)?\s*"
         schema = {
