@@ -304,22 +304,41 @@ def incident_create(
 
 
 @transaction.atomic
-def incident_update(
+def incident_edit(
     *,
     incident: Incident,
     user: User | None,
     expected_version: int | None,
     reason: str | None = None,
+    victim_groups: Iterable[VictimGroup] | None = None,
+    figure_rule: str | None = None,
+    figures: Mapping[str, int | None] | None = None,
+    figure_rationale: str | None = None,
     **changes: Any,
 ) -> Incident:
-    """Change an incident's descriptive fields (not its status, figures or claims).
+    """Change an incident in one step: descriptive fields, victim groups and figures.
+
+    One call is one transaction, one version check and one history entry, so an edit is
+    applied whole or not at all. The version is taken first (a conditional UPDATE, which
+    locks the row on PostgreSQL and the database on SQLite), then the row is read afresh
+    under that lock and the changes are applied to it: what another editor committed
+    before is never written back over.
 
     A new point (or location precision) brings the governorate and district with it.
-    ``reason`` goes into the history entry.
+    ``figure_rule``, ``figures`` and ``figure_rationale`` choose how the figures are
+    produced: by hand (``manual``: the figures given, a key left out being unknown, and a
+    written rationale) or from the claims by a rule. ``reason`` goes into the history entry.
     """
+    _check_fields(changes, INCIDENT_FIELDS, "An incident")
     if user is not None:
         _require_edit(user, incident)
-    _check_fields(changes, INCIDENT_FIELDS, "An incident")
+    _take_version(incident, expected_version)
+    version = incident.version
+    incident.refresh_from_db()
+    incident.version = version
+    if user is not None:
+        _require_edit(user, incident)  # as it is now, not as the editor read it
+
     moved = any(
         name in changes and changes[name] != getattr(incident, name)
         for name in ("latitude", "longitude", "location_precision")
@@ -328,12 +347,69 @@ def incident_update(
         setattr(incident, name, value)
     if moved:
         _set_admin_areas(incident, changes)
+
+    figures_given = figure_rule is not None or figures is not None or figure_rationale is not None
+    if figures_given:
+        _set_figures(incident, rule=figure_rule, figures=figures, rationale=figure_rationale)
+        reason = reason or f"Figures: {incident.get_figure_rule_display()}"
     if user is not None and user.is_authenticated:
         incident.updated_by = user
     incident.full_clean(exclude=["public_id"])
-    _take_version(incident, expected_version)
+    if victim_groups is not None:
+        # The one history entry below records the groups; setting them must not add more.
+        incident.skip_history_when_saving = True  # type: ignore[attr-defined]
+        try:
+            incident.victim_groups.set(list(victim_groups))
+        finally:
+            del incident.skip_history_when_saving  # type: ignore[attr-defined]
     _save(incident, user, reason)
     return incident
+
+
+def _set_figures(
+    incident: Incident,
+    *,
+    rule: str | None,
+    figures: Mapping[str, int | None] | None,
+    rationale: str | None,
+) -> None:
+    """Apply a choice of figures to ``incident`` (not saved); ``None`` keeps what it had."""
+    was_manual = incident.figure_rule == FigureRule.MANUAL
+    if rule is not None:
+        if rule not in FigureRule.values:
+            raise ValidationError({"figure_rule": f"Unknown rule '{rule}'."})
+        incident.figure_rule = rule
+    if rationale is not None:
+        incident.figure_rationale = rationale
+    if incident.figure_rule == FigureRule.MANUAL:
+        if figures is not None:
+            _check_fields(figures, FIGURE_FIELDS, "The figures")
+            for name in FIGURE_FIELDS:
+                setattr(incident, name, figures.get(name))
+        elif not was_manual:
+            raise ValidationError({"figures": "Give the figures to set by hand."})
+    elif figures:
+        raise ValidationError({"figure_rule": "Figures can only be given with the manual rule."})
+    else:
+        _apply_figures(incident)
+
+
+def incident_update(
+    *,
+    incident: Incident,
+    user: User | None,
+    expected_version: int | None,
+    reason: str | None = None,
+    **changes: Any,
+) -> Incident:
+    """Change an incident's descriptive fields (see :func:`incident_edit`)."""
+    return incident_edit(
+        incident=incident,
+        user=user,
+        expected_version=expected_version,
+        reason=reason,
+        **changes,
+    )
 
 
 @transaction.atomic
@@ -389,7 +465,6 @@ def incident_recompute_figures(*, incident: Incident, user: User | None = None) 
     return incident
 
 
-@transaction.atomic
 def incident_set_figures(
     *,
     incident: Incident,
@@ -402,28 +477,16 @@ def incident_set_figures(
     """Choose how the figures are produced: from the claims by a rule, or by hand.
 
     By hand (``rule="manual"``) needs the figures and a written rationale; switching back to
-    a computed rule recomputes them from the claims.
+    a computed rule recomputes them from the claims. One step of :func:`incident_edit`.
     """
-    if user is not None:
-        _require_edit(user, incident)
-    if rule not in FigureRule.values:
-        raise ValidationError({"figure_rule": f"Unknown rule '{rule}'."})
-    incident.figure_rule = rule
-    incident.figure_rationale = rationale
-    if rule == FigureRule.MANUAL:
-        if not figures:
-            raise ValidationError({"killed_best": "Give the figures to set by hand."})
-        _check_fields(figures, FIGURE_FIELDS, "The figures")
-        for name in FIGURE_FIELDS:
-            setattr(incident, name, figures.get(name))
-    else:
-        _apply_figures(incident)
-    if user is not None and user.is_authenticated:
-        incident.updated_by = user
-    incident.full_clean(exclude=["public_id"])
-    _take_version(incident, expected_version)
-    _save(incident, user, f"Figures: {incident.get_figure_rule_display()}")
-    return incident
+    return incident_edit(
+        incident=incident,
+        user=user,
+        expected_version=expected_version,
+        figure_rule=rule,
+        figures=figures,
+        figure_rationale=rationale,
+    )
 
 
 @transaction.atomic

@@ -13,9 +13,9 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from incidents.admin.catalogue import CatalogueForm, ReviewedCatalogueAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from incidents.admin.catalogue import CatalogueForm, ReviewedCatalogueAdmin
 from incidents.services import PLACE_FIELDS
 
 from . import gazetteer

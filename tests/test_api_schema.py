@@ -110,3 +110,75 @@ def test_anonymous_requests_keep_to_the_schema(case, api_data):
 def test_researcher_writes_keep_to_the_schema(case, api_data, researcher):
     token, _ = Token.objects.get_or_create(user=researcher)
     case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Token {token.key}"})
+
+
+def _schema(client) -> dict:
+    return json.loads(client.get(SCHEMA_URL).content)
+
+
+def test_catalogue_paging_is_bounded_documented_and_enforced(client, seeded):
+    for name in ("sources", "actors", "episodes"):
+        parameters = {
+            p["name"]: p["schema"]
+            for p in _schema(client)["paths"][f"/api/v1/{name}/"]["get"]["parameters"]
+        }
+        assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 500)
+        assert (parameters["offset"]["minimum"], parameters["offset"]["maximum"]) == (
+            0,
+            10_000_000,
+        )
+        for query, field in [
+            ("limit=0", "limit"),
+            ("limit=501", "limit"),
+            ("offset=-1", "offset"),
+            ("offset=x", "offset"),
+            ("offset=10000001", "offset"),
+        ]:
+            response = client.get(f"/api/v1/{name}/?{query}")
+            assert response.status_code == 400, (name, query)
+            assert list(response.json()) == [field]
+        assert client.get(f"/api/v1/{name}/?limit=500&offset=10000000").status_code == 200
+
+
+def test_every_operation_documents_414_and_if_match_has_a_pattern(client):
+    document = _schema(client)
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            assert "414" in operation["responses"]
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "If-Match":
+                    assert parameter["schema"]["pattern"]
+
+
+def test_a_catalogue_slug_already_in_use_is_409(client, seeded, reviewer):
+    client.force_login(reviewer)
+    slug = client.get("/api/v1/sources/").json()["results"][0]["slug"]
+    response = client.post(
+        "/api/v1/sources/",
+        {"slug": slug, "headline": "Another", "kind": "news_article"},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert "slug" in response.json()
+
+
+def test_an_empty_filter_value_is_400_naming_it(client, seeded):
+    for url in ["/api/v1/incidents/", "/api/v1/statistics/", "/api/v1/map/?zoom=5&"]:
+        joiner = "" if url.endswith("&") else "?"
+        response = client.get(f"{url}{joiner}date_from=&bbox=")
+        assert response.status_code == 400
+        assert set(response.json()) == {"date_from", "bbox"}
+
+
+def test_a_patch_body_is_required_and_not_empty_and_external_ids_have_a_pattern(client):
+    document = _schema(client)
+    for path in [
+        "/api/v1/incidents/{public_id}/",
+        "/api/v1/incidents/{public_id}/claims/{claim_id}/",
+    ]:
+        body = document["paths"][path]["patch"]["requestBody"]
+        assert body["required"] is True
+    for name in ["PatchedIncidentInputRequest", "PatchedClaimInputRequest"]:
+        assert document["components"]["schemas"][name]["minProperties"] == 1
+    listed = {p["name"]: p for p in document["paths"]["/api/v1/incidents/"]["get"]["parameters"]}
+    assert "acled|ucdp" in listed["external_id"]["schema"]["pattern"]

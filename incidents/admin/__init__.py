@@ -306,22 +306,27 @@ class IncidentAdmin(SimpleHistoryAdmin):
             obj._state.adding = False
             obj.refresh_from_db()
             return
-        services.incident_update(
+        # One service call: the fields, the victim groups and the figures are written in
+        # one transaction with one version check and one history entry.
+        figure_args: dict[str, Any] = {}
+        if {"figure_rule", "figure_rationale", *services.FIGURE_FIELDS} & set(form.changed_data):
+            figure_args = {
+                "figure_rule": rule,
+                "figures": figures if rule == FigureRule.MANUAL else None,
+                "figure_rationale": data.get("figure_rationale", ""),
+            }
+        services.incident_edit(
             incident=obj,
             user=request.user,
             expected_version=data.get("expected_version"),
+            victim_groups=(
+                data.get("victim_groups", []) if "victim_groups" in form.changed_data else None
+            ),
+            **figure_args,
             **fields,
         )
-        if {"figure_rule", "figure_rationale", *services.FIGURE_FIELDS} & set(form.changed_data):
-            services.incident_set_figures(
-                incident=obj,
-                user=request.user,
-                expected_version=None,
-                rule=rule,
-                figures=figures if rule == FigureRule.MANUAL else None,
-                rationale=data.get("figure_rationale", ""),
-            )
         if "figures_include_confidential" in form.changed_data:
+            # Inside the admin's transaction, after the edit took the row's version.
             services.incident_set_figures_scope(
                 incident=obj,
                 user=request.user,
@@ -330,11 +335,12 @@ class IncidentAdmin(SimpleHistoryAdmin):
             )
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        services.incident_set_victim_groups(
-            incident=form.instance,
-            user=request.user,
-            victim_groups=form.cleaned_data.get("victim_groups", []),
-        )
+        if not change:
+            services.incident_set_victim_groups(
+                incident=form.instance,
+                user=request.user,
+                victim_groups=form.cleaned_data.get("victim_groups", []),
+            )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 

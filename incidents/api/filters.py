@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import django_filters as filters
@@ -166,6 +166,20 @@ class ExternalIdFilter(filters.Filter):
         return qs.filter(Exists(ExternalRecord.objects.filter(wanted, incident=OuterRef("pk"))))
 
 
+class ChangeFeedFilter(filters.IsoDateTimeFilter):
+    """An ISO 8601 time; one that has no UTC equivalent in the calendar is clamped to it."""
+
+    def filter(self, qs: QuerySet[Incident], value: datetime | None) -> QuerySet[Incident]:
+        if value is not None and value.tzinfo is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                # e.g. 0001-01-01T00:00+05:00: before the first instant of the calendar in UTC.
+                edge = datetime.min if value.year == 1 else datetime.max
+                value = edge.replace(tzinfo=UTC)
+        return super().filter(qs, value)
+
+
 class IncidentFilterForm(forms.Form):
     # Who asks (set by IncidentFilter): the slugs of actors, episodes and sources are
     # checked against what this reader may see, so that a slug only hidden work uses
@@ -254,7 +268,7 @@ class IncidentFilter(filters.FilterSet):
         label="Ids in outside data sets, comma-separated: ACLED event_id_cnty or UCDP GED "
         "id, as published, optionally prefixed acled: or ucdp:.",
     )
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = ChangeFeedFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Change feed: incidents changed at or after this ISO 8601 time.",
@@ -274,7 +288,12 @@ class IncidentFilter(filters.FilterSet):
     def filter_date_from(self, qs, name, value):
         # The second condition is implied by the first (no incident lasts longer than the
         # longest one) but lets the database use a date_start index for the window.
-        earliest = value - timedelta(days=mapcells.longest_days())
+        # Near the first day of the calendar the window starts at that day (no date is
+        # earlier), instead of overflowing.
+        days = mapcells.longest_days()
+        earliest = (
+            value - timedelta(days=days) if value > date.min + timedelta(days=days) else date.min
+        )
         return qs.filter(date_end__gte=value, date_start__gte=earliest)
 
     def filter_perpetrator(self, qs, name, value):
@@ -349,6 +368,15 @@ def filter_incidents(
                 name: ["Unknown parameter. Allowed: " + ", ".join(sorted(allowed))]
                 for name in unknown
             }
+        )
+    empty = sorted(
+        name
+        for name in set(request.query_params) & set(IncidentFilter.base_filters)
+        if not request.query_params.get(name, "").strip()
+    )
+    if empty:
+        raise ValidationError(
+            {name: ["Give a value, or leave the parameter out."] for name in empty}
         )
     repeated = sorted(
         name for name in request.query_params if len(request.query_params.getlist(name)) > 1

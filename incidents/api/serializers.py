@@ -31,12 +31,14 @@ from incidents.models import (
 )
 from mapping.models import LocationPrecision, Place
 
+from .fields import StrictModelSerializer, StrictSerializer
+
 
 def _count_field(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=10_000_000, **kwargs)
 
 
-class BreakdownSerializer(serializers.Serializer):
+class BreakdownSerializer(StrictSerializer):
     civilians = _count_field(allow_null=True)
     children = _count_field(allow_null=True)
     women = _count_field(allow_null=True)
@@ -48,7 +50,7 @@ class BreakdownSerializer(serializers.Serializer):
 # --- input --------------------------------------------------------------------------------
 
 
-class ClaimInputSerializer(serializers.Serializer):
+class ClaimInputSerializer(StrictSerializer):
     source = serializers.SlugRelatedField(
         slug_field="slug", queryset=Source.objects.filter(confidential=False)
     )
@@ -82,16 +84,24 @@ class ClaimInputSerializer(serializers.Serializer):
         return attrs
 
 
-class PerpetratorInputSerializer(serializers.Serializer):
+class PerpetratorInputSerializer(StrictSerializer):
     actor = serializers.SlugRelatedField(slug_field="slug", queryset=Actor.objects.all())
     confidence = serializers.ChoiceField(choices=Confidence.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class FiguresInputSerializer(BreakdownSerializer):
+class FiguresInputSerializer(StrictSerializer):
+    """Figures set by hand; a measure left out is unknown."""
+
     killed_low = _count_field(allow_null=True, required=False)
     killed_best = _count_field(allow_null=True, required=False)
     killed_high = _count_field(allow_null=True, required=False)
+    civilians = _count_field(allow_null=True, required=False)
+    children = _count_field(allow_null=True, required=False)
+    women = _count_field(allow_null=True, required=False)
+    medical_personnel = _count_field(allow_null=True, required=False)
+    security_forces = _count_field(allow_null=True, required=False)
+    combatants = _count_field(allow_null=True, required=False)
 
 
 def _place(kind: str | None = None) -> serializers.SlugRelatedField:
@@ -101,7 +111,7 @@ def _place(kind: str | None = None) -> serializers.SlugRelatedField:
     )
 
 
-class IncidentInputSerializer(serializers.Serializer):
+class IncidentInputSerializer(StrictSerializer):
     """The descriptive fields of an incident; on PATCH every field is optional."""
 
     title = serializers.CharField(max_length=300)
@@ -141,18 +151,18 @@ class IncidentCreateSerializer(IncidentInputSerializer):
     perpetrators = PerpetratorInputSerializer(many=True, required=False)
 
 
-class RetractSerializer(serializers.Serializer):
+class RetractSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=5_000, help_text="Why the incident is retracted.")
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=5_000, required=False, allow_blank=True)
 
 
 # --- sources, actors, episodes --------------------------------------------------------------
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class SourceSerializer(StrictModelSerializer):
     publisher = serializers.CharField(max_length=200, required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=SourceKind.choices)
 
@@ -171,7 +181,7 @@ class SourceSerializer(serializers.ModelSerializer):
         ]
 
 
-class ActorSerializer(serializers.ModelSerializer):
+class ActorSerializer(StrictModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="slug", queryset=Actor.objects.all(), required=False, allow_null=True
     )
@@ -194,7 +204,7 @@ class ActorSerializer(serializers.ModelSerializer):
         ]
 
 
-class EpisodeSerializer(serializers.ModelSerializer):
+class EpisodeSerializer(StrictModelSerializer):
     class Meta:
         model = Episode
         fields = ["slug", "title", "title_ar", "summary", "summary_ar", "date_start", "date_end"]
@@ -203,13 +213,13 @@ class EpisodeSerializer(serializers.ModelSerializer):
 # --- documented output shapes ----------------------------------------------------------------
 
 
-class AreaSerializer(serializers.Serializer):
+class AreaSerializer(StrictSerializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     name_ar = serializers.CharField()
 
 
-class LocationSerializer(serializers.Serializer):
+class LocationSerializer(StrictSerializer):
     latitude = serializers.FloatField(allow_null=True)
     longitude = serializers.FloatField(allow_null=True)
     precision = serializers.ChoiceField(choices=LocationPrecision.choices)
@@ -223,7 +233,7 @@ class LocationSerializer(serializers.Serializer):
     district = AreaSerializer(allow_null=True)
 
 
-class KilledSerializer(serializers.Serializer):
+class KilledSerializer(StrictSerializer):
     low = serializers.IntegerField(allow_null=True)
     best = serializers.IntegerField(allow_null=True)
     high = serializers.IntegerField(allow_null=True)
@@ -241,7 +251,7 @@ class KilledSerializer(serializers.Serializer):
     )
 
 
-class ClaimSourceSerializer(serializers.Serializer):
+class ClaimSourceSerializer(StrictSerializer):
     slug = serializers.CharField()
     publisher = serializers.CharField()
     headline = serializers.CharField()
@@ -250,7 +260,7 @@ class ClaimSourceSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=SourceKind.choices)
 
 
-class ClaimSerializer(serializers.Serializer):
+class ClaimSerializer(StrictSerializer):
     id = serializers.IntegerField()
     source = ClaimSourceSerializer()
     attributed_to = serializers.CharField()
@@ -265,19 +275,19 @@ class ClaimSerializer(serializers.Serializer):
     quote = serializers.CharField()
 
 
-class PerpetratorSerializer(serializers.Serializer):
+class PerpetratorSerializer(StrictSerializer):
     actor = serializers.CharField(help_text="Actor slug.")
     name = serializers.CharField()
     name_ar = serializers.CharField()
     confidence = serializers.ChoiceField(choices=Confidence.choices)
 
 
-class ExternalIdSerializer(serializers.Serializer):
+class ExternalIdSerializer(StrictSerializer):
     dataset = serializers.ChoiceField(choices=ExternalDataset.choices)
     id = serializers.CharField(help_text="ACLED event_id_cnty or UCDP GED id, as published.")
 
 
-class IncidentSerializer(serializers.Serializer):
+class IncidentSerializer(StrictSerializer):
     id = serializers.CharField(help_text="Stable public id, e.g. SY-2025-0001.")
     url = serializers.CharField()
     title = serializers.CharField()
@@ -313,12 +323,12 @@ class IncidentSerializer(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
 
 
-class IncidentPageSerializer(serializers.Serializer):
+class IncidentPageSerializer(StrictSerializer):
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     results = IncidentSerializer(many=True)
 
 
-class FiguresSerializer(serializers.Serializer):
+class FiguresSerializer(StrictSerializer):
     incidents = serializers.IntegerField()
     killed_low = serializers.IntegerField()
     killed_best = serializers.IntegerField()
@@ -345,7 +355,7 @@ class EventTypeFiguresSerializer(FiguresSerializer):
     event_type = serializers.ChoiceField(choices=EventType.choices)
 
 
-class ReportedAggregateSerializer(serializers.Serializer):
+class ReportedAggregateSerializer(StrictSerializer):
     measure = serializers.CharField()
     low = serializers.IntegerField(allow_null=True)
     best = serializers.IntegerField(allow_null=True)
@@ -353,7 +363,7 @@ class ReportedAggregateSerializer(serializers.Serializer):
     claims = serializers.IntegerField()
 
 
-class EpisodeFiguresSerializer(serializers.Serializer):
+class EpisodeFiguresSerializer(StrictSerializer):
     episode = serializers.CharField()
     title = serializers.CharField()
     title_ar = serializers.CharField()
@@ -362,7 +372,7 @@ class EpisodeFiguresSerializer(serializers.Serializer):
     reported_aggregates = ReportedAggregateSerializer(many=True)
 
 
-class StatisticsSerializer(serializers.Serializer):
+class StatisticsSerializer(StrictSerializer):
     totals = FiguresSerializer()
     by_day = DayFiguresSerializer(many=True)
     by_governorate = GovernorateFiguresSerializer(many=True)
@@ -380,7 +390,7 @@ class EpisodeDetailSerializer(EpisodeSerializer):
         fields = [*EpisodeSerializer.Meta.fields, "incidents", "reported_aggregates"]
 
 
-class MapCellSerializer(serializers.Serializer):
+class MapCellSerializer(StrictSerializer):
     latitude = serializers.FloatField(help_text="Mean position of the cell's incidents.")
     longitude = serializers.FloatField()
     bounds = serializers.ListField(
@@ -392,7 +402,7 @@ class MapCellSerializer(serializers.Serializer):
     killed_high = serializers.IntegerField()
 
 
-class MapIncidentSerializer(serializers.Serializer):
+class MapIncidentSerializer(StrictSerializer):
     id = serializers.CharField()
     title = serializers.CharField()
     title_ar = serializers.CharField()
@@ -413,7 +423,7 @@ class MapIncidentSerializer(serializers.Serializer):
     source_count = serializers.IntegerField()
 
 
-class MapSerializer(serializers.Serializer):
+class MapSerializer(StrictSerializer):
     mode = serializers.ChoiceField(choices=["incidents", "cells"])
     zoom = serializers.IntegerField()
     bbox = serializers.ListField(child=serializers.FloatField())

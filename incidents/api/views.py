@@ -54,6 +54,7 @@ from .filters import (
     PAGING_PARAMETERS,
     BBoxFilter,
     ChoiceInFilter,
+    ExternalIdFilter,
     IncidentFilter,
     NonNegativeIntegerFilter,
     SlugInFilter,
@@ -80,18 +81,20 @@ PRECONDITION_ERRORS = {
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": r'^\s*(W/)?"[0-9]{1,9}"\s*$'},
     OpenApiParameter.HEADER,
     required=True,
     description='The ETag of the version you edited, e.g. "3".',
 )
 CONTROL = [
     OpenApiParameter(
-        "cursor", OpenApiTypes.STR, description="Opaque; follow the `next` link as given."
+        "cursor",
+        {"type": "string", "minLength": 1},
+        description="Opaque; follow the `next` link as given.",
     ),
     OpenApiParameter(
         "page_size",
-        OpenApiTypes.INT,
+        {"type": "integer", "minimum": 1, "maximum": settings.INCIDENT_MAP["API_MAX_PAGE_SIZE"]},
         description=f"Incidents per page, at most {settings.INCIDENT_MAP['API_MAX_PAGE_SIZE']}.",
     ),
     OpenApiParameter("ordering", OpenApiTypes.STR, enum=ORDERING_CHOICES),
@@ -102,10 +105,18 @@ def _filter_parameter(name: str, filter_: Any) -> OpenApiParameter:
     description = str(filter_.label or "")
     if isinstance(filter_, ChoiceInFilter):
         choices = [value for value, _ in filter_.extra["choices"]]
-        schema: Any = {"type": "array", "items": {"type": "string", "enum": choices}}
+        schema: Any = {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "enum": choices},
+        }
         return OpenApiParameter(name, schema, description=description, explode=False)
     if isinstance(filter_, SlugInFilter):
-        schema = {"type": "array", "items": {"type": "string", "maxLength": 120}}
+        schema = {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": r"^[^,]*$"},
+        }
         return OpenApiParameter(name, schema, description=description, explode=False)
     if isinstance(filter_, NonNegativeIntegerFilter):
         schema = {"type": "integer", "minimum": 0, "maximum": 10_000_000}
@@ -114,10 +125,20 @@ def _filter_parameter(name: str, filter_: Any) -> OpenApiParameter:
         return OpenApiParameter(name, OpenApiTypes.DATETIME, description=description)
     if isinstance(filter_, django_filters.DateFilter):
         return OpenApiParameter(name, OpenApiTypes.DATE, description=description)
-    if isinstance(filter_, BBoxFilter):
-        schema = {"type": "string", "example": "35.7,34.8,36.5,35.9"}
+    if isinstance(filter_, ExternalIdFilter):
+        one = r"((acled|ucdp):)?[A-Za-z0-9_.-]{1,100}"
+        schema = {"type": "string", "pattern": f"^{one}(,{one})*$", "example": "acled:SYR12345"}
         return OpenApiParameter(name, schema, description=description)
-    return OpenApiParameter(name, {"type": "string", "maxLength": 200}, description=description)
+    if isinstance(filter_, BBoxFilter):
+        number = r"\s*[-+]?[0-9]+(\.[0-9]+)?\s*"
+        schema = {
+            "type": "string",
+            "pattern": f"^{number},{number},{number},{number}$",
+            "example": "35.7,34.8,36.5,35.9",
+        }
+        return OpenApiParameter(name, schema, description=description)
+    schema = {"type": "string", "minLength": 1, "maxLength": 200}
+    return OpenApiParameter(name, schema, description=description)
 
 
 # The incident filters as documented query parameters (shared by every incident read).
@@ -275,24 +296,16 @@ class IncidentDetailView(ApiView):
         data = dict(serializer.validated_data)
         if not data:
             raise ValidationError({"non_field_errors": ["Give at least one field to change."]})
-        fields = _incident_fields(data)
-        services.incident_update(
-            incident=incident, user=request.user, expected_version=version, **fields
+        services.incident_edit(
+            incident=incident,
+            user=request.user,
+            expected_version=version,
+            victim_groups=data.get("victim_groups"),
+            figure_rule=data.get("figure_rule"),
+            figures=dict(data["figures"]) if "figures" in data else None,
+            figure_rationale=data.get("figure_rationale"),
+            **_incident_fields(data),
         )
-        if "victim_groups" in data:
-            services.incident_set_victim_groups(
-                incident=incident, user=request.user, victim_groups=data["victim_groups"]
-            )
-        figures = _figures_args(data)
-        if figures:
-            services.incident_set_figures(
-                incident=incident,
-                user=request.user,
-                expected_version=None,  # checked by the update above
-                rule=figures.get("figure_rule", incident.figure_rule),
-                figures=figures.get("figures"),
-                rationale=figures.get("figure_rationale", incident.figure_rationale),
-            )
         incident.refresh_from_db()
         return Response(_incident_document(incident), headers=_etag(incident))
 
@@ -558,7 +571,7 @@ class MapView(ApiView):
             *FILTERS,
             OpenApiParameter(
                 "zoom",
-                OpenApiTypes.INT,
+                {"type": "integer", "minimum": 0, "maximum": 20},
                 required=True,
                 description="The map's zoom level, 0 to 20.",
             ),
@@ -666,25 +679,35 @@ def visible_episodes(request: Request):
     return selectors.episode_queryset(user=request.user)
 
 
+CATALOGUE_MAX_LIMIT = 500
+CATALOGUE_MAX_OFFSET = 10_000_000
 LIMIT_PARAMETERS = [
-    OpenApiParameter("limit", OpenApiTypes.INT, description="At most 500 (default 100)."),
-    OpenApiParameter("offset", OpenApiTypes.INT),
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": CATALOGUE_MAX_LIMIT},
+        description=f"Records in the page, 1 to {CATALOGUE_MAX_LIMIT} (default 100).",
+    ),
+    OpenApiParameter(
+        "offset",
+        {"type": "integer", "minimum": 0, "maximum": CATALOGUE_MAX_OFFSET},
+        description=f"Records to skip, 0 to {CATALOGUE_MAX_OFFSET:,} (default 0).",
+    ),
 ]
 
 
+def _bounded(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError({name: [f"A whole number from {low} to {high:,} is required."]})
+    return int(raw)
+
+
 def _limited(request: Request, queryset) -> tuple[list, dict[str, Any]]:
-    try:
-        limit = int(request.query_params.get("limit", "100"))
-        offset = int(request.query_params.get("offset", "0"))
-    except ValueError:
-        raise ValidationError({"limit": ["limit and offset must be whole numbers."]}) from None
-    if not 1 <= limit <= 500:
-        raise ValidationError({"limit": ["Choose between 1 and 500."]})
-    if not 0 <= offset <= 10_000_000:
-        raise ValidationError({"offset": ["Must be 0 or more."]})
     unknown = sorted(set(request.query_params) - {"limit", "offset", "format"})
     if unknown:
         raise ValidationError({name: ["Unknown parameter."] for name in unknown})
+    limit = _bounded(request, "limit", 100, 1, CATALOGUE_MAX_LIMIT)
+    offset = _bounded(request, "offset", 0, 0, CATALOGUE_MAX_OFFSET)
     count = queryset.count()
     return list(queryset[offset : offset + limit]), {"count": count}
 
@@ -709,7 +732,15 @@ class _CatalogueView(ApiView):
 
     def post(self, request: Request) -> Response:
         serializer = self.serializer_class(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            taken = any(
+                getattr(e, "code", "") == "unique" for e in serializer.errors.get("slug", [])
+            )
+            # A slug already in use is a conflict with what exists, not a malformed request.
+            return Response(
+                serializer.errors,
+                status=status.HTTP_409_CONFLICT if taken else status.HTTP_400_BAD_REQUEST,
+            )
         record = getattr(services, self.service_name)(
             user=request.user, **serializer.validated_data
         )
@@ -726,7 +757,11 @@ def _catalogue(name: str, serializer_class, service_name: str, visible, doc: str
     create_doc = extend_schema(
         operation_id=f"{name}_create",
         request=serializer_class,
-        responses={201: serializer_class, **ERRORS},
+        responses={
+            201: serializer_class,
+            **ERRORS,
+            409: OpenApiResponse(description="The slug is already in use."),
+        },
     )
 
     class ListView(_CatalogueView):
