@@ -1,0 +1,118 @@
+"""Every matching incident at once: GeoJSON, CSV and the ACLED-style CSV, streamed."""
+
+from __future__ import annotations
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework.request import Request
+
+from incidents import selectors
+from incidents.crosswalk import stream_acled_csv
+
+from ..exports import GEOJSON_MEDIA_TYPE, stream_csv, stream_geojson
+from ..filters import (
+    filter_incidents,
+)
+from .base import (
+    FILTERS,
+    READ_ERRORS,
+    ApiView,
+)
+
+
+def _export_view(
+    name: str,
+    media_type: str,
+    stream,
+    disposition: str,
+    schema_type,
+    description: str,
+    filename: str = "",
+    with_merged: bool = False,
+) -> type[ApiView]:
+    """A view streaming every incident that matches the filters in one format.
+
+    ``stream(incidents, internal=...)``: ``internal`` is true for readers who see
+    unpublished work (researchers' notes go into their exports; never a confidential
+    source, for anyone). ``with_merged``: their export also holds merged incidents, so that
+    importing it back restores the merges (the formats that import back).
+    """
+    filename = filename or f"incidents.{name}"
+
+    @extend_schema(
+        operation_id=f"incidents_{name.replace('.', '_')}",
+        parameters=FILTERS,
+        responses={
+            (200, media_type): OpenApiResponse(response=schema_type, description=description),
+            **READ_ERRORS,
+        },
+    )
+    def get(self, request: Request) -> StreamingHttpResponse:
+        visible = selectors.incident_queryset(user=request.user, include_merged=with_merged)
+        incidents = filter_incidents(request, visible)
+        internal = selectors.can_see_unpublished(request.user)
+        response = StreamingHttpResponse(
+            stream(incidents, internal=internal), content_type=media_type
+        )
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+        return response
+
+    view_name = "".join(part.title() for part in name.split("."))
+    return type(f"Incident{view_name}View", (ApiView,), {"get": get})
+
+
+IncidentGeoJSONView = _export_view(
+    "geojson",
+    GEOJSON_MEDIA_TYPE,
+    stream_geojson,
+    "inline",
+    OpenApiTypes.OBJECT,
+    "RFC 7946 FeatureCollection of every matching incident; coordinates are [longitude, "
+    "latitude] and an incident without a point has a null geometry. The properties hold "
+    "every field, the claims (`sources`, with their quotes), attributions, victim groups and "
+    "the ids of outside data sets (`acled_event_id`, `ucdp_ged_id`, `external_ids`). A "
+    "foreign member `catalogue` describes the sources, actors (with their parents), episodes "
+    "(with monitors' aggregate claims) and victim groups the features name, so the file "
+    "imports on its own (manage.py import_geojson). Confidential sources are never included; "
+    "researchers' notes only for signed-in researchers; their export also holds merged "
+    "incidents (status `merged`, `merged_into`), so that the merges import back. Streamed.",
+    with_merged=True,
+)
+IncidentCSVView = _export_view(
+    "csv",
+    "text/csv",
+    stream_csv,
+    "attachment",
+    OpenApiTypes.STR,
+    "Every matching incident, one row each, UTF-8 with a byte order mark. Lists "
+    "(perpetrators, sources, victim_groups, external_ids) are separated by '; '; "
+    "`claims` and `attributions` are JSON arrays; `catalogue` holds, on the first row that "
+    "names a source, actor, episode or victim group, its record as JSON, so the file "
+    "imports on its own (manage.py import_csv). Text that a spreadsheet would run as a "
+    "formula is prefixed with an apostrophe. Signed-in researchers' exports also hold "
+    "merged incidents, as in the GeoJSON. Streamed.",
+    with_merged=True,
+)
+
+
+IncidentAcledCSVView = _export_view(
+    "acled.csv",
+    "text/csv",
+    stream_acled_csv,
+    "attachment",
+    OpenApiTypes.STR,
+    "Every matching incident as a row of an ACLED-style CSV (ACLED's column names and "
+    "codes: event_id_cnty, event_date, time_precision, disorder_type, event_type, "
+    "sub_event_type, actor1, ..., geo_precision, source, notes, fatalities = the best "
+    "estimate, tags, timestamp), to compare with ACLED data. event_id_cnty is the ACLED id "
+    "of an incident imported from ACLED, else our public id. The mapping and what it loses: "
+    "docs/acled-crosswalk.md. Same filters and visibility as incidents.csv. Streamed.",
+    filename="incidents.acled.csv",
+)
+
+
+# --- statistics and the map -------------------------------------------------------------------
