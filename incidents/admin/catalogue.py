@@ -14,12 +14,21 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.db import models
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
+from simple_history.admin import SimpleHistoryAdmin
 
 from .. import services
+from ..models import (
+    Actor,
+    Episode,
+    EpisodeClaim,
+    Source,
+    VictimGroup,
+)
 
 
 def bind_user(form_class: type[forms.ModelForm], user: Any) -> type[forms.ModelForm]:
@@ -127,3 +136,136 @@ class ReviewedCatalogueAdmin:
                 **{self.record_argument: stored}, user=request.user, **changes
             )
         obj.refresh_from_db()
+
+
+@admin.register(Source)
+class SourceAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
+    form = CatalogueForm
+    create_service, update_service, record_argument = "source_create", "source_update", "source"
+    service_fields = services.SOURCE_FIELDS
+    reviewer_only_fields = ("confidential",)
+    list_display = ["headline", "publisher_display", "kind", "publication_date", "confidential"]
+    list_filter = ["kind", "confidential", "language"]
+    search_fields = ["headline", "publisher", "author", "url"]
+    prepopulated_fields = {"slug": ["headline"]}
+    # An address typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(Actor)
+class ActorAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
+    form = CatalogueForm
+    create_service, update_service, record_argument = "actor_create", "actor_update", "actor"
+    service_fields = services.ACTOR_FIELDS
+    list_display = ["name", "name_ar", "kind", "parent"]
+    list_filter = ["kind"]
+    search_fields = ["name", "name_ar", "aliases"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class EpisodeClaimForm(CatalogueForm):
+    """An aggregate figure: the public sees one of a non-confidential source at once."""
+
+    service_fields = services.EPISODE_CLAIM_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        source = cleaned.get("source")
+        user = self._catalogue_user
+        if (
+            self.instance.pk is None
+            and self.has_changed()
+            and source is not None
+            and not services.is_reviewer(user)
+            and (not source.confidential or services.public_uses(self.instance.episode))
+        ):
+            self.add_error(
+                "source",
+                "source: only a reviewer may add an aggregate figure that the public would "
+                "see (a source that is not confidential, or an episode the public sees).",
+            )
+        return cleaned
+
+
+class EpisodeClaimInline(admin.StackedInline):
+    model = EpisodeClaim
+    form = EpisodeClaimForm
+    extra = 0
+    autocomplete_fields = ["source"]
+    fields = [
+        "measure",
+        "source",
+        "attributed_to",
+        "quote",
+        ("killed_min", "killed_max", "approximate"),
+        ("civilians", "children", "women"),
+        ("medical_personnel", "security_forces", "combatants"),
+        "perpetrator_text",
+        "notes",
+    ]
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = bind_user(formset.form, request.user)
+        return formset
+
+
+@admin.register(Episode)
+class EpisodeAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
+    form = CatalogueForm
+    create_service, update_service, record_argument = (
+        "episode_create",
+        "episode_update",
+        "episode",
+    )
+    service_fields = services.EPISODE_FIELDS
+    list_display = ["title", "date_start", "date_end"]
+    search_fields = ["title", "title_ar"]
+    inlines = [EpisodeClaimInline]
+    prepopulated_fields = {"slug": ["title"]}
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not EpisodeClaim:  # pragma: no cover - no other inline
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for claim_form in formset.forms:
+            if not claim_form.has_changed() and not claim_form.instance.pk:
+                continue
+            values = {
+                name: claim_form.cleaned_data[name]
+                for name in services.EPISODE_CLAIM_FIELDS
+                if name in claim_form.cleaned_data
+            }
+            if formset._should_delete_form(claim_form):
+                if claim_form.instance.pk:
+                    claim_form.instance._history_user = request.user
+                    claim_form.instance.delete()
+                    formset.deleted_objects.append(claim_form.instance)
+            elif not claim_form.instance.pk:
+                claim = services.episode_claim_add(
+                    episode=form.instance, user=request.user, **values
+                )
+                formset.new_objects.append(claim)
+            elif claim_form.has_changed():
+                stored = EpisodeClaim.objects.select_related("source").get(
+                    pk=claim_form.instance.pk
+                )
+                changed = {k: v for k, v in values.items() if k in claim_form.changed_data}
+                claim = services.episode_claim_update(claim=stored, user=request.user, **changed)
+                formset.changed_objects.append((claim, claim_form.changed_data))
+        return None
+
+
+@admin.register(VictimGroup)
+class VictimGroupAdmin(ReviewedCatalogueAdmin, admin.ModelAdmin):
+    form = CatalogueForm
+    create_service, update_service, record_argument = (
+        "victim_group_create",
+        "victim_group_update",
+        "group",
+    )
+    service_fields = services.VICTIM_GROUP_FIELDS
+    list_display = ["name", "name_ar"]
+    search_fields = ["name", "name_ar"]
+    prepopulated_fields = {"slug": ["name"]}
