@@ -28,7 +28,6 @@ from ..models import (
     FigureRule,
     Incident,
 )
-from . import imports  # noqa: F401  (registers the import pages)
 from .drafting import draft_from_article_view
 from .duplicates import duplicates_view
 from .incident_forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
