@@ -31,7 +31,7 @@ from django.utils import timezone
 from mapping import gazetteer
 from mapping.models import LocationPrecision, Place
 
-from . import duplicates, selectors
+from . import duplicates, fieldspec, selectors
 from .models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -59,45 +59,9 @@ PUBLIC_ID_RE = re.compile(r"^(?P<prefix>[A-Z]{2,3}-\d{4})-(?P<number>\d{4,7})$")
 
 # Fields of an incident that editors set directly. Status, version, public id, authorship
 # and the reconciled figures (unless set by hand) change only through the functions below.
-INCIDENT_FIELDS = frozenset(
-    {
-        "title",
-        "title_ar",
-        "summary",
-        "summary_ar",
-        "event_type",
-        "date_start",
-        "date_end",
-        "date_precision",
-        "latitude",
-        "longitude",
-        "location_precision",
-        "place_name",
-        "place",
-        "governorate",
-        "district",
-        "location_note",
-        "episode",
-        "grade",
-    }
-)
-FIGURE_FIELDS = ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)
-CLAIM_FIELDS = frozenset(
-    {
-        "source",
-        "attributed_to",
-        "killed_min",
-        "killed_max",
-        "approximate",
-        "perpetrator_text",
-        "perpetrator",
-        "place_as_reported",
-        "date_as_reported",
-        "quote",
-        "notes",
-        *BREAKDOWN_FIELDS,
-    }
-)
+INCIDENT_FIELDS = frozenset(fieldspec.names(editable=True))
+FIGURE_FIELDS = fieldspec.FIGURES
+CLAIM_FIELDS = frozenset({"source", "perpetrator", *fieldspec.CLAIM_VALUES})
 
 
 class ConcurrentEditError(Exception):
@@ -906,21 +870,7 @@ def _update_record(
     return record
 
 
-SOURCE_FIELDS = frozenset(
-    {
-        "publisher",
-        "headline",
-        "author",
-        "url",
-        "publication_date",
-        "language",
-        "kind",
-        "archive_url",
-        "content_hash",
-        "confidential",
-        "notes",
-    }
-)
+SOURCE_FIELDS = frozenset({*fieldspec.SOURCE_PUBLIC, *fieldspec.SOURCE_INTERNAL})
 ACTOR_FIELDS = frozenset(
     {"name", "name_ar", "aliases", "kind", "parent", "affiliation_note", "description"}
 )

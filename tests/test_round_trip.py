@@ -18,11 +18,10 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from incidents import services
+from incidents import fieldspec, services
 from incidents.imports import geojson, own_csv
 from incidents.imports.report import FileRefused
 from incidents.models import (
-    BREAKDOWN_FIELDS,
     Actor,
     Attribution,
     Claim,
@@ -43,56 +42,15 @@ from .conftest import incident_fields
 
 API = "/api/v1"
 
-INCIDENT_FIELDS = (
-    "public_id",
-    "title",
-    "title_ar",
-    "summary",
-    "summary_ar",
-    "event_type",
-    "date_start",
-    "date_end",
-    "date_precision",
-    "latitude",
-    "longitude",
-    "location_precision",
-    "place_name",
-    "location_note",
-    "killed_low",
-    "killed_best",
-    "killed_high",
-    *BREAKDOWN_FIELDS,
-    "figure_rule",
-    "figure_rationale",
-    "grade",
-    "status",
-    "retraction_reason",
+# What an import restores exactly: every exported field but the timestamps (the import's
+# own time) and the relations (compared by their natural keys below).
+INCIDENT_FIELDS = tuple(
+    f.name
+    for f in fieldspec.incident_fields(exported=True)
+    if f.kind not in ("relation", "timestamp")
 )
-CLAIM_FIELDS = (
-    "attributed_to",
-    "killed_min",
-    "killed_max",
-    "approximate",
-    "perpetrator_text",
-    "place_as_reported",
-    "date_as_reported",
-    "quote",
-    "notes",
-    *BREAKDOWN_FIELDS,
-)
-SOURCE_FIELDS = (
-    "publisher",
-    "headline",
-    "author",
-    "url",
-    "publication_date",
-    "language",
-    "kind",
-    "archive_url",
-    "content_hash",
-    "confidential",
-    "notes",
-)
+CLAIM_FIELDS = fieldspec.CLAIM_VALUES
+SOURCE_FIELDS = (*fieldspec.SOURCE_PUBLIC, *fieldspec.SOURCE_INTERNAL)
 
 
 def snapshot(*, notes: bool = True, published_only: bool = False) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat
 
+from incidents.fieldspec import SOURCE_PUBLIC, incident_fields
 from incidents.models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -168,6 +169,18 @@ def _origin() -> dict[str, Any]:
     }
 
 
+def _field_properties() -> dict[str, Any]:
+    """The incident's own fields as Feature properties: all that exports carry, but the point
+    (the geometry) and the breakdown (an object of its own)."""
+    properties: dict[str, Any] = {"breakdown": _breakdown_json()}
+    for field in incident_fields(exported=True):
+        if field.name in ("latitude", "longitude") or field.name in BREAKDOWN_FIELDS:
+            continue
+        value = F(field.source)
+        properties[field.exported_as] = UTCTimestamp(value) if field.kind == "timestamp" else value
+    return properties
+
+
 def feature_expression(*, internal: bool = False) -> AsText:
     """One incident as a GeoJSON Feature (coordinates [longitude, latitude], RFC 7946).
 
@@ -175,33 +188,7 @@ def feature_expression(*, internal: bool = False) -> AsText:
     section 3.2), so that an export carries every incident that matches.
     """
     properties = JSONBuildObject(
-        id=F("public_id"),
-        title=F("title"),
-        title_ar=F("title_ar"),
-        summary=F("summary"),
-        summary_ar=F("summary_ar"),
-        event_type=F("event_type"),
-        date_start=F("date_start"),
-        date_end=F("date_end"),
-        date_precision=F("date_precision"),
-        location_precision=F("location_precision"),
-        place_name=F("place_name"),
-        place=F("place__slug"),
-        governorate=F("governorate__slug"),
-        district=F("district__slug"),
-        location_note=F("location_note"),
-        killed_low=F("killed_low"),
-        killed_best=F("killed_best"),
-        killed_high=F("killed_high"),
-        breakdown=_breakdown_json(),
-        figure_rule=F("figure_rule"),
-        figure_rationale=F("figure_rationale"),
-        grade=F("grade"),
-        status=F("status"),
-        retraction_reason=F("retraction_reason"),
-        merged_into=F("merged_into__public_id"),
-        published_at=UTCTimestamp(F("published_at")),
-        episode=F("episode__slug"),
+        **_field_properties(),
         perpetrators=_perpetrators_json(),
         attributions=_attributions_json(),
         victim_groups=_victim_groups_json(),
@@ -209,7 +196,6 @@ def feature_expression(*, internal: bool = False) -> AsText:
         acled_event_id=first_external_id(ExternalDataset.ACLED),
         ucdp_ged_id=first_external_id(ExternalDataset.UCDP),
         external_ids=_external_ids_json(),
-        updated_at=UTCTimestamp(F("updated_at")),
         external_records=_external_records_json(),
         **_origin(),
     )
@@ -247,18 +233,7 @@ def geojson_features(incidents: QuerySet[Incident], *, internal: bool = False) -
 
 # --- the catalogue: the sources, actors, episodes and victim groups incidents refer to --------
 
-SOURCE_FIELDS = (
-    "slug",
-    "publisher",
-    "headline",
-    "author",
-    "url",
-    "publication_date",
-    "language",
-    "kind",
-    "archive_url",
-    "content_hash",
-)
+SOURCE_FIELDS = ("slug", *SOURCE_PUBLIC)
 ACTOR_FIELDS = ("slug", "name", "name_ar", "aliases", "kind", "affiliation_note", "description")
 EPISODE_FIELDS = ("slug", "title", "title_ar", "summary", "summary_ar", "date_start", "date_end")
 EPISODE_CLAIM_FIELDS = (
@@ -374,49 +349,26 @@ def stream_geojson(incidents: QuerySet[Incident], *, internal: bool = False) -> 
 
 # CSV header -> the column it is read from (annotations are made in csv_rows). Columns are
 # only ever added at the end, so that scripts reading earlier exports keep working.
-_CSV_SOURCES: dict[str, str] = {
-    "id": "public_id",
-    **{
-        name: name
-        for name in (
-            "title",
-            "title_ar",
-            "event_type",
-            "date_start",
-            "date_end",
-            "date_precision",
-            "latitude",
-            "longitude",
-            "location_precision",
-            "place_name",
-        )
+# Columns that are not incident fields, each group after the field it follows.
+_CSV_COMPUTED_AFTER: dict[str, dict[str, str]] = {
+    "episode": {
+        "perpetrators": "perpetrator_list",
+        "sources": "source_list",
+        "claim_count": "claim_total",
     },
-    "place": "place__slug",
-    "governorate": "governorate__slug",
-    "district": "district__slug",
-    **{name: name for name in ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)},
-    "figure_rule": "figure_rule",
-    "grade": "grade",
-    "status": "status",
-    "episode": "episode__slug",
-    "perpetrators": "perpetrator_list",
-    "sources": "source_list",
-    "claim_count": "claim_total",
-    "summary": "summary",
-    "summary_ar": "summary_ar",
-    "updated_at": "updated_at",
-    "location_note": "location_note",
-    "figure_rationale": "figure_rationale",
-    "retraction_reason": "retraction_reason",
-    "published_at": "published_at",
-    "merged_into": "merged_into__public_id",
-    "victim_groups": "victim_group_list",
-    "attributions": "attribution_json",
-    "claims": "claim_json",
-    "acled_event_id": "acled_id",
-    "ucdp_ged_id": "ucdp_id",
-    "external_ids": "external_list",
+    "merged_into": {
+        "victim_groups": "victim_group_list",
+        "attributions": "attribution_json",
+        "claims": "claim_json",
+        "acled_event_id": "acled_id",
+        "ucdp_ged_id": "ucdp_id",
+        "external_ids": "external_list",
+    },
 }
+_CSV_SOURCES: dict[str, str] = {}
+for _field in incident_fields(exported=True):
+    _CSV_SOURCES[_field.exported_as] = _field.source
+    _CSV_SOURCES.update(_CSV_COMPUTED_AFTER.get(_field.name, {}))
 # Columns after the catalogue (added later, so after it).
 _CSV_LATER: dict[str, str] = {
     "external_records": "external_record_json",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from incidents.fieldspec import SOURCE_PUBLIC
 from incidents.models import (
     Actor,
     ActorKind,
@@ -168,17 +169,8 @@ class SourceSerializer(StrictModelSerializer):
 
     class Meta:
         model = Source
-        fields = [
-            "slug",
-            "publisher",
-            "headline",
-            "author",
-            "url",
-            "publication_date",
-            "language",
-            "kind",
-            "archive_url",
-        ]
+        # Not the content hash: the API describes a source, the exports also prove it.
+        fields = ["slug", *(name for name in SOURCE_PUBLIC if name != "content_hash")]
 
 
 class ActorSerializer(StrictModelSerializer):

@@ -51,6 +51,7 @@ from mapping.aggregation import fine_cell, tile_key
 from mapping.models import LocationPrecision
 
 from ..duplicates import flag_duplicates
+from ..fieldspec import CLAIM_VALUES, names
 from ..models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -79,31 +80,8 @@ LOOKUP_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest bound on par
 UNCHANGED = "unchanged since the last import"
 
 # Incident fields an imported row sets (and re-importing a changed row sets again).
-INCIDENT_ROW_FIELDS = (
-    "title",
-    "summary",
-    "event_type",
-    "date_start",
-    "date_end",
-    "date_precision",
-    "latitude",
-    "longitude",
-    "location_precision",
-    "place_name",
-    "location_note",
-)
-CLAIM_ROW_FIELDS = (
-    "attributed_to",
-    "killed_min",
-    "killed_max",
-    "approximate",
-    "perpetrator_text",
-    "place_as_reported",
-    "date_as_reported",
-    "quote",
-    "notes",
-    *BREAKDOWN_FIELDS,
-)
+INCIDENT_ROW_FIELDS = names(imported=True)
+CLAIM_ROW_FIELDS = CLAIM_VALUES
 LENGTHS = {
     "title": 300,
     "place_name": 300,

@@ -13,7 +13,7 @@ Claims of confidential sources are never part of a document.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -36,41 +36,11 @@ from incidents.models import (
 )
 from mapping.models import PRECISION_RADIUS_M, Place
 
-INCIDENT_COLUMNS = (
-    "id",
-    "public_id",
-    "title",
-    "title_ar",
-    "summary",
-    "summary_ar",
-    "event_type",
-    "date_start",
-    "date_end",
-    "date_precision",
-    "latitude",
-    "longitude",
-    "location_precision",
-    "place_name",
-    "location_note",
-    "place_id",
-    "governorate_id",
-    "district_id",
-    "episode_id",
-    "killed_low",
-    "killed_best",
-    "killed_high",
-    "figure_rule",
-    "figure_rationale",
-    "grade",
-    "status",
-    "retraction_reason",
-    "version",
-    "created_at",
-    "updated_at",
-    "published_at",
-    "figures_include_confidential",
-    *BREAKDOWN_FIELDS,
-)
+from ..fieldspec import incident_fields
+
+INCIDENT_COLUMNS = ("id", *(f.column for f in incident_fields(in_document=True)))
+# A row of INCIDENT_COLUMNS, read by name.
+_IncidentRow = namedtuple("_IncidentRow", INCIDENT_COLUMNS)
 CLAIM_COLUMNS = (
     "incident_id",
     "id",
@@ -86,7 +56,6 @@ CLAIM_COLUMNS = (
     "quote",
     *BREAKDOWN_FIELDS,
 )
-_BREAKDOWN_AT = len(INCIDENT_COLUMNS) - len(BREAKDOWN_FIELDS)
 _CLAIM_BREAKDOWN_AT = len(CLAIM_COLUMNS) - len(BREAKDOWN_FIELDS)
 
 
@@ -220,7 +189,7 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
     """The API documents of these incidents, in this order."""
     if not ids:
         return []
-    rows = {row[0]: row for row in _rows(Incident, INCIDENT_COLUMNS, "id", ids)}
+    rows = {row[0]: _IncidentRow._make(row) for row in _rows(Incident, INCIDENT_COLUMNS, "id", ids)}
     claims_by_incident: dict[int, list[tuple]] = defaultdict(list)
     for claim in _claims(ids):
         claims_by_incident[claim[0]].append(claim)
@@ -247,8 +216,12 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
         {
             "actor": [a for pairs in attributions.values() for a, _ in pairs]
             + [c[8] for c in all_claims],
-            "place": [pk for row in rows.values() for pk in (row[15], row[16], row[17])],
-            "episode": [row[18] for row in rows.values()],
+            "place": [
+                pk
+                for row in rows.values()
+                for pk in (row.place_id, row.governorate_id, row.district_id)
+            ],
+            "episode": [row.episode_id for row in rows.values()],
             "group": [g for gs in victims.values() for g in gs],
         }
     )
@@ -308,56 +281,58 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
         ]
         if len(perpetrators) > 1:
             perpetrators.sort(key=_by_name)
-        episode = episodes.get(row[18])
+        episode = episodes.get(row.episode_id)
         records = sorted(external[pk])
         result.append(
             {
-                "id": row[1],
-                "url": before + row[1] + after,
-                "title": row[2],
-                "title_ar": row[3],
-                "summary": row[4],
-                "summary_ar": row[5],
-                "event_type": row[6],
-                "date_start": row[7],
-                "date_end": row[8],
-                "date_precision": row[9],
+                "id": row.public_id,
+                "url": before + row.public_id + after,
+                "title": row.title,
+                "title_ar": row.title_ar,
+                "summary": row.summary,
+                "summary_ar": row.summary_ar,
+                "event_type": row.event_type,
+                "date_start": row.date_start,
+                "date_end": row.date_end,
+                "date_precision": row.date_precision,
                 "location": {
-                    "latitude": row[10],
-                    "longitude": row[11],
-                    "precision": row[12],
-                    "precision_radius_m": PRECISION_RADIUS_M.get(row[12]),
-                    "place_name": row[13],
-                    "note": row[14],
-                    "place": _area(places, row[15]),
-                    "governorate": _area(places, row[16]),
-                    "district": _area(places, row[17]),
+                    "latitude": row.latitude,
+                    "longitude": row.longitude,
+                    "precision": row.location_precision,
+                    "precision_radius_m": PRECISION_RADIUS_M.get(row.location_precision),
+                    "place_name": row.place_name,
+                    "note": row.location_note,
+                    "place": _area(places, row.place_id),
+                    "governorate": _area(places, row.governorate_id),
+                    "district": _area(places, row.district_id),
                 },
                 "killed": {
-                    "low": row[19],
-                    "best": row[20],
-                    "high": row[21],
-                    "rule": row[22],
-                    "rationale": row[23],
-                    "breakdown": dict(zip(BREAKDOWN_FIELDS, row[_BREAKDOWN_AT:], strict=True)),
+                    "low": row.killed_low,
+                    "best": row.killed_best,
+                    "high": row.killed_high,
+                    "rule": row.figure_rule,
+                    "rationale": row.figure_rationale,
+                    "breakdown": {name: getattr(row, name) for name in BREAKDOWN_FIELDS},
                     # Whether a reviewer had the range count confidential claims, and then
                     # how many there are (never which, nor what they say).
-                    "includes_confidential": bool(row[31]),
-                    "confidential_claims": confidential_claims if row[31] else None,
+                    "includes_confidential": bool(row.figures_include_confidential),
+                    "confidential_claims": confidential_claims
+                    if row.figures_include_confidential
+                    else None,
                 },
-                "grade": row[24],
-                "status": row[25],
-                "retraction_reason": row[26],
+                "grade": row.grade,
+                "status": row.status,
+                "retraction_reason": row.retraction_reason,
                 "episode": episode[0] if episode else None,
                 "perpetrators": perpetrators,
                 "victim_groups": sorted(groups[g][0] for g in victims[pk]),
                 "claims": claims,
                 "source_count": len({claim["source"]["slug"] for claim in claims}),
                 **external_id_fields(records),
-                "version": row[27],
-                "created_at": row[28],
-                "updated_at": row[29],
-                "published_at": row[30],
+                "version": row.version,
+                "created_at": row.created_at,
+                "updated_at": row.updated_at,
+                "published_at": row.published_at,
             }
         )
     return result
