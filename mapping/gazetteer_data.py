@@ -14,6 +14,9 @@ EXTRACT_FILE = DATA_DIR / "geonames_sy.json"
 CURATED_FILE = DATA_DIR / "curated_places.json"
 BOUNDARIES_FILE = DATA_DIR / "governorates.geojson"
 
+# The country the committed files (places, boundaries) describe.
+COUNTRY = "Syria"
+
 # GeoNames admin-1 code -> (slug, English name).
 GOVERNORATE_CODES: dict[str, tuple[str, str]] = {
     "SY.01": ("al-hasakah-governorate", "Al-Hasakah Governorate"),

@@ -23,14 +23,15 @@ What a row becomes:
   are;
 - **a Source for each named source**, matched by publisher or created.
 
-Rows are skipped, with the reason, when the event is outside Syria, or when it is not
+Rows are skipped, with the reason, when the event is outside the country this map records
+(checked first, then its point: see :mod:`incidents.imports.scope`), or when it is not
 violence this map records (a peaceful protest, an agreement, a base established) and
 killed no one; such an event with fatalities is kept as "other violence".
 """
 
 from __future__ import annotations
 
-from . import batch
+from . import batch, scope
 from .batch import ActorRef, Dataset, Entry, Skip, source_kind_of, split_names
 from .csvfile import CsvRow
 from .fields import clip, parse_date, parse_int, parse_point
@@ -74,8 +75,6 @@ OPTIONAL = (
     "event_id_no_cnty",
     "iso3",
 )
-
-COUNTRY = "Syria"
 
 # (event type, sub-event type) -> this product's event type; None: not recorded unless
 # someone was killed.
@@ -171,19 +170,19 @@ def _actor(row: dict[str, str], number: int, *, battle: bool) -> ActorRef | None
 
 def parse(item: CsvRow) -> Entry:
     row = item.values
+    # Scope first: a row of another country is skipped whatever else is wrong with it.
+    in_scope = scope.check_country(row["country"])
     external_id = row["event_id_cnty"].strip()
     if not external_id:
         raise RowError("is empty", field="event_id_cnty")
     if len(external_id) > 100:
         raise RowError("is longer than 100 characters", field="event_id_cnty")
-    country = row["country"].strip()
-    if country and country.casefold() != COUNTRY.casefold():
-        raise Skip(f"outside Syria ({country})")
 
     event_date = parse_date(row["event_date"], "event_date")
     date_precision = TIME_PRECISION[_code(row, "time_precision", TIME_PRECISION)]
     location_precision, geo_meaning = GEO_PRECISION[_code(row, "geo_precision", GEO_PRECISION)]
     latitude, longitude = parse_point(row)
+    scope.check_point(in_scope, latitude, longitude)
     fatalities = parse_int(row["fatalities"], "fatalities")
 
     event_type_text = " ".join(row["event_type"].split())
@@ -199,7 +198,7 @@ def parse(item: CsvRow) -> Entry:
 
     location = " ".join(row["location"].split())
     admin = [" ".join((row.get(column) or "").split()) for column in ("admin3", "admin2", "admin1")]
-    place = location or next((area for area in admin if area), "") or COUNTRY
+    place = location or next((area for area in admin if area), "") or scope.country()
     notes = row["notes"].strip()
     named = split_names(row["source"])
     source_scale = " ".join((row.get("source_scale") or "").split())
@@ -264,6 +263,7 @@ def parse(item: CsvRow) -> Entry:
             f"{'no figure' if fatalities is None else f'{fatalities} killed'}"
             + (f" · {actors[0].name}" if actors else "")
         ),
+        warnings=in_scope.warnings,
     )
 
 

@@ -147,6 +147,8 @@ class Entry:
     figures: dict[str, int | None] | None = None
     rationale: str = ""
     summary: str = ""
+    # Taken, but a researcher should know how (a point near the border, figures reordered).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -278,6 +280,8 @@ def run(
                 else:
                     seen[entry.external_id] = entry.line
                     entries.append(entry)
+                    for warning in entry.warnings:
+                        report.warn(entry.line, warning, entry.external_id)
         if progress is not None and (done % 1000 == 0 or done == total):
             progress(done, steps)
 

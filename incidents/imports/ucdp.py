@@ -24,17 +24,18 @@ What a row becomes:
   civilians); side A is held responsible (alleged), side B too in armed conflicts;
 - **a Source for each office** in ``source_office``.
 
-Rows outside Syria (when the file has a ``country`` column) are skipped with the reason.
+Rows outside the country this map records (when the file has a ``country`` column) are
+skipped with the reason, before anything else is checked; then the point is checked against
+the country's outline (see :mod:`incidents.imports.scope`).
 """
 
 from __future__ import annotations
 
-from . import batch
+from . import batch, scope
 from .batch import (
     ActorRef,
     Dataset,
     Entry,
-    Skip,
     own_figures_rationale,
     source_kind_of,
     split_names,
@@ -86,8 +87,6 @@ OPTIONAL = (
     "number_of_sources",
 )
 
-COUNTRY = "Syria"
-
 DATE_PRECISION = {"1": "day", "2": "days", "3": "week", "4": "month", "5": "month"}
 WHERE_PRECISION = {
     "1": ("settlement", "the place itself"),
@@ -127,14 +126,13 @@ def _side(name: str, *, responsible: bool) -> ActorRef | None:
 
 def parse(item: CsvRow) -> Entry:
     row = item.values
+    # Scope first: a row of another country is skipped whatever else is wrong with it.
+    in_scope = scope.check_country(row["country"]) if "country" in row else scope.Scope()
     external_id = row["id"].strip().removesuffix(".0")
     if not external_id:
         raise RowError("is empty", field="id")
     if len(external_id) > 100:
         raise RowError("is longer than 100 characters", field="id")
-    country = (row.get("country") or "").strip()
-    if country and country.casefold() != COUNTRY.casefold():
-        raise Skip(f"outside Syria ({country})")
 
     start = parse_date(row["date_start"], "date_start")
     end = parse_date(row["date_end"], "date_end")
@@ -142,6 +140,7 @@ def parse(item: CsvRow) -> Entry:
     where_code = _code(row, "where_prec", WHERE_PRECISION)
     location_precision, where_meaning = WHERE_PRECISION[where_code]
     latitude, longitude = parse_point(row)
+    scope.check_point(in_scope, latitude, longitude)
     best = parse_int(row["best"], "best", required=True)
     low = parse_int(row["low"], "low", required=True)
     high = parse_int(row["high"], "high", required=True)
@@ -178,7 +177,9 @@ def parse(item: CsvRow) -> Entry:
     named_place = " ".join((row.get("where_coordinates") or "").split())
     admin = [" ".join(row[column].split()) for column in ("adm_2", "adm_1")]
     areas = ", ".join(area for area in admin if area)
-    place = named_place or description or next((area for area in admin if area), "") or COUNTRY
+    place = (
+        named_place or description or next((area for area in admin if area), "") or scope.country()
+    )
     sides = " – ".join(side.name for side in actors)
     offices = split_names(row["source_office"])
     headline = row["source_headline"].strip()
@@ -258,6 +259,7 @@ def parse(item: CsvRow) -> Entry:
             + f" · {violence_label} in {place} · best {best} (low {low}, high {high})"
             + (f" · {sides}" if sides else "")
         ),
+        warnings=in_scope.warnings,
     )
 
 

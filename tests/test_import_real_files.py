@@ -1,0 +1,299 @@
+"""Data set files as they really come: rows shaped like ACLED's older layout (a 2020
+extract of many countries), its current layout, and the UCDP GED 23.1 CSV, with the
+oddities the real files hold: another country's rows, figures out of order, coalitions,
+the source's own admin areas, older extracts, reformatted dates."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from incidents.imports import acled, ucdp
+from incidents.models import Incident
+
+pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
+
+ACLED_OLD = [
+    "data_id",
+    "iso",
+    "event_id_cnty",
+    "event_id_no_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "timestamp",
+    "iso3",
+]
+ACLED_CURRENT = [
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
+]
+GED = [
+    "id",
+    "relid",
+    "year",
+    "active_year",
+    "code_status",
+    "type_of_violence",
+    "conflict_new_id",
+    "conflict_name",
+    "dyad_new_id",
+    "dyad_name",
+    "side_a_new_id",
+    "gwnoa",
+    "side_a",
+    "side_b_new_id",
+    "gwnob",
+    "side_b",
+    "number_of_sources",
+    "source_article",
+    "source_office",
+    "source_date",
+    "source_headline",
+    "source_original",
+    "where_prec",
+    "where_coordinates",
+    "where_description",
+    "adm_1",
+    "adm_2",
+    "latitude",
+    "longitude",
+    "geom_wkt",
+    "priogrid_gid",
+    "country",
+    "country_id",
+    "region",
+    "event_clarity",
+    "date_prec",
+    "date_start",
+    "date_end",
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
+    "best",
+    "high",
+    "low",
+]
+
+
+def acled_row(**values: str) -> dict[str, str]:
+    """A row of the current layout: an airstrike in Idleb, 2017."""
+    row = {
+        "event_id_cnty": "SYR20001",
+        "event_date": "2017-05-03",
+        "year": "2017",
+        "time_precision": "1",
+        "disorder_type": "Political violence",
+        "event_type": "Explosions/Remote violence",
+        "sub_event_type": "Air/drone strike",
+        "actor1": "Military Forces of Syria (2000-2024)",
+        "assoc_actor_1": "",
+        "inter1": "State forces",
+        "actor2": "Civilians (Syria)",
+        "assoc_actor_2": "",
+        "inter2": "Civilians",
+        "interaction": "State forces-Civilians",
+        "civilian_targeting": "Civilian targeting",
+        "iso": "760",
+        "region": "Middle East",
+        "country": "Syria",
+        "admin1": "Idleb",
+        "admin2": "Ariha",
+        "admin3": "Ariha",
+        "location": "Ariha",
+        "latitude": "35.8134",
+        "longitude": "36.6103",
+        "geo_precision": "1",
+        "source": "SOHR; Step News Agency",
+        "source_scale": "National",
+        "notes": "On 3 May 2017, regime warplanes struck Ariha. 3 civilians were killed.",
+        "fatalities": "3",
+        "tags": "",
+        "timestamp": "1618500000",
+    }
+    row.update(values)
+    return row
+
+
+def acled_old_row(**values: str) -> dict[str, str]:
+    """A row of the older layout (2020 extracts): numeric inter codes, data_id, iso3."""
+    current = acled_row(**values)
+    row = {name: current.get(name, "") for name in ACLED_OLD}
+    row.update(
+        data_id=values.get("data_id", "7000001"),
+        event_id_no_cnty=current["event_id_cnty"].removeprefix("SYR"),
+        inter1=values.get("inter1", "1"),
+        inter2=values.get("inter2", "7"),
+        interaction=values.get("interaction", "17"),
+        iso3=values.get("iso3", "SYR"),
+        event_date=values.get("event_date", "03 May 2017"),
+    )
+    return row
+
+
+def ged_row(**values: str) -> dict[str, str]:
+    """A GED 23.1 row: a state-based clash near Aleppo, dates as the GED's CSV writes them."""
+    row = dict.fromkeys(GED, "")
+    row.update(
+        id="299515",
+        relid="SYR-2019-1-11347-68",
+        year="2019",
+        active_year="1",
+        code_status="Clear",
+        type_of_violence="1",
+        conflict_new_id="299",
+        conflict_name="Syria: Government",
+        dyad_new_id="11347",
+        dyad_name="Government of Syria - Syrian insurgents",
+        side_a_new_id="120",
+        gwnoa="652",
+        side_a="Government of Syria",
+        side_b_new_id="6135",
+        gwnob="",
+        side_b="Syrian insurgents",
+        number_of_sources="1",
+        source_article='"SOHR,2019-05-10,Clashes in Aleppo countryside"',
+        source_office="SOHR",
+        source_date="2019-05-10",
+        source_headline="Clashes in Aleppo countryside",
+        where_prec="1",
+        where_coordinates="Khan Tuman village",
+        where_description="Khan Tuman",
+        adm_1="Aleppo governorate",
+        adm_2="Jebel Saman district",
+        latitude="36.107",
+        longitude="37.039",
+        geom_wkt="POINT (37.039 36.107)",
+        priogrid_gid="181035",
+        country="Syria",
+        country_id="652",
+        region="Middle East",
+        event_clarity="1",
+        date_prec="1",
+        date_start="2019-05-09 00:00:00.000",
+        date_end="2019-05-09 00:00:00.000",
+        deaths_a="4",
+        deaths_b="6",
+        deaths_civilians="0",
+        deaths_unknown="0",
+        best="10",
+        high="10",
+        low="9",
+    )
+    row.update(values)
+    return row
+
+
+def as_csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def reasons(report) -> list[str]:
+    return [failure.reason for failure in report.failures]
+
+
+# --- 3. scope: the country first, then the point ---------------------------------------------
+
+
+def test_another_countrys_row_is_skipped_even_with_an_empty_id():
+    rows = [
+        acled_old_row(event_id_cnty="", country="Iraq", latitude="33.3", longitude="44.4"),
+        acled_old_row(event_id_cnty="SYR20002"),
+    ]
+    report = acled.import_file(as_csv(rows))
+    assert (report.created, report.skipped, report.failed) == (1, 1, 0)
+    assert report.skip_reasons == {"outside Syria": 1}
+
+
+def test_a_blank_country_with_a_point_in_baghdad_is_refused_naming_the_distance():
+    report = acled.import_file(
+        as_csv([acled_row(country="", latitude="33.3152", longitude="44.3661")])
+    )
+    assert report.created == 0
+    (reason,) = reasons(report)
+    assert reason.startswith("latitude: the point (33.3152, 44.3661) lies ")
+    assert "km outside Syria" in reason
+    assert not Incident.objects.exists()
+
+
+def test_a_blank_country_with_a_point_in_syria_is_kept_with_a_warning():
+    report = acled.import_file(as_csv([acled_row(country="")]))
+    assert report.created == 1
+    assert [w.reason for w in report.warnings] == [
+        "country is empty: taken because its point lies in Syria"
+    ]
+
+
+def test_swapped_coordinates_are_refused_and_the_swap_is_named():
+    # Ariha's point with latitude and longitude swapped lies in Turkey.
+    report = ucdp.import_file(as_csv([ged_row(latitude="37.039", longitude="36.107")]))
+    assert report.created == 0
+    (reason,) = reasons(report)
+    assert "km outside Syria" in reason and "latitude and longitude look swapped" in reason
+
+
+def test_a_border_town_just_outside_the_outline_is_kept_with_a_warning():
+    # Kilis' southern edge, about 4 km into Turkey from the border at Bab al-Salameh.
+    report = acled.import_file(as_csv([acled_row(latitude="36.675", longitude="37.09")]))
+    assert report.created == 1 and report.failed == 0
+    (warning,) = report.warnings
+    assert "km outside Syria: kept as a place near the border" in warning.reason
+    assert warning.external_id == "SYR20001"
