@@ -11,7 +11,7 @@ import io
 import pytest
 
 from incidents.imports import acled, ucdp
-from incidents.models import Incident
+from incidents.models import Claim, ExternalRecord, Incident
 
 pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
@@ -297,3 +297,28 @@ def test_a_border_town_just_outside_the_outline_is_kept_with_a_warning():
     (warning,) = report.warnings
     assert "km outside Syria: kept as a place near the border" in warning.reason
     assert warning.external_id == "SYR20001"
+
+
+# --- 1. the GED's own figures out of order ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("event", "low", "best", "high", "incident_range"),
+    [("304491", "5", "4", "5", (4, 4, 5)), ("299515", "9", "10", "9", (9, 10, 10))],
+)
+def test_ged_figures_out_of_order_are_kept_with_a_warning(event, low, best, high, incident_range):
+    row = ged_row(id=event, low=low, best=best, high=high)
+    report = ucdp.import_file(as_csv([row]))
+    assert (report.created, report.failed) == (1, 0)
+    (warning,) = report.warnings
+    assert warning.external_id == event
+    assert f"low {low}, best {best} and high {high} are not in order" in warning.reason
+
+    record = ExternalRecord.objects.get(external_id=event)
+    assert record.row == row  # verbatim
+    incident = record.incident
+    assert (incident.killed_low, incident.killed_best, incident.killed_high) == incident_range
+    assert "out of order" in incident.figure_rationale
+    claim = Claim.objects.get(external_record=record)
+    assert (claim.killed_min, claim.killed_max) == (int(low), int(high))
+    assert f"best {best}, low {low}, high {high}" in claim.notes

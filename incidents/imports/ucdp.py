@@ -18,8 +18,12 @@ What a row becomes:
   government, otherwise with ``deaths_b`` as combatants), quoting ``source_headline``;
 - **the incident's figures are the GED's own low, best and high**, set with a rationale
   that says so: the GED's best estimate is its own judgement, which the range of claims
-  cannot reproduce from a low and a high. Once a researcher adds claims and chooses a
-  computed rule, or sets figures by hand, later imports leave that choice alone;
+  cannot reproduce from a low and a high. When the GED's own values are out of order (a
+  low above the best, a best above the high: a few rows in every release), the row is kept
+  with a warning: the record and the claim keep the values as given, and the incident's
+  range runs from the smallest of the three to the largest, the best kept. Once a
+  researcher adds claims and chooses a computed rule, or sets figures by hand, later
+  imports leave that choice alone;
 - **actors** for ``side_a`` and ``side_b`` (a government as state forces, civilians as
   civilians); side A is held responsible (alleged), side B too in armed conflicts;
 - **a Source for each office** in ``source_office``.
@@ -144,10 +148,16 @@ def parse(item: CsvRow) -> Entry:
     best = parse_int(row["best"], "best", required=True)
     low = parse_int(row["low"], "low", required=True)
     high = parse_int(row["high"], "high", required=True)
-    if low > best:
-        raise RowError(f"{low} is above the best estimate {best}", field="low")
-    if best > high:
-        raise RowError(f"{high} is below the best estimate {best}", field="high")
+    warnings = list(in_scope.warnings)
+    # The GED holds rows whose own low, best and high are out of order (5/4/5, 9/10/9).
+    # They are kept: the claim and the record carry the values as given, the incident's
+    # range is widened to hold all three (best kept), and the report says so.
+    ordered_low, ordered_high = min(low, best, high), max(low, best, high)
+    if not low <= best <= high:
+        warnings.append(
+            f"low {low}, best {best} and high {high} are not in order: the incident's range "
+            f"is {ordered_low} to {ordered_high}, best {best}; the claim keeps the GED's values"
+        )
     deaths = {
         column: parse_int(row[column], column)
         for column in ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
@@ -188,6 +198,12 @@ def parse(item: CsvRow) -> Entry:
         f"{own_figures_rationale(LABEL)} for event {external_id}: low {low}, best {best}, "
         f"high {high}. The GED's best estimate is its own judgement of its sources, not the "
         "middle of its range, so it is kept as the data set gives it."
+        + (
+            ""
+            if low <= best <= high
+            else f" The GED's values are out of order: the range is widened to "
+            f"{ordered_low} to {ordered_high} to hold all three."
+        )
     )
     figure_note = (
         f"UCDP GED event {external_id} (relid {row['relid'].strip()}): best {best}, low {low}, "
@@ -229,8 +245,9 @@ def parse(item: CsvRow) -> Entry:
         },
         claim={
             "attributed_to": clip("; ".join(offices), 200),
-            "killed_min": low,
-            "killed_max": high,
+            # As given; only a low above the high is put the right way round.
+            "killed_min": min(low, high),
+            "killed_max": max(low, high),
             "approximate": False,
             "perpetrator_text": clip(side_a.name, 300) if side_a else "",
             "place_as_reported": clip(description or place, 300),
@@ -251,7 +268,12 @@ def parse(item: CsvRow) -> Entry:
         actors=actors,
         perpetrator=side_a.name if side_a and side_a.responsible else "",
         sources=[(name, source_kind_of(name)) for name in offices],
-        figures={"killed_low": low, "killed_best": best, "killed_high": high, **breakdown},
+        figures={
+            "killed_low": ordered_low,
+            "killed_best": best,
+            "killed_high": ordered_high,
+            **breakdown,
+        },
         rationale=rationale,
         summary=(
             f"{start.isoformat()}"
@@ -259,7 +281,7 @@ def parse(item: CsvRow) -> Entry:
             + f" · {violence_label} in {place} · best {best} (low {low}, high {high})"
             + (f" · {sides}" if sides else "")
         ),
-        warnings=in_scope.warnings,
+        warnings=warnings,
     )
 
 
