@@ -11,7 +11,7 @@ import io
 import pytest
 
 from incidents.imports import acled, ucdp
-from incidents.models import Claim, ExternalRecord, Incident
+from incidents.models import Actor, Attribution, Claim, ExternalRecord, Incident
 
 pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
@@ -322,3 +322,73 @@ def test_ged_figures_out_of_order_are_kept_with_a_warning(event, low, best, high
     claim = Claim.objects.get(external_record=record)
     assert (claim.killed_min, claim.killed_max) == (int(low), int(high))
     assert f"best {best}, low {low}, high {high}" in claim.notes
+
+
+# --- 2. coalitions and associated actors -----------------------------------------------------
+
+
+def _attributed(external_id: str) -> set[str]:
+    incident = ExternalRecord.objects.get(external_id=external_id).incident
+    return set(Attribution.objects.filter(incident=incident).values_list("actor__name", flat=True))
+
+
+def test_a_ged_coalition_becomes_each_of_its_actors():
+    row = ged_row(
+        id="385610",
+        type_of_violence="2",
+        side_a="SDF",
+        side_b="Jaysh al-Sanadid, MFS, PYD",
+        dyad_name="SDF - Jaysh al-Sanadid, MFS, PYD",
+    )
+    report = ucdp.import_file(as_csv([row]))
+    assert report.created == 1
+    assert _attributed("385610") == {"SDF", "Jaysh al-Sanadid", "MFS", "PYD"}
+    pyd = Actor.objects.get(name="PYD")
+    assert Incident.objects.filter(attributions__actor=pyd).count() == 1
+    assert not Actor.objects.filter(name__contains=",").exists()
+
+
+def test_a_long_coalition_never_fails_its_row():
+    members = ", ".join(f"Brigade of the martyr number {n} of the northern front" for n in range(8))
+    long_name = "Syrian insurgents of the northern countryside united front " * 5
+    rows = [
+        ged_row(id="400001", side_b=members),
+        ged_row(id="400002", side_b=long_name.strip()),
+    ]
+    report = ucdp.import_file(as_csv(rows))
+    assert (report.created, report.failed) == (2, 0)
+    assert len(_attributed("400001")) == 9  # the government and the eight brigades
+    assert all(len(name) <= 200 for name in Actor.objects.values_list("name", flat=True))
+
+
+def test_acleds_associated_actors_are_each_an_actor():
+    row = acled_row(
+        event_id_cnty="SYR30001",
+        event_type="Battles",
+        sub_event_type="Armed clash",
+        actor1="Hayat Tahrir al-Sham",
+        assoc_actor_1="Ahrar al-Sham; Jaish al-Izza",
+        inter1="Rebel group",
+        actor2="Military Forces of Syria (2000-2024)",
+        assoc_actor_2="Military Forces of Russia (2000-); NDF: National Defence Forces",
+        inter2="State forces",
+    )
+    acled.import_file(as_csv([row]))
+    assert _attributed("SYR30001") == {
+        "Hayat Tahrir al-Sham",
+        "Ahrar al-Sham",
+        "Jaish al-Izza",
+        "Military Forces of Syria (2000-2024)",
+        "Military Forces of Russia (2000-)",
+        "NDF: National Defence Forces",
+    }
+    assert Actor.objects.get(name="Military Forces of Russia (2000-)").kind == "state_forces"
+    claim = Claim.objects.get()
+    assert claim.perpetrator.name == "Hayat Tahrir al-Sham"
+
+
+def test_associated_civilians_are_actors_but_never_responsible():
+    row = acled_row(assoc_actor_2="Civilians (Syria); Alawite Ethnic Group (Syria)")
+    acled.import_file(as_csv([row]))
+    assert _attributed("SYR20001") == {"Military Forces of Syria (2000-2024)"}
+    assert Actor.objects.filter(name="Alawite Ethnic Group (Syria)").exists()

@@ -18,9 +18,10 @@ What a row becomes:
   verbatim, as its quote; the row is kept with its external record and the claim points at
   it;
 - **actors** for ``actor1`` and ``actor2`` (found by name or alias, or created, with their
-  kind from ``inter1``/``inter2``); ``actor1`` is held responsible (alleged), and
-  ``actor2`` too in battles, where both sides fight; civilians, protesters and rioters never
-  are;
+  kind from ``inter1``/``inter2``), and for each of the actors ``assoc_actor_1`` and
+  ``assoc_actor_2`` list (separated by semicolons), each its own actor; ``actor1`` and its
+  associates are held responsible (alleged), and ``actor2`` and its associates too in
+  battles, where both sides fight; civilians, protesters and rioters never are;
 - **a Source for each named source**, matched by publisher or created.
 
 Rows are skipped, with the reason, when the event is outside the country this map records
@@ -32,7 +33,7 @@ killed no one; such an event with fatalities is kept as "other violence".
 from __future__ import annotations
 
 from . import batch, scope
-from .batch import ActorRef, Dataset, Entry, Skip, source_kind_of, split_names
+from .batch import ActorRef, Dataset, Entry, Skip, distinct_actors, source_kind_of, split_names
 from .csvfile import CsvRow
 from .fields import clip, parse_date, parse_int, parse_point
 from .report import ImportReport, RowError
@@ -150,22 +151,45 @@ def _code(row: dict[str, str], column: str, allowed: dict) -> str:
     return value
 
 
-def _actor(row: dict[str, str], number: int, *, battle: bool) -> ActorRef | None:
+def _associated_kind(name: str) -> str:
+    """The kind of an associated actor, from its name (ACLED codes only the main actor)."""
+    lowered = name.casefold()
+    if lowered.startswith(("military forces of", "police forces of", "government of")):
+        return "state_forces"
+    if lowered.startswith(("civilians", "protesters", "refugees/idps")):
+        return "civilians"
+    # ACLED names the identity of those targeted ("Alawite Ethnic Group (Syria)") this way.
+    if "ethnic group" in lowered or "religious group" in lowered:
+        return "civilians"
+    if lowered.startswith("rioters"):
+        return "unknown"
+    return "non_state"
+
+
+def _actors(row: dict[str, str], number: int, *, battle: bool) -> list[ActorRef]:
+    """The actor and its associated actors (``assoc_actor_N``, a list separated by
+    semicolons), each an actor of its own: filtering by one of them finds the event."""
     name = " ".join((row.get(f"actor{number}") or "").split())
-    if not name:
-        return None
     inter = (row.get(f"inter{number}") or "").strip().lower().removesuffix(".0")
     kind = ACTOR_KINDS.get(inter, "unknown")
     responsible = inter not in NEVER_RESPONSIBLE and kind != "civilians"
     if number == 2:
         responsible = responsible and battle
-    associated = " ".join((row.get(f"assoc_actor_{number}") or "").split())
-    return ActorRef(
-        name=name,
-        kind=kind,
-        responsible=responsible,
-        note=f"With {associated} (ACLED)" if associated else "",
-    )
+    associated = split_names(row.get(f"assoc_actor_{number}") or "")
+    actors = []
+    if name:
+        actors.append(ActorRef(name=name, kind=kind, responsible=responsible))
+    for other in associated:
+        other_kind = _associated_kind(other)
+        actors.append(
+            ActorRef(
+                name=other,
+                kind=other_kind,
+                responsible=responsible and other_kind != "civilians",
+                note=f"Associated with {name} (ACLED)" if name else "",
+            )
+        )
+    return actors
 
 
 def parse(item: CsvRow) -> Entry:
@@ -203,12 +227,10 @@ def parse(item: CsvRow) -> Entry:
     named = split_names(row["source"])
     source_scale = " ".join((row.get("source_scale") or "").split())
     battle = key[0] == "battles"
-    actors = [
-        actor
-        for actor in (_actor(row, 1, battle=battle), _actor(row, 2, battle=battle))
-        if actor is not None
-    ]
-    perpetrator = actors[0].name if actors and actors[0].responsible else ""
+    first = _actors(row, 1, battle=battle)
+    actors = distinct_actors([*first, *_actors(row, 2, battle=battle)])
+    main = first[0] if first and first[0].name == " ".join(row["actor1"].split()) else None
+    perpetrator = main.name if main and main.responsible else ""
     areas = ", ".join(area for area in admin if area)
 
     claim_notes = [f"ACLED event {external_id}."]
@@ -247,7 +269,7 @@ def parse(item: CsvRow) -> Entry:
             "killed_min": fatalities,
             "killed_max": fatalities,
             "approximate": False,
-            "perpetrator_text": clip(actors[0].name, 300) if actors else "",
+            "perpetrator_text": clip(main.name, 300) if main else "",
             "place_as_reported": clip(", ".join(part for part in (location, areas) if part), 300),
             "date_as_reported": clip(row["event_date"].strip(), 200),
             # The data set's own words for the event; without notes, its own coding.
@@ -261,7 +283,7 @@ def parse(item: CsvRow) -> Entry:
         summary=(
             f"{event_date.isoformat()} · {sub_event_text or event_type_text} in {place} · "
             f"{'no figure' if fatalities is None else f'{fatalities} killed'}"
-            + (f" · {actors[0].name}" if actors else "")
+            + (f" · {main.name}" if main else "")
         ),
         warnings=in_scope.warnings,
     )

@@ -34,7 +34,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
@@ -104,6 +104,7 @@ CLAIM_ROW_FIELDS = (
     "notes",
     *BREAKDOWN_FIELDS,
 )
+ACTOR_NAME_LENGTH = 200
 LENGTHS = {
     "title": 300,
     "place_name": 300,
@@ -215,9 +216,16 @@ def check_entry(entry: Entry, today: date) -> None:
                 f"low {figures[0]}, best {figures[1]} and high {figures[2]} are not in order",
                 field="best",
             )
-    for actor in entry.actors:
-        if len(actor.name) > 200:
-            raise RowError(f"the actor name is longer than 200 characters: {actor.name[:60]}…")
+    # An actor's name longer than the column (a list the data set did not split) is cut,
+    # never a reason to lose the row.
+    entry.actors = [
+        actor
+        if len(actor.name) <= ACTOR_NAME_LENGTH
+        else replace(actor, name=clip(actor.name, ACTOR_NAME_LENGTH))
+        for actor in entry.actors
+    ]
+    if len(entry.perpetrator) > ACTOR_NAME_LENGTH:
+        entry.perpetrator = clip(entry.perpetrator, ACTOR_NAME_LENGTH)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -1068,16 +1076,29 @@ def after_import(
 _SPACES = re.compile(r"\s+")
 
 
-def split_names(text: str) -> list[str]:
-    """A data set's list of names ("SOHR; Enab Baladi") as distinct names, in order."""
-    return list(_split_names(text or ""))
+def distinct_actors(actors: Iterable[ActorRef]) -> list[ActorRef]:
+    """The actors, each name once (the first kept), in order."""
+    seen: set[str] = set()
+    out = []
+    for actor in actors:
+        key = normalise_name(actor.name)
+        if key not in seen:
+            seen.add(key)
+            out.append(actor)
+    return out
+
+
+def split_names(text: str, separator: str = ";") -> list[str]:
+    """A data set's list of names ("SOHR; Enab Baladi"; UCDP's coalitions "Jaysh
+    al-Sanadid, MFS, PYD" with ``separator=","``) as distinct names, in order."""
+    return list(_split_names(text or "", separator))
 
 
 @lru_cache(maxsize=16384)
-def _split_names(text: str) -> tuple[str, ...]:
+def _split_names(text: str, separator: str) -> tuple[str, ...]:
     names: list[str] = []
     seen: set[str] = set()
-    for part in (text or "").split(";"):
+    for part in (text or "").split(separator):
         name = _SPACES.sub(" ", part).strip()
         key = name.casefold()
         if name and key not in seen:
@@ -1141,5 +1162,6 @@ __all__ = [
     "FileRefused",
     "Skip",
     "after_import",
+    "distinct_actors",
     "run",
 ]

@@ -24,8 +24,9 @@ What a row becomes:
   range runs from the smallest of the three to the largest, the best kept. Once a
   researcher adds claims and chooses a computed rule, or sets figures by hand, later
   imports leave that choice alone;
-- **actors** for ``side_a`` and ``side_b`` (a government as state forces, civilians as
-  civilians); side A is held responsible (alleged), side B too in armed conflicts;
+- **actors** for ``side_a`` and ``side_b``, a coalition (names separated by commas) as
+  each of its actors (a government as state forces, civilians as civilians); side A is held
+  responsible (alleged), side B too in armed conflicts;
 - **a Source for each office** in ``source_office``.
 
 Rows outside the country this map records (when the file has a ``country`` column) are
@@ -40,6 +41,7 @@ from .batch import (
     ActorRef,
     Dataset,
     Entry,
+    distinct_actors,
     own_figures_rationale,
     source_kind_of,
     split_names,
@@ -115,17 +117,19 @@ def _code(row: dict[str, str], column: str, allowed: dict) -> str:
     return value
 
 
-def _side(name: str, *, responsible: bool) -> ActorRef | None:
-    name = " ".join(name.split())
-    if not name:
-        return None
-    if name.casefold().startswith("government of"):
-        kind = "state_forces"
-    elif name.casefold() == "civilians":
-        kind, responsible = "civilians", False
-    else:
-        kind = "non_state"
-    return ActorRef(name=name, kind=kind, responsible=responsible)
+def _side(text: str, *, responsible: bool) -> list[ActorRef]:
+    """The actors of a side: UCDP names a coalition as a list separated by commas
+    ("Jaysh al-Sanadid, MFS, PYD"), each of them an actor of its own."""
+    actors = []
+    for name in split_names(text, ","):
+        if name.casefold().startswith("government of"):
+            kind, held = "state_forces", responsible
+        elif name.casefold() == "civilians":
+            kind, held = "civilians", False
+        else:
+            kind, held = "non_state", responsible
+        actors.append(ActorRef(name=name, kind=kind, responsible=held))
+    return actors
 
 
 def parse(item: CsvRow) -> Entry:
@@ -167,8 +171,8 @@ def parse(item: CsvRow) -> Entry:
     event_type, violence_label = VIOLENCE.get(violence, ("other", "Organised violence"))
     side_a = _side(row["side_a"], responsible=True)
     side_b = _side(row["side_b"], responsible=violence in ("1", "2"))
-    actors = [side for side in (side_a, side_b) if side is not None]
-    government_a = side_a is not None and side_a.kind == "state_forces"
+    actors = distinct_actors([*side_a, *side_b])
+    government_a = bool(side_a) and side_a[0].kind == "state_forces"
     breakdown = {
         "civilians": deaths["deaths_civilians"],
         "security_forces": deaths["deaths_a"] if government_a else None,
@@ -190,7 +194,9 @@ def parse(item: CsvRow) -> Entry:
     place = (
         named_place or description or next((area for area in admin if area), "") or scope.country()
     )
-    sides = " – ".join(side.name for side in actors)
+    sides = " – ".join(
+        " ".join(text.split()) for text in (row["side_a"], row["side_b"]) if text.strip()
+    )
     offices = split_names(row["source_office"])
     headline = row["source_headline"].strip()
 
@@ -249,7 +255,7 @@ def parse(item: CsvRow) -> Entry:
             "killed_min": min(low, high),
             "killed_max": max(low, high),
             "approximate": False,
-            "perpetrator_text": clip(side_a.name, 300) if side_a else "",
+            "perpetrator_text": clip(" ".join(row["side_a"].split()), 300),
             "place_as_reported": clip(description or place, 300),
             "date_as_reported": clip(
                 row["date_start"].strip()
@@ -266,7 +272,7 @@ def parse(item: CsvRow) -> Entry:
             **breakdown,
         },
         actors=actors,
-        perpetrator=side_a.name if side_a and side_a.responsible else "",
+        perpetrator=side_a[0].name if len(side_a) == 1 and side_a[0].responsible else "",
         sources=[(name, source_kind_of(name)) for name in offices],
         figures={
             "killed_low": ordered_low,
