@@ -392,3 +392,38 @@ def test_associated_civilians_are_actors_but_never_responsible():
     acled.import_file(as_csv([row]))
     assert _attributed("SYR20001") == {"Military Forces of Syria (2000-2024)"}
     assert Actor.objects.filter(name="Alawite Ethnic Group (Syria)").exists()
+
+
+# --- 6. a reformatted file is not a changed one ----------------------------------------------
+
+
+def test_the_same_ged_data_with_other_date_formats_is_unchanged():
+    rows = [ged_row(id=str(300000 + n), latitude=f"{36.0 + n / 100:.3f}") for n in range(5)]
+    first = ucdp.import_file(as_csv(rows))
+    assert first.created == 5
+    versions = dict(Incident.objects.values_list("pk", "version"))
+    history = Incident.history.count()
+    short = [
+        {
+            **row,
+            "date_start": row["date_start"][:10],
+            "date_end": row["date_end"][:10],
+            "best": row["best"] + ".0",
+            "side_b": f" {row['side_b']} ",
+        }
+        for row in rows
+    ]
+    again = ucdp.import_file(as_csv(short))
+    assert (again.created, again.updated, again.skipped) == (0, 0, 5)
+    assert dict(Incident.objects.values_list("pk", "version")) == versions
+    assert Incident.history.count() == history
+    # A real change among reformatted rows still updates.
+    short[0]["best"] = "11"
+    short[0]["high"] = "12"
+    assert ucdp.import_file(as_csv(short)).updated == 1
+
+
+def test_the_same_acled_event_in_the_older_layouts_date_format_is_unchanged():
+    acled.import_file(as_csv([acled_row(event_date="2017-05-03")]))
+    again = acled.import_file(as_csv([acled_row(event_date="03 May 2017", fatalities="3.0")]))
+    assert (again.updated, again.skipped) == (0, 1)

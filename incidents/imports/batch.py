@@ -11,7 +11,9 @@ the services (``full_clean`` and a handful of queries per row). Instead:
    negative and ordered, a quote, field lengths) is checked here, so a row that passes is
    one the database accepts.
 2. **Find what is already there.** Rows whose (data set, external id) was imported before
-   update that incident; rows identical to the one kept are left alone ("unchanged").
+   update that incident; rows that say what the one kept says, once both are parsed, are
+   left alone ("unchanged"): a file written differently (dates as ``2019-05-09
+   00:00:00.000``, ``5.0`` for 5) is not a changed one.
 3. **Resolve the references in memory.** Actors by name or alias (case and spacing
    ignored), named sources by publisher, the data set's own Source: all read once, the
    missing ones created in bulk.
@@ -307,7 +309,7 @@ def run(
             )
             report.skip(reason)
             outcomes[entry.line] = ("skipped", entry.summary, reason)
-        elif found.row == entry.row:
+        elif found.row == entry.row or _same_values(dataset, found.row, entry, today):
             report.skip(UNCHANGED)
             outcomes[entry.line] = ("skipped", entry.summary, f"{UNCHANGED} ({found.public_id})")
         elif (
@@ -354,6 +356,36 @@ def run(
         action, summary, reason = outcomes[line]
         report.note_preview(line, action, summary, reason=reason)
     return report
+
+
+# Claim fields that keep the file's text verbatim, which a reformatted file (dates written
+# "2019-05-09 00:00:00.000" instead of "2019-05-09") changes without changing the event.
+VERBATIM_FIELDS = frozenset({"date_as_reported"})
+
+
+def comparable(entry: Entry) -> tuple:
+    """What a row says, parsed: two rows that say the same are the same record."""
+    return (
+        entry.incident,
+        {name: value for name, value in entry.claim.items() if name not in VERBATIM_FIELDS},
+        entry.actors,
+        entry.perpetrator,
+        entry.sources,
+        entry.figures,
+    )
+
+
+def _same_values(dataset: Dataset, kept: dict, entry: Entry, today: date) -> bool:
+    """Whether the row kept says what this row says, once both are parsed: a file written
+    differently (dates, "5.0" for 5, spacing) is not a changed one."""
+    if set(kept) - set(entry.row):
+        return False  # a column the new file lacks: keep the new row, it is what was given
+    try:
+        before = dataset.parse(csvfile.CsvRow(line=entry.line, values=dict(kept)))
+        check_entry(before, today)
+    except (Skip, RowError):
+        return False
+    return comparable(before) == comparable(entry)
 
 
 def _first_id(values: dict[str, str]) -> str:
