@@ -427,3 +427,53 @@ def test_the_same_acled_event_in_the_older_layouts_date_format_is_unchanged():
     acled.import_file(as_csv([acled_row(event_date="2017-05-03")]))
     again = acled.import_file(as_csv([acled_row(event_date="03 May 2017", fatalities="3.0")]))
     assert (again.updated, again.skipped) == (0, 1)
+
+
+# --- 4. the source's own geography -----------------------------------------------------------
+
+
+def test_acleds_admin1_is_kept_over_the_outline_and_the_disagreement_noted():
+    # Ein Terma: Rural Damascus for ACLED, inside Damascus by the coarse outline.
+    rows = [
+        acled_row(
+            event_id_cnty="SYR40001",
+            admin1="Rural Damascus",
+            admin2="Rural Damascus",
+            admin3="Arbin",
+            location="Ein Terma",
+            latitude="33.5186",
+            longitude="36.3417",
+        ),
+        acled_row(event_id_cnty="SYR40002", admin1="Dara", latitude="32.6189", longitude="36.1021"),
+    ]
+    report = acled.import_file(as_csv(rows))
+    assert report.created == 2
+    ein_terma = ExternalRecord.objects.get(external_id="SYR40001").incident
+    assert ein_terma.governorate.slug == "rif-dimashq-governorate"
+    assert ein_terma.district is not None
+    assert ein_terma.district.parent_id == ein_terma.governorate_id
+    assert "ACLED names the governorate Rural Damascus; the point lies in Damascus" in (
+        ein_terma.location_note
+    )
+    assert report.notes == {
+        "governorate as the source names it, not where the outline puts the point": 1
+    }
+    daraa = ExternalRecord.objects.get(external_id="SYR40002").incident
+    assert daraa.governorate.slug == "daraa-governorate"
+    assert "names the governorate" not in daraa.location_note
+
+
+def test_the_geds_adm_1_is_kept_over_the_outline():
+    # Kinda: Idlib in both data sets, inside Latakia by the coarse outline.
+    row = ged_row(
+        id="261001",
+        adm_1="Idlib governorate",
+        adm_2="Jisr al-Shughur district",
+        where_coordinates="Kinda village",
+        latitude="35.75",
+        longitude="36.2",
+    )
+    ucdp.import_file(as_csv([row]))
+    incident = Incident.objects.get()
+    assert incident.governorate.slug == "idlib-governorate"
+    assert "the point lies in Latakia Governorate" in incident.location_note

@@ -13,6 +13,9 @@ What a row becomes:
   town or part of a region: subdistrict; 3 only a larger region: governorate), the
   location as ACLED names it, the notes as the summary, and a location note that says
   where the point came from;
+- **the governorate** ``admin1`` names (ACLED's older and current spellings), over the one
+  the point falls in by the coarse boundary outline; the location note says when they
+  disagree;
 - **one claim** whose source is the ACLED data set itself (a Source of kind "data set"),
   attributed to the sources ACLED names, with the fatalities as its figure and the notes,
   verbatim, as its quote; the row is kept with its external record and the claim points at
@@ -232,6 +235,7 @@ def parse(item: CsvRow) -> Entry:
     main = first[0] if first and first[0].name == " ".join(row["actor1"].split()) else None
     perpetrator = main.name if main and main.responsible else ""
     areas = ", ".join(area for area in admin if area)
+    admin_area = scope.admin_area(row.get("admin1") or "", latitude, longitude, "ACLED")
 
     claim_notes = [f"ACLED event {external_id}."]
     if named:
@@ -261,7 +265,9 @@ def parse(item: CsvRow) -> Entry:
             "place_name": location,
             "location_note": (
                 f"Point from ACLED (geo precision {row['geo_precision'].strip()}: "
-                f"{geo_meaning})." + (f" ACLED places it in {areas}." if areas else "")
+                f"{geo_meaning})."
+                + (f" ACLED places it in {areas}." if areas else "")
+                + (f" {admin_area.disagreement}" if admin_area.disagreement else "")
             ),
         },
         claim={
@@ -286,6 +292,8 @@ def parse(item: CsvRow) -> Entry:
             + (f" · {main.name}" if main else "")
         ),
         warnings=in_scope.warnings,
+        governorate=admin_area.slug,
+        notes=[scope.ADMIN_DISAGREES] if admin_area.disagreement else [],
     )
 
 

@@ -152,6 +152,10 @@ class Entry:
     summary: str = ""
     # Taken, but a researcher should know how (a point near the border, figures reordered).
     warnings: list[str] = field(default_factory=list)
+    # The governorate the source names (a slug), kept over the one the point falls in.
+    governorate: str | None = None
+    # Counted in the report by kind: things true of many rows (see scope.ADMIN_DISAGREES).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -171,13 +175,18 @@ class DatasetReport(ImportReport):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.skip_reasons: Counter[str] = Counter()
+        self.notes: Counter[str] = Counter()
 
     def skip(self, reason: str) -> None:
         self.skipped += 1
         self.skip_reasons[_reason_kind(reason)] += 1
 
     def as_dict(self) -> dict:
-        return {**super().as_dict(), "skip_reasons": dict(self.skip_reasons.most_common())}
+        return {
+            **super().as_dict(),
+            "skip_reasons": dict(self.skip_reasons.most_common()),
+            "notes": dict(self.notes.most_common()),
+        }
 
 
 def _reason_kind(reason: str) -> str:
@@ -292,6 +301,7 @@ def run(
                     entries.append(entry)
                     for warning in entry.warnings:
                         report.warn(entry.line, warning, entry.external_id)
+                    report.notes.update(entry.notes)
         if progress is not None and (done % 1000 == 0 or done == total):
             progress(done, steps)
 
@@ -643,25 +653,37 @@ def _resolve_references(dataset: Dataset, entries: list[Entry], user: Any) -> _R
     return _References(dataset_source, sources, actors)
 
 
-_AREAS_CACHE: dict[tuple[float, float], tuple[int | None, int | None]] = {}
+_AREAS_CACHE: dict[tuple, tuple[int | None, int | None]] = {}
 
 # How many admin levels a position of each precision vouches for (as in the services).
 _ADMIN_DEPTH = {LocationPrecision.COUNTRY: 0, LocationPrecision.GOVERNORATE: 1}
 
 
-def _areas(latitude: float | None, longitude: float | None, precision: str) -> tuple:
-    if latitude is None or longitude is None:
-        return None, None
-    key = (latitude, longitude)
+def _areas(
+    latitude: float | None, longitude: float | None, precision: str, named: str | None = None
+) -> tuple:
+    """Governorate and district ids: by the point, or in the governorate the source names
+    (``named``, a slug), the district then the one of that governorate nearest the point."""
+    key = (latitude, longitude, named)
     if key not in _AREAS_CACHE:
-        areas = gazetteer.reverse(latitude, longitude)
+        governorate = district = None
+        if latitude is not None and longitude is not None:
+            areas = gazetteer.reverse(latitude, longitude)
+            governorate, district = areas.governorate, areas.district
+        if named is not None and (governorate is None or governorate.slug != named):
+            governorate = gazetteer.place(named)
+            district = (
+                gazetteer.district_in(named, latitude, longitude)
+                if governorate is not None and latitude is not None and longitude is not None
+                else None
+            )
         _AREAS_CACHE[key] = (
-            areas.governorate.pk if areas.governorate else None,
-            areas.district.pk if areas.district else None,
+            governorate.pk if governorate else None,
+            district.pk if district else None,
         )
-    governorate, district = _AREAS_CACHE[key]
+    governorate_id, district_id = _AREAS_CACHE[key]
     depth = _ADMIN_DEPTH.get(precision, 2)
-    return (governorate if depth >= 1 else None), (district if depth >= 2 else None)
+    return (governorate_id if depth >= 1 else None), (district_id if depth >= 2 else None)
 
 
 def forget_areas() -> None:
@@ -687,9 +709,10 @@ def _reserve_public_ids(years: list[int]) -> list[str]:
     return ids
 
 
-def _place(incident: Any) -> None:
-    """Map cell, tile, governorate and district, as ``save()`` and the services set them."""
-    areas = _areas(incident.latitude, incident.longitude, incident.location_precision)
+def _place(incident: Any, named: str | None = None) -> None:
+    """Map cell, tile, governorate and district, as ``save()`` and the services set them;
+    the governorate the source names (``named``) over the one the point falls in."""
+    areas = _areas(incident.latitude, incident.longitude, incident.location_precision, named)
     incident.governorate_id, incident.district_id = areas
     if incident.latitude is None or incident.longitude is None:
         incident.map_cx = incident.map_cy = incident.map_tile = None
@@ -822,7 +845,7 @@ class _ChunkWriter:
                     figure_rationale="",
                     **{name: entry.incident[name] for name in INCIDENT_ROW_FIELDS},
                 )
-                _place(incident)
+                _place(incident, entry.governorate)
                 _figures(incident, entry, [_claimed(entry)], self.dataset.label)
                 values = vars(incident)
                 del values["pk"]
@@ -941,7 +964,7 @@ class _ChunkWriter:
             if rows_of_incident[incident.pk] <= 1:
                 for name in INCIDENT_ROW_FIELDS:
                     setattr(incident, name, entry.incident[name])
-                _place(incident)
+                _place(incident, entry.governorate)
             claim = own_claims.get(item.record_id)
             claim_values = self._claim_values(entry)
             if claim is None:  # removed by a researcher since: the row brings it back

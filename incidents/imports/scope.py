@@ -12,6 +12,12 @@ checked by its point, against the country's outline (the governorate boundaries)
 - further out it is refused, naming the distance: a point in Turkey or Iraq is a wrong
   point (latitude and longitude swapped, or another country's row with a wrong country).
 
+The governorate of a row is the one the source names (ACLED's ``admin1``, the GED's
+``adm_1``) when it names one the gazetteer knows: the outline is coarse (Natural Earth), and
+the source knows which governorate a place near a boundary belongs to (Ein Terma, Rural
+Damascus; Kinda, Idlib). When the point lies in another governorate, the location note
+says so. Without a name the gazetteer knows, the point decides.
+
 The outline is that of the country the gazetteer's committed files describe; when the
 configured country is another one, only the country column decides.
 """
@@ -22,7 +28,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from mapping.gazetteer import governorate_slug_named
 from mapping.gazetteer_data import COUNTRY as OUTLINE_COUNTRY
+from mapping.gazetteer_data import GOVERNORATE_CODES
 from mapping.geo import locate
 
 from .batch import Skip
@@ -83,3 +91,34 @@ def check_point(scope: Scope, latitude: float | None, longitude: float | None) -
             hint = "; latitude and longitude look swapped"
         raise RowError(f"the point {where} (more than {refuse:g} km){hint}", field="latitude")
     scope.warnings.append(f"the point {where}: kept as a place near the border")
+
+
+GOVERNORATE_NAMES = dict(GOVERNORATE_CODES.values())
+# Counted in the report (a note, not a warning): the source's governorate was kept over
+# the one the outline gives the point.
+ADMIN_DISAGREES = "governorate as the source names it, not where the outline puts the point"
+
+
+@dataclass(frozen=True)
+class AdminArea:
+    slug: str | None  # the governorate the source names, matched to the gazetteer
+    disagreement: str  # a sentence for the location note, when the point lies elsewhere
+
+
+def admin_area(name: str, latitude: float | None, longitude: float | None, label: str) -> AdminArea:
+    """The governorate a row's source names, and whether the point lies in another one."""
+    name = " ".join((name or "").split())
+    if not name or country().casefold() != OUTLINE_COUNTRY.casefold():
+        return AdminArea(None, "")
+    slug = governorate_slug_named(name)
+    if slug is None or latitude is None or longitude is None:
+        return AdminArea(slug, "")
+    at_point = locate(latitude, longitude)[0]
+    if at_point is None or at_point == slug:
+        return AdminArea(slug, "")
+    return AdminArea(
+        slug,
+        f"{label} names the governorate {name}; the point lies in "
+        f"{GOVERNORATE_NAMES.get(at_point, at_point)} by the boundary outline, which is coarse "
+        f"near boundaries: the governorate is {label}'s.",
+    )

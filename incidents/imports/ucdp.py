@@ -11,7 +11,9 @@ What a row becomes:
   coarsest this product has), the point with its precision (``where_prec`` 1 the place
   itself: settlement; 2 within 25 km of it, 3 the district: district; 4 the governorate,
   5 a stretch or part of a region: governorate; 6 the country, 7 waters or airspace:
-  country), and a location note with ``where_description`` and the admin areas;
+  country), and a location note with ``where_description`` and the admin areas; the
+  governorate is the one ``adm_1`` names, over the one the point falls in by the coarse
+  boundary outline (the note says when they disagree);
 - **one claim** by the UCDP GED data set itself (a Source of kind "data set"), attributed
   to ``source_office``, with ``low``..``high`` as its figures and the deaths' breakdown
   (``deaths_civilians`` as civilians; ``deaths_a`` as security forces when side A is a
@@ -191,6 +193,7 @@ def parse(item: CsvRow) -> Entry:
     named_place = " ".join((row.get("where_coordinates") or "").split())
     admin = [" ".join(row[column].split()) for column in ("adm_2", "adm_1")]
     areas = ", ".join(area for area in admin if area)
+    named = scope.admin_area(row["adm_1"], latitude, longitude, "UCDP")
     place = (
         named_place or description or next((area for area in admin if area), "") or scope.country()
     )
@@ -247,6 +250,7 @@ def parse(item: CsvRow) -> Entry:
                 f"Point from UCDP GED (where_prec {where_code}: {where_meaning})."
                 + (f" Described as: {description}." if description else "")
                 + (f" UCDP places it in {areas}." if areas else "")
+                + (f" {named.disagreement}" if named.disagreement else "")
             ),
         },
         claim={
@@ -288,6 +292,8 @@ def parse(item: CsvRow) -> Entry:
             + (f" · {sides}" if sides else "")
         ),
         warnings=warnings,
+        governorate=named.slug,
+        notes=[scope.ADMIN_DISAGREES] if named.disagreement else [],
     )
 
 
