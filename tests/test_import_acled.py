@@ -520,8 +520,18 @@ def test_rows_merged_into_one_incident_update_its_claims_not_its_description(rev
     services.incident_merge(keep=keep, merge=merge, user=reviewer)
 
     # Both rows revised by ACLED, in one file (one chunk): figures 30 and 20.
-    rows[0] = {**rows[0], "fatalities": "30", "notes": "Revised: 30 killed.", "timestamp": "1"}
-    rows[1] = {**rows[1], "fatalities": "20", "notes": "Revised: 20 killed.", "timestamp": "2"}
+    rows[0] = {
+        **rows[0],
+        "fatalities": "30",
+        "notes": "Revised: 30 killed.",
+        "timestamp": "1741700000",
+    }
+    rows[1] = {
+        **rows[1],
+        "fatalities": "20",
+        "notes": "Revised: 20 killed.",
+        "timestamp": "1741700001",
+    }
     report = acled.import_file(_csv(rows), user=reviewer)
 
     assert report.failures == []

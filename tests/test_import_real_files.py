@@ -477,3 +477,40 @@ def test_the_geds_adm_1_is_kept_over_the_outline():
     incident = Incident.objects.get()
     assert incident.governorate.slug == "idlib-governorate"
     assert "the point lies in Latakia Governorate" in incident.location_note
+
+
+# --- 5. an older extract does not overwrite a newer one --------------------------------------
+
+
+def test_an_older_acled_extract_does_not_revert_the_newer_one():
+    newer = [
+        acled_row(event_id_cnty="SYR77978", fatalities="2", timestamp="1679000000"),
+        acled_row(
+            event_id_cnty="SYR77955",
+            latitude="35.9306",
+            longitude="36.6339",
+            timestamp="1679000001",
+        ),
+        acled_row(event_id_cnty="SYR77990", fatalities="1", timestamp="1580000000"),
+    ]
+    acled.import_file(as_csv(newer))
+    older = [
+        acled_old_row(event_id_cnty="SYR77978", fatalities="1", timestamp="1582000000"),
+        acled_old_row(
+            event_id_cnty="SYR77955",
+            latitude="35.8134",
+            longitude="36.6103",
+            timestamp="1582000001",
+        ),
+        # Newer in this extract than in the database: it updates.
+        acled_old_row(event_id_cnty="SYR77990", fatalities="4", timestamp="1590000000"),
+    ]
+    report = acled.import_file(as_csv(older))
+    assert (report.updated, report.skipped) == (1, 2)
+    assert report.skip_reasons == {"older than the record kept": 2}
+    assert "ACLED version 1582000000 < 1679000000" in report.preview[0]["reason"]
+    kept = ExternalRecord.objects.get(external_id="SYR77978").incident
+    assert kept.killed_best == 2
+    moved = ExternalRecord.objects.get(external_id="SYR77955").incident
+    assert (moved.latitude, moved.longitude) == (35.9306, 36.6339)
+    assert ExternalRecord.objects.get(external_id="SYR77990").incident.killed_best == 4

@@ -27,8 +27,11 @@ What a row becomes:
   battles, where both sides fight; civilians, protesters and rioters never are;
 - **a Source for each named source**, matched by publisher or created.
 
-Rows are skipped, with the reason, when the event is outside the country this map records
-(checked first, then its point: see :mod:`incidents.imports.scope`), or when it is not
+A row whose ``timestamp`` is older than the one of the row already imported for the event is
+skipped ("older than the record kept"): an older extract does not revert ACLED's later
+corrections. Rows are skipped, with the reason, when the event is outside the country this
+map records (checked first, then its point: see :mod:`incidents.imports.scope`), or when it
+is not
 violence this map records (a peaceful protest, an agreement, a base established) and
 killed no one; such an event with fatalities is kept as "other violence".
 """
@@ -297,6 +300,12 @@ def parse(item: CsvRow) -> Entry:
     )
 
 
+def version(row: dict[str, str]) -> int | None:
+    """ACLED's ``timestamp``: when the event's row was last changed (Unix seconds)."""
+    text = (row.get("timestamp") or "").strip().removesuffix(".0")
+    return int(text) if text.isdigit() else None
+
+
 DATASET = Dataset(
     key="acled",
     label="ACLED",
@@ -311,6 +320,7 @@ DATASET = Dataset(
         "notes": "The ACLED data set, as imported; each claim names the sources ACLED cites.",
     },
     parse=parse,
+    version=version,
 )
 
 

@@ -13,7 +13,9 @@ the services (``full_clean`` and a handful of queries per row). Instead:
 2. **Find what is already there.** Rows whose (data set, external id) was imported before
    update that incident; rows that say what the one kept says, once both are parsed, are
    left alone ("unchanged"): a file written differently (dates as ``2019-05-09
-   00:00:00.000``, ``5.0`` for 5) is not a changed one.
+   00:00:00.000``, ``5.0`` for 5) is not a changed one. A row older than the one kept (by
+   the data set's own version: ACLED's ``timestamp``) is skipped, so an older extract
+   imported after a newer one does not revert the data set's corrections.
 3. **Resolve the references in memory.** Actors by name or alias (case and spacing
    ignored), named sources by publisher, the data set's own Source: all read once, the
    missing ones created in bulk.
@@ -167,6 +169,9 @@ class Dataset:
     optional: tuple[str, ...]
     source: dict[str, Any]  # the data set's own Source (slug, publisher, headline, url)
     parse: Callable[[csvfile.CsvRow], Entry]
+    # The data set's own version of a row (ACLED's ``timestamp``), when it has one: a row
+    # older than the one kept does not replace it.
+    version: Callable[[dict[str, str]], int | None] | None = None
 
 
 class DatasetReport(ImportReport):
@@ -322,6 +327,9 @@ def run(
         elif found.row == entry.row or _same_values(dataset, found.row, entry, today):
             report.skip(UNCHANGED)
             outcomes[entry.line] = ("skipped", entry.summary, f"{UNCHANGED} ({found.public_id})")
+        elif older := _older(dataset, found.row, entry.row):
+            report.skip(older)
+            outcomes[entry.line] = ("skipped", entry.summary, f"{older} ({found.public_id})")
         elif (
             found.status in (Status.PUBLISHED, Status.RETRACTED)
             and user is not None
@@ -396,6 +404,17 @@ def _same_values(dataset: Dataset, kept: dict, entry: Entry, today: date) -> boo
     except (Skip, RowError):
         return False
     return comparable(before) == comparable(entry)
+
+
+def _older(dataset: Dataset, kept: dict, row: dict[str, str]) -> str:
+    """Why the row is older than the one kept (an older extract imported after a newer
+    one would revert the data set's later corrections), or "" when it is not."""
+    if dataset.version is None:
+        return ""
+    theirs, ours = dataset.version(row), dataset.version(kept)
+    if theirs is None or ours is None or theirs >= ours:
+        return ""
+    return f"older than the record kept ({dataset.label} version {theirs} < {ours})"
 
 
 def _first_id(values: dict[str, str]) -> str:
