@@ -31,9 +31,8 @@ A row whose ``timestamp`` is older than the one of the row already imported for 
 skipped ("older than the record kept"): an older extract does not revert ACLED's later
 corrections. Rows are skipped, with the reason, when the event is outside the country this
 map records (checked first, then its point: see :mod:`incidents.imports.scope`), or when it
-is not
-violence this map records (a peaceful protest, an agreement, a base established) and
-killed no one; such an event with fatalities is kept as "other violence".
+is not violence this map records (a peaceful protest, an agreement, a base established)
+and killed no one; such an event with fatalities is kept as "other violence".
 """
 
 from __future__ import annotations
