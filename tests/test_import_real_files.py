@@ -514,3 +514,46 @@ def test_an_older_acled_extract_does_not_revert_the_newer_one():
     moved = ExternalRecord.objects.get(external_id="SYR77955").incident
     assert (moved.latitude, moved.longitude) == (35.9306, 36.6339)
     assert ExternalRecord.objects.get(external_id="SYR77990").incident.killed_best == 4
+
+
+# --- 8. the country is a setting -------------------------------------------------------------
+
+
+def test_another_country_is_imported_when_the_setting_names_it(settings, client):
+    settings.INCIDENT_MAP = {**settings.INCIDENT_MAP, "COUNTRY": "Lebanon"}
+    beirut = acled_row(
+        event_id_cnty="LBN5001",
+        country="Lebanon",
+        admin1="Beirut",
+        admin2="Beirut",
+        admin3="",
+        location="Beirut - Dahieh",
+        latitude="33.8486",
+        longitude="35.5061",
+    )
+    rows = [beirut, acled_row(event_id_cnty="SYR5002")]
+    report = acled.import_file(as_csv(rows))
+    assert (report.created, report.skipped, report.failed) == (1, 1, 0)
+    assert report.skip_reasons == {"outside Lebanon": 1}
+    incident = ExternalRecord.objects.get(external_id="LBN5001").incident
+    assert incident.governorate is None  # no gazetteer of Lebanon
+    ged = ucdp.import_file(as_csv([ged_row(country="Lebanon", latitude="33.85", longitude="35.5")]))
+    assert ged.created == 1
+
+    # The map opens on the country; the gazetteer of Syria is not loaded into its map.
+    from django.core.management import CommandError, call_command
+
+    from mapping.country import default_view
+
+    assert default_view() == ((33.9, 35.85), 9)
+    page = client.get("/")
+    assert b"33.9" in page.content and b"35.85" in page.content
+    with pytest.raises(CommandError, match="no gazetteer of Lebanon"):
+        call_command("load_gazetteer")
+
+
+def test_syria_is_the_default_country(settings):
+    from mapping.country import default_view, name
+
+    assert name() == "Syria"
+    assert default_view() == (tuple(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]), 8)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from mapping.country import name as configured_country
 from mapping.gazetteer import governorate_slug_named
 from mapping.gazetteer_data import COUNTRY as OUTLINE_COUNTRY
 from mapping.gazetteer_data import GOVERNORATE_CODES
@@ -43,7 +44,7 @@ DEFAULT_REFUSE_KM = 10.0
 
 def country() -> str:
     """The country this map records (the ``COUNTRY`` setting, Syria by default)."""
-    return settings.INCIDENT_MAP.get("COUNTRY", "Syria")
+    return configured_country()
 
 
 @dataclass
