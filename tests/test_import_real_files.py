@@ -557,3 +557,114 @@ def test_syria_is_the_default_country(settings):
 
     assert name() == "Syria"
     assert default_view() == (tuple(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]), 8)
+
+
+# --- 7. duplicates that mean something -------------------------------------------------------
+
+
+def _day_of_shelling(n: int) -> list[dict[str, str]]:
+    """ACLED's way: a day of shelling around one town is many rows, a few hundred metres
+    and a day apart, by the same actors, with similar figures."""
+    return [
+        acled_row(
+            event_id_cnty=f"SYR6{k:04d}",
+            event_date=f"2017-05-0{1 + k % 3}",
+            sub_event_type="Shelling/artillery/missile attack",
+            latitude=f"{35.8134 + (k % 5) * 0.002:.4f}",
+            longitude=f"{36.6103 + (k % 4) * 0.002:.4f}",
+            fatalities=str(1 + k % 2),
+            notes=f"Regime forces shelled Ariha ({k}).",
+        )
+        for k in range(n)
+    ]
+
+
+def test_a_whole_acled_file_flags_no_pairs_among_its_own_rows():
+    from incidents.models import DuplicateCandidate
+
+    report = acled.import_file(as_csv(_day_of_shelling(40)))
+    assert report.created == 40
+    assert report.duplicates == 0 and not DuplicateCandidate.objects.exists()
+
+
+def _ged_of(row: dict[str, str], **values: str) -> dict[str, str]:
+    """The GED's row of an ACLED event: its point a little off, its own spelling of actors."""
+    return ged_row(
+        id=values.pop("id", "700001"),
+        type_of_violence="3",
+        side_a=values.pop("side_a", "Government of Syria"),
+        side_b="Civilians",
+        adm_1="Idlib governorate",
+        where_coordinates="Ariha town",
+        latitude=f"{float(row['latitude']) + 0.004:.4f}",
+        longitude=row["longitude"],
+        date_start=f"{row['event_date']} 00:00:00.000",
+        date_end=f"{row['event_date']} 00:00:00.000",
+        deaths_a="0",
+        deaths_b="0",
+        deaths_civilians=row["fatalities"],
+        best=row["fatalities"],
+        low=row["fatalities"],
+        high=row["fatalities"],
+        **values,
+    )
+
+
+def test_the_same_event_in_acled_and_the_ged_is_flagged_but_not_with_other_actors():
+    from incidents.models import DuplicateCandidate
+
+    event = acled_row()
+    acled.import_file(as_csv([event]))
+    report = ucdp.import_file(as_csv([_ged_of(event), _ged_of(event, id="700002", side_a="IS")]))
+    assert report.created == 2
+    (pair,) = DuplicateCandidate.objects.all()
+    ids = {
+        pair.first.external_records.get().external_id,
+        pair.second.external_records.get().external_id,
+    }
+    assert ids == {"SYR20001", "700001"}
+    assert "same actors: Government of Syria" in pair.reasons or any(
+        reason.startswith("same actors") for reason in pair.reasons
+    )
+
+
+def test_a_researchers_own_incident_is_compared_with_imported_rows(researcher):
+    from incidents import services
+    from incidents.models import DuplicateCandidate
+
+    own = services.incident_create(
+        user=researcher,
+        title="Airstrike on Ariha",
+        event_type="airstrike",
+        date_start=__import__("datetime").date(2017, 5, 3),
+        date_end=__import__("datetime").date(2017, 5, 3),
+        latitude=35.8136,
+        longitude=36.6105,
+        location_precision="settlement",
+        place_name="Ariha",
+    )
+    report = acled.import_file(as_csv([acled_row()]))
+    assert report.duplicates == 1
+    pair = DuplicateCandidate.objects.get()
+    assert own.pk in (pair.first_id, pair.second_id)
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("Military Forces of Syria (2000-2024)", "Government of Syria", True),
+        ("Police Forces of Syria (2024-)", "Government of Syria", True),
+        ("Islamic State (Syria)", "IS", True),
+        ("SDF: Syrian Democratic Forces", "SDF", True),
+        ("Hayat Tahrir al-Sham", "Hayat Tahrir al-Sham", True),
+        ("Military Forces of Russia (2000-)", "Government of Syria", False),
+        ("Islamic State (Syria)", "SDF", False),
+    ],
+)
+def test_actor_names_of_the_two_data_sets_match(one, other, same):
+    from incidents.duplicates import actor_keys
+
+    def kind(name):
+        return "state_forces" if "Forces of" in name or "Government" in name else "non_state"
+
+    assert (not actor_keys(one, kind(one)).isdisjoint(actor_keys(other, kind(other)))) is same
