@@ -668,3 +668,133 @@ def test_actor_names_of_the_two_data_sets_match(one, other, same):
         return "state_forces" if "Forces of" in name or "Government" in name else "non_state"
 
     assert (not actor_keys(one, kind(one)).isdisjoint(actor_keys(other, kind(other)))) is same
+
+
+# --- the three kinds of file: no in-scope row lost, the file's own totals kept --------------
+
+COUNTRIES = [
+    ("Syria", 36.2, 37.1),
+    ("Iraq", 33.3, 44.4),
+    ("Lebanon", 33.9, 35.5),
+    ("Turkey", 37.0, 35.3),
+]
+OLD_ADMIN1 = ["Dara", "Deir ez Zor", "Al Hasakeh", "Ar Raqqa", "As Sweida", "Idleb", "Aleppo"]
+SYRIAN_POINTS = [
+    (32.6189, 36.1021),  # Daraa
+    (35.3359, 40.1408),  # Deir ez-Zor
+    (36.5024, 40.7477),  # Al-Hasakah
+    (35.9500, 39.0100),  # Raqqa
+    (32.7090, 36.5695),  # Suwayda
+    (35.9306, 36.6339),  # Idlib
+    (36.2021, 37.1343),  # Aleppo
+]
+
+
+def _old_extract() -> list[dict[str, str]]:
+    """A 2020 extract of several countries, in the older layout: ids shared between
+    countries' numbering, empty ids in other countries' rows, coalitions, old spellings."""
+    rows = []
+    for n in range(48):
+        country, lat, lon = COUNTRIES[n % 4]
+        syria = country == "Syria"
+        admin1 = OLD_ADMIN1[n % 7] if syria else "Somewhere"
+        point = SYRIAN_POINTS[n % 7] if syria else (lat, lon)
+        rows.append(
+            acled_old_row(
+                data_id=str(7100000 + n),
+                event_id_cnty=(f"SYR7{n:04d}" if syria else ("" if n % 8 == 1 else f"IRQ{n}")),
+                event_date=f"{1 + n % 27:02d} March 2020",
+                country=country,
+                admin1=admin1,
+                latitude=f"{point[0]:.4f}",
+                longitude=f"{point[1]:.4f}",
+                assoc_actor_1="NDF: National Defence Forces; Liwa al-Quds" if n % 3 == 0 else "",
+                fatalities=str(n % 5),
+                timestamp=str(1584000000 + n),
+                iso3="SYR" if syria else "OTH",
+            )
+        )
+    return rows
+
+
+def _current_file() -> list[dict[str, str]]:
+    return [
+        acled_row(
+            event_id_cnty=f"SYR8{n:04d}",
+            event_date=f"2023-02-{1 + n % 28:02d}",
+            admin1=["Daraa", "Deir-ez-Zor", "Hasakeh", "Raqqa", "Sweida", "Idleb", "Aleppo"][n % 7],
+            latitude=f"{SYRIAN_POINTS[n % 7][0]:.4f}",
+            longitude=f"{SYRIAN_POINTS[n % 7][1]:.4f}",
+            fatalities=str((n * 7) % 11),
+            timestamp=str(1677000000 + n),
+        )
+        for n in range(30)
+    ]
+
+
+def _ged_file(long_dates: bool) -> list[dict[str, str]]:
+    rows = []
+    for n in range(25):
+        low, best, high = (n % 4, n % 4 + 1, n % 4 + 3)
+        if n == 3:
+            low, best, high = 5, 4, 5
+        if n == 4:
+            low, best, high = 9, 10, 9
+        day = f"2019-06-{1 + n:02d}"
+        rows.append(
+            ged_row(
+                id=str(310000 + n),
+                side_b="Jaysh al-Sanadid, MFS, PYD" if n % 5 == 0 else "Syrian insurgents",
+                date_start=f"{day} 00:00:00.000" if long_dates else day,
+                date_end=f"{day} 00:00:00.000" if long_dates else day,
+                latitude=f"{SYRIAN_POINTS[n % 7][0]:.4f}",
+                longitude=f"{SYRIAN_POINTS[n % 7][1]:.4f}",
+                adm_1="",
+                low=str(low),
+                best=str(best),
+                high=str(high),
+                country="Syria" if n < 22 else "Iraq",
+            )
+        )
+    return rows
+
+
+def _killed(dataset: str) -> tuple[int, int, int]:
+    incidents = Incident.objects.filter(external_records__dataset=dataset)
+    values = list(incidents.values_list("killed_low", "killed_best", "killed_high"))
+    return tuple(sum(v[i] or 0 for v in values) for i in range(3))
+
+
+def test_the_three_kinds_of_file_lose_no_row_and_keep_their_totals():
+    old, current = _old_extract(), _current_file()
+    old_syria = [row for row in old if row["country"] == "Syria"]
+    report = acled.import_file(as_csv(old))
+    assert report.failed == 0
+    assert report.created == len(old_syria) and report.skipped == len(old) - len(old_syria)
+    assert _killed("acled")[1] == sum(int(row["fatalities"]) for row in old_syria)
+
+    report = acled.import_file(as_csv(current))
+    assert (report.created, report.failed) == (len(current), 0)
+    in_file = sum(int(row["fatalities"]) for row in old_syria + current)
+    assert _killed("acled") == (in_file, in_file, in_file)
+    # Every governorate is the one ACLED names, in both spellings.
+    assert not Incident.objects.filter(governorate__isnull=True).exists()
+
+    ged = _ged_file(long_dates=True)
+    ged_syria = [row for row in ged if row["country"] == "Syria"]
+    report = ucdp.import_file(as_csv(ged))
+    assert (report.created, report.failed) == (len(ged_syria), 0)
+    assert len(report.warnings) == 2  # the two rows out of order
+    low, best, high = _killed("ucdp")
+    assert best == sum(int(row["best"]) for row in ged_syria)
+    assert low == sum(min(int(row[c]) for c in ("low", "best", "high")) for row in ged_syria)
+    assert high == sum(max(int(row[c]) for c in ("low", "best", "high")) for row in ged_syria)
+    claims = Claim.objects.filter(external_record__dataset="ucdp")
+    assert sum(claims.values_list("killed_min", flat=True)) == sum(int(r["low"]) for r in ged_syria)
+    assert sum(claims.values_list("killed_max", flat=True)) == sum(
+        int(r["high"]) for r in ged_syria
+    )
+
+    again = ucdp.import_file(as_csv(_ged_file(long_dates=False)))
+    assert (again.created, again.updated, again.failed) == (0, 0, 0)
+    assert ExternalRecord.objects.count() == len(old_syria) + len(current) + len(ged_syria)
