@@ -407,6 +407,12 @@ CONTENT_SECURITY_POLICY = {
 
 # The application's own tunables.
 INCIDENT_MAP = {
+    # The country this map records (as ACLED and UCDP name it): importers keep its rows,
+    # the gazetteer loader loads it, the map opens on it (see mapping.country).
+    "COUNTRY": os.environ.get("INCIDENT_MAP_COUNTRY", "").strip() or "Syria",
+    # An imported point further than this outside the country's outline is refused; a
+    # nearer one is kept with a warning (border towns).
+    "SCOPE_REFUSE_KM": float(os.environ.get("SCOPE_REFUSE_KM", "10")),
     # Country code that prefixes public incident ids, e.g. SY-2025-0007.
     "PUBLIC_ID_PREFIX": os.environ.get("PUBLIC_ID_PREFIX", "SY"),
     # API request rates (see REST_FRAMEWORK's throttles); read on every request.

@@ -12,9 +12,18 @@ little differently: a point a few kilometres off, a date a day later, 40 killed 
 - **close in time**: overlapping date ranges (widened by their date precision), or a day
   or two apart, reports often dating an event by the day they came out;
 - **alike in what they say**: similar killed figures, the same or a related event type, and
-  similar titles.
+  similar titles;
+- **by the same actors**: when both name who was responsible, the same actors (matched
+  across the data sets' spellings: "Military Forces of Syria (2000-2024)" and "Government
+  of Syria", "Islamic State (Syria)" and "IS", "SDF: Syrian Democratic Forces" and "SDF");
+  a pair whose actors all differ is not the same event, however alike the rest.
 
-Place, time and event type multiply (each is needed); figures and titles support them. The
+Place, time, event type and actors multiply (each is needed); figures and titles support
+them. Two incidents imported from one curated data set (two ACLED events, two GED events)
+are never a pair: such a data set lists an event once, under one id, and its neighbouring
+rows are neighbouring events (a day of shelling in one town is several rows). Pairs are
+looked for across data sets, and between a data set's rows and the researchers' own
+incidents. The
 score runs from 0 to 1 and each pair carries readable reasons ("1.2 km apart", "dates
 overlap", "killed 40 vs 38"). Candidates are found through indexed prefilters (a date
 window and a latitude/longitude box), never by reading every incident: one incident at a
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -43,7 +53,16 @@ from rapidfuzz import fuzz
 from mapping.geo import distance_km
 from mapping.models import PRECISION_RADIUS_M, LocationPrecision
 
-from .models import DatePrecision, DuplicateCandidate, DuplicateStatus, EventType, Incident, Status
+from .models import (
+    Attribution,
+    DatePrecision,
+    DuplicateCandidate,
+    DuplicateStatus,
+    EventType,
+    ExternalRecord,
+    Incident,
+    Status,
+)
 from .readmodel import mapcells
 
 # Below this score a pair is not worth a researcher's time.
@@ -84,9 +103,10 @@ RELATED_TYPES = [
     {EventType.SHELLING, EventType.AIRSTRIKE},
     {EventType.AMBUSH, EventType.ARMED_CLASH, EventType.SECURITY_OPERATION},
 ]
-# What figures and titles weigh against each other when both are known.
+# What figures, titles and actors weigh against each other when known.
 FIGURE_WEIGHT = 0.6
 TITLE_WEIGHT = 0.4
+ACTOR_WEIGHT = 0.5
 
 TYPE_LABELS = {value: str(label).lower() for value, label in EventType.choices}
 # The vaguer precision of a pair, found by its radius.
@@ -143,6 +163,10 @@ class Record:
     lo: int = field(init=False)
     hi: int = field(init=False)
     radius_km: float = field(init=False)
+    # The curated data sets the incident was imported from, and who is held responsible
+    # (names with their match keys): filled by :func:`records`.
+    datasets: frozenset[str] = frozenset()
+    actors: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def __post_init__(self) -> None:
         slack = DATE_SLACK_DAYS.get(self.date_precision, 0)
@@ -152,11 +176,14 @@ class Record:
 
     @classmethod
     def of(cls, incident: Incident) -> Record:
-        return cls(
+        record = cls(
             *(getattr(incident, name) for name in FIELDS[:11]),
             incident.place.name if incident.place_id else None,
             *(getattr(incident, name) for name in FIELDS[12:]),
         )
+        if incident.pk is not None:
+            _annotate([record])
+        return record
 
     @property
     def has_point(self) -> bool:
@@ -175,9 +202,63 @@ class Match:
 
 
 def records(incidents) -> Iterator[Record]:
-    """Records of a queryset of incidents, read as plain values."""
+    """Records of a queryset of incidents, read as plain values, with their data sets and
+    actors (two more queries per thousand incidents)."""
+    batch: list[Record] = []
     for row in incidents.values_list(*FIELDS):
-        yield Record(*row)
+        batch.append(Record(*row))
+        if len(batch) == 900:
+            yield from _annotate(batch)
+            batch = []
+    yield from _annotate(batch)
+
+
+def _annotate(batch: list[Record]) -> list[Record]:
+    if not batch:
+        return batch
+    by_id = {record.id: record for record in batch}
+    datasets: dict[int, set[str]] = defaultdict(set)
+    for incident_id, dataset in ExternalRecord.objects.filter(
+        incident_id__in=list(by_id)
+    ).values_list("incident_id", "dataset"):
+        datasets[incident_id].add(dataset)
+    actors: dict[int, list[tuple[str, frozenset[str]]]] = defaultdict(list)
+    for incident_id, name, kind in Attribution.objects.filter(
+        incident_id__in=list(by_id)
+    ).values_list("incident_id", "actor__name", "actor__kind"):
+        actors[incident_id].append((name, actor_keys(name, kind)))
+    for pk, record in by_id.items():
+        record.datasets = frozenset(datasets.get(pk, ()))
+        record.actors = tuple(sorted(actors.get(pk, ())))
+    return batch
+
+
+_STATE = re.compile(r"\b(?:forces|government|army|navy|air force) of (?:the )?([a-z][a-z' -]*)")
+_BRACKETS = re.compile(r"\([^)]*\)")
+_WORDS = re.compile(r"[a-z0-9]+")
+_MINOR_WORDS = frozenset({"of", "the", "and", "for", "al", "el", "in"})
+
+
+def actor_keys(name: str, kind: str = "") -> frozenset[str]:
+    """Keys under which one actor's names in different data sets agree: the name without
+    its brackets, each side of ACLED's "Acronym: Full name", the initials of a long name,
+    and for state forces the state ("Military Forces of Syria (2000-2024)", "Government of
+    Syria" and "Police Forces of Syria" all stand for the Syrian state)."""
+    lowered = name.casefold()
+    keys: set[str] = set()
+    if (state := _STATE.search(lowered)) is not None and (
+        kind == "state_forces" or lowered.startswith("government of")
+    ):
+        keys.add("state:" + " ".join(state.group(1).split()))
+    for part in _BRACKETS.sub(" ", lowered).split(":"):
+        words = _WORDS.findall(part)
+        if not words:
+            continue
+        keys.add(" ".join(words))
+        initials = "".join(word[0] for word in words if word not in _MINOR_WORDS)
+        if len(initials) >= 2 and len(words) >= 2:
+            keys.add(initials)
+    return frozenset(keys)
 
 
 # --- scoring ---------------------------------------------------------------------------------
@@ -276,10 +357,17 @@ def _figures(a: Record, b: Record) -> tuple[float | None, float, list[str]]:
     return (low + 1) / (high + 1), weight, [text]
 
 
+# Data sets whose event type says which kind of conflict, not how the violence was done
+# (the GED's state-based, non-state, one-sided): an airstrike may be any of them.
+COARSE_TYPE_DATASETS = frozenset({"ucdp"})
+
+
 def _type_score(a: Record, b: Record) -> float:
     if a.event_type == b.event_type:
         return 1.0
     if any(a.event_type in group and b.event_type in group for group in RELATED_TYPES):
+        return 0.8
+    if (a.datasets | b.datasets) & COARSE_TYPE_DATASETS:
         return 0.8
     return 0.5
 
@@ -300,6 +388,39 @@ def _title(a: Record, b: Record) -> tuple[float | None, list[str]]:
     return similarity, (["similar titles"] if similarity >= 0.8 else [])
 
 
+def _same_actor(a: frozenset[str], b: frozenset[str]) -> bool:
+    return not a.isdisjoint(b)
+
+
+def _actors(a: Record, b: Record) -> tuple[float | None, list[str]]:
+    """How many of the actors named by the one with fewer are named by the other (0 to 1);
+    None when either names none."""
+    if not a.actors or not b.actors:
+        return None, []
+    fewer, more = (a, b) if len(a.actors) <= len(b.actors) else (b, a)
+    shared = [
+        name
+        for name, keys in fewer.actors
+        if any(_same_actor(keys, other) for _, other in more.actors)
+    ]
+    similarity = len(shared) / len(fewer.actors)
+    if shared:
+        return similarity, [f"same actors: {', '.join(shared)}"]
+    names = " vs ".join(", ".join(name for name, _ in record.actors[:3]) for record in (a, b))
+    return similarity, [f"different actors: {names}"]
+
+
+# A pair whose actors all differ keeps this share of its score (a pair of otherwise perfect
+# agreement then falls below MIN_SCORE); one whose actors all agree keeps all of it.
+DIFFERENT_ACTORS_FACTOR = 0.6
+
+
+def same_dataset(a: Record, b: Record) -> str:
+    """The curated data set both incidents come from ("" when none): never a pair."""
+    shared = a.datasets & b.datasets
+    return min(shared) if shared else ""
+
+
 def _core(a: Record, b: Record) -> tuple[float, float | None, int]:
     """Place × time × event type: the most a pair can score (support only lowers it)."""
     location, distance = _location_score(a, b)
@@ -313,6 +434,9 @@ def score_pair(a: Record, b: Record, *, min_score: float = 0.0) -> Match:
     support them. A pair that cannot reach ``min_score`` is returned at once, without
     reasons."""
     first, second = (a, b) if a.id < b.id else (b, a)
+    if dataset := same_dataset(first, second):
+        # One curated data set lists one event once: two of its ids are two events.
+        return Match(first.id, second.id, 0.0, [f"both from the {dataset} data set"], None)
     core, distance, gap = _core(first, second)
     if core < min_score or (core == 0 and min_score > 0):
         return Match(first.id, second.id, 0.0, [], distance)
@@ -323,6 +447,12 @@ def score_pair(a: Record, b: Record, *, min_score: float = 0.0) -> Match:
     ]
     if core == 0:
         return Match(first.id, second.id, 0.0, reasons, distance)
+    actors, actor_reasons = _actors(first, second)
+    if actors is not None:
+        core *= DIFFERENT_ACTORS_FACTOR + (1 - DIFFERENT_ACTORS_FACTOR) * actors
+        reasons.extend(actor_reasons)
+        if core < min_score:
+            return Match(first.id, second.id, 0.0, reasons, distance)
     figures, figure_weight, figure_reasons = _figures(first, second)
     title, title_reasons = _title(first, second)
     reasons.extend(figure_reasons + title_reasons)
@@ -333,6 +463,9 @@ def score_pair(a: Record, b: Record, *, min_score: float = 0.0) -> Match:
     if title is not None:
         weighted += TITLE_WEIGHT * title
         total += TITLE_WEIGHT
+    if actors is not None:
+        weighted += ACTOR_WEIGHT * actors
+        total += ACTOR_WEIGHT
     support = weighted / total if total else 0.5
     score = round(min(1.0, core * (0.5 + 0.5 * support)), 3)
     return Match(first.id, second.id, score, reasons, distance)

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from mapping import country
 from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from . import selectors, vocabulary
@@ -75,9 +76,10 @@ def _tiles() -> list[dict[str, Any]]:
 def _map_config() -> dict[str, Any]:
     leaflet = settings.LEAFLET_CONFIG
     incident_url = reverse("incidents:incident-detail", args=["PUBLIC_ID"])
+    center, zoom = country.default_view()
     return {
-        "center": list(leaflet["DEFAULT_CENTER"]),
-        "zoom": leaflet["DEFAULT_ZOOM"],
+        "center": list(center),
+        "zoom": zoom,
         "minZoom": leaflet["MIN_ZOOM"],
         "maxZoom": leaflet["MAX_ZOOM"],
         "tiles": _tiles(),

@@ -25,13 +25,16 @@ changes, checked at most every :data:`RECHECK_SECONDS`, for writes made by other
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from .gazetteer_data import EXTRACT_FILE, GOVERNORATE_ALIASES
 from .geo import distance_km, governorate_slug_at
 from .models import Place, PlaceKind
 from .names import exact_key, norm_key, skeleton_key
@@ -276,3 +279,38 @@ def reverse(latitude: float, longitude: float) -> AdminAreas:
 def place(slug: str) -> Place | None:
     """A place of the index by slug (no query once the index is built)."""
     return _get_index().by_slug.get(slug)
+
+
+@cache
+def _governorate_keys() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    extract = json.loads(EXTRACT_FILE.read_text(encoding="utf-8"))
+    for governorate in extract["governorates"]:
+        for name in [governorate["name"], *governorate.get("alternate_names", [])]:
+            keys.setdefault(norm_key(name), governorate["slug"])
+    for slug, names in GOVERNORATE_ALIASES.items():
+        for name in names:
+            keys[norm_key(name)] = slug
+    keys.pop("", None)
+    return keys
+
+
+@lru_cache(maxsize=1024)
+def governorate_slug_named(name: str) -> str | None:
+    """The slug of the governorate a data set names ("Idleb", "Rural Damascus", "Hamah
+    governorate", ACLED's older "Dara" and newer "Daraa"); None when no governorate is named
+    so. No database: the committed files and the aliases of the event data sets."""
+    return _governorate_keys().get(norm_key(name or ""))
+
+
+def district_in(governorate_slug: str, latitude: float, longitude: float) -> Place | None:
+    """The district of a governorate whose seat is nearest the point."""
+    index = _get_index()
+    governorate = index.by_slug.get(governorate_slug)
+    if governorate is None:
+        return None
+    return min(
+        index.districts.get(governorate.pk, []),
+        key=lambda d: distance_km(latitude, longitude, d.latitude, d.longitude),
+        default=None,
+    )

@@ -14,6 +14,9 @@ EXTRACT_FILE = DATA_DIR / "geonames_sy.json"
 CURATED_FILE = DATA_DIR / "curated_places.json"
 BOUNDARIES_FILE = DATA_DIR / "governorates.geojson"
 
+# The country the committed files (places, boundaries) describe.
+COUNTRY = "Syria"
+
 # GeoNames admin-1 code -> (slug, English name).
 GOVERNORATE_CODES: dict[str, tuple[str, str]] = {
     "SY.01": ("al-hasakah-governorate", "Al-Hasakah Governorate"),
@@ -30,4 +33,25 @@ GOVERNORATE_CODES: dict[str, tuple[str, str]] = {
     "SY.12": ("idlib-governorate", "Idlib Governorate"),
     "SY.13": ("damascus-governorate", "Damascus Governorate"),
     "SY.14": ("tartus-governorate", "Tartus Governorate"),
+}
+
+# How the event data sets name the governorates, beyond the gazetteer's own names: ACLED's
+# older and current spellings (Dara/Daraa, Deir ez Zor/Deir-ez-Zor, Al Hasakeh/Hasakeh, Ar
+# Raqqa/Raqqa, As Sweida/Sweida, Idleb, Lattakia, Tartous, Rural Damascus) and UCDP GED's
+# ("Hamah governorate", "Rif Dimashq governorate"). Compared by ``mapping.names.norm_key``.
+GOVERNORATE_ALIASES: dict[str, tuple[str, ...]] = {
+    "al-hasakah-governorate": ("Al Hasakeh", "Hasakeh", "Hasakah", "Hassakeh"),
+    "latakia-governorate": ("Lattakia", "Latakia"),
+    "quneitra-governorate": ("Quneitra", "Al Qunaytirah"),
+    "raqqa-governorate": ("Ar Raqqa", "Raqqa", "Ar Raqqah"),
+    "suwayda-governorate": ("As Sweida", "Sweida", "As Suwayda", "Suwayda"),
+    "daraa-governorate": ("Dara", "Daraa", "Dar'a", "Deraa"),
+    "deir-ez-zor-governorate": ("Deir ez Zor", "Deir-ez-Zor", "Dayr az Zawr", "Deir Ezzor"),
+    "rif-dimashq-governorate": ("Rural Damascus", "Rif Dimashq", "Damascus Countryside"),
+    "aleppo-governorate": ("Aleppo", "Halab"),
+    "hama-governorate": ("Hama", "Hamah"),
+    "homs-governorate": ("Homs", "Hims"),
+    "idlib-governorate": ("Idleb", "Idlib"),
+    "damascus-governorate": ("Damascus", "Dimashq"),
+    "tartus-governorate": ("Tartous", "Tartus", "Tartous"),
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .gazetteer_data import BOUNDARIES_FILE
@@ -117,11 +117,19 @@ def governorate_areas() -> tuple[Area, ...]:
 
 def governorate_slug_at(latitude: float, longitude: float) -> str | None:
     """The slug of the governorate holding the point; None outside Syria."""
+    return locate(latitude, longitude)[0]
+
+
+@lru_cache(maxsize=65536)
+def locate(latitude: float, longitude: float) -> tuple[str | None, float]:
+    """The slug of the governorate holding the point (None outside the country), and how
+    far outside every governorate the point lies, in km (0 inside one).
+
+    Cached: an import asks for the same town's point many times."""
     areas = governorate_areas()
     for area in areas:
         if area.contains(latitude, longitude):
-            return area.slug
-    nearest = min(areas, key=lambda a: a.distance_km(latitude, longitude))
-    if nearest.distance_km(latitude, longitude) <= COAST_TOLERANCE_KM:
-        return nearest.slug
-    return None
+            return area.slug, 0.0
+    distances = [(area.distance_km(latitude, longitude), area.slug) for area in areas]
+    outside, slug = min(distances)
+    return (slug if outside <= COAST_TOLERANCE_KM else None), outside

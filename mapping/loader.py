@@ -21,7 +21,8 @@ from typing import Any
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from . import gazetteer
+from . import country, gazetteer
+from .gazetteer_data import COUNTRY as GAZETTEER_COUNTRY
 from .gazetteer_data import CURATED_FILE, EXTRACT_FILE
 from .geo import distance_km, governorate_slug_at
 from .models import LocationPrecision, Place, PlaceKind, PlaceOrigin
@@ -139,7 +140,16 @@ def _kind(population: int | None, is_seat: bool) -> str:
 def load_gazetteer(
     extract_path: Path = EXTRACT_FILE, curated_path: Path = CURATED_FILE
 ) -> LoadReport:
-    """Load (or bring up to date) the gazetteer from its committed files."""
+    """Load (or bring up to date) the gazetteer from its committed files.
+
+    Refuses (ValueError) when the files describe another country than the configured one:
+    a map of another country must not be filled with Syria's places."""
+    if not country.has_gazetteer():
+        raise ValueError(
+            f"The gazetteer files describe {GAZETTEER_COUNTRY}, but this map records "
+            f"{country.name()} (INCIDENT_MAP_COUNTRY): there is no gazetteer of "
+            f"{country.name()} to load."
+        )
     extract = json.loads(extract_path.read_text(encoding="utf-8"))
     curated = json.loads(curated_path.read_text(encoding="utf-8"))
     report = LoadReport()

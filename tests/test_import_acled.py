@@ -475,27 +475,47 @@ def test_a_re_import_drops_the_kept_api_document_of_the_incident(gazetteer_loade
 
 
 @pytest.mark.django_db
-def test_an_event_given_twice_is_flagged_as_a_possible_duplicate():
+def test_an_event_given_by_acled_and_the_ged_is_flagged_as_a_possible_duplicate():
+    from incidents.imports import ucdp
     from incidents.models import DuplicateCandidate, DuplicateStatus
 
     rows = _rows(CURRENT)
+    # ACLED lists an event once: a row near another of its rows is another event.
     twin = {**rows[0], "event_id_cnty": "SYR9001", "fatalities": "11", "timestamp": "1741600099"}
-    data = _csv([*rows, twin])
+    acled.import_file(_csv([*rows, twin]))
+    assert not DuplicateCandidate.objects.exists()
 
-    dry = acled.import_file(data, dry_run=True)
+    with (DATA / "ucdp_ged.csv").open(newline="", encoding="utf-8") as handle:
+        ged = next(csv.DictReader(handle))
+    ged.update(
+        id="512399",
+        where_coordinates="Jableh town",
+        where_description="Jableh",
+        adm_1="Latakia governorate",
+        latitude="35.3614",
+        longitude="35.9256",
+        deaths_civilians="12",
+        deaths_unknown="0",
+        best="12",
+        low="12",
+        high="13",
+    )
+    data = _csv([ged])
+    dry = ucdp.import_file(data, dry_run=True)
     assert dry.duplicates == 0 and not DuplicateCandidate.objects.exists()
 
-    report = acled.import_file(data)
+    report = ucdp.import_file(data)
     first, second = (
-        ExternalRecord.objects.get(dataset="acled", external_id=ident).incident_id
-        for ident in (rows[0]["event_id_cnty"], "SYR9001")
+        ExternalRecord.objects.get(dataset=dataset, external_id=ident).incident_id
+        for dataset, ident in (("acled", rows[0]["event_id_cnty"]), ("ucdp", "512399"))
     )
     pair = DuplicateCandidate.objects.get(first=min(first, second), second=max(first, second))
     assert pair.status == DuplicateStatus.OPEN and pair.score >= 0.7
+    assert any(reason.startswith("same actors") for reason in pair.reasons)
     assert report.duplicates >= 1 and "possible duplicates to review" in report.summary()
     assert report.as_dict()["duplicates"] == report.duplicates
 
-    acled.import_file(data)  # again: the pair is kept, not repeated
+    ucdp.import_file(data)  # again: the pair is kept, not repeated
     assert DuplicateCandidate.objects.filter(first=pair.first, second=pair.second).count() == 1
 
 
@@ -520,8 +540,18 @@ def test_rows_merged_into_one_incident_update_its_claims_not_its_description(rev
     services.incident_merge(keep=keep, merge=merge, user=reviewer)
 
     # Both rows revised by ACLED, in one file (one chunk): figures 30 and 20.
-    rows[0] = {**rows[0], "fatalities": "30", "notes": "Revised: 30 killed.", "timestamp": "1"}
-    rows[1] = {**rows[1], "fatalities": "20", "notes": "Revised: 20 killed.", "timestamp": "2"}
+    rows[0] = {
+        **rows[0],
+        "fatalities": "30",
+        "notes": "Revised: 30 killed.",
+        "timestamp": "1741700000",
+    }
+    rows[1] = {
+        **rows[1],
+        "fatalities": "20",
+        "notes": "Revised: 20 killed.",
+        "timestamp": "1741700001",
+    }
     report = acled.import_file(_csv(rows), user=reviewer)
 
     assert report.failures == []

@@ -129,6 +129,21 @@ def test_a_ucdp_file_through_the_admin(client, gazetteer_loaded, reviewer):
     assert ExternalRecord.objects.filter(dataset="ucdp").count() == 2
 
 
+def test_the_preview_lists_rows_taken_with_a_warning(client, gazetteer_loaded, reviewer):
+    with (DATA / "ucdp_ged.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0].update(low="50")  # above the best (42): kept, the range put in order
+    out = io.StringIO()
+    writer = csv.DictWriter(out, list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    client.force_login(reviewer)
+    _upload(client, DATA / "ucdp_ged.csv", format="ucdp", content=out.getvalue().encode())
+    html = client.get(_preview_url(ImportRun.objects.get())).content.decode()
+    assert "Rows taken with a warning (1)" in html
+    assert "<td>2</td><td>512345</td><td>low 50, best 42 and high 60 are not in order" in html
+
+
 def test_text_from_the_file_is_escaped(client, gazetteer_loaded, researcher):
     with (DATA / "acled_current.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

@@ -160,12 +160,12 @@ def test_figures_a_researcher_set_by_hand_survive_a_re_import(gazetteer_loaded, 
 
 def test_bad_rows_fail_with_their_line_and_reason(gazetteer_loaded):
     rows = _rows()
-    rows[0].update(low="50")  # above best (42)
+    rows[0].update(low="many")
     rows[1].update(date_start="06/03/2025")
     report = ucdp.import_file(_csv(rows))
     assert report.created == 0 and report.failed == 2
     assert report.failures[0].line == 2
-    assert report.failures[0].reason == "low: 50 is above the best estimate 42"
+    assert report.failures[0].reason == "low: 'many' is not a whole number"
     assert report.failures[1].reason.startswith("date_start: '06/03/2025' is not a date")
     assert not Incident.objects.exists() and not ExternalRecord.objects.exists()
 

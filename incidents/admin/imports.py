@@ -207,6 +207,9 @@ class ImportRunAdmin(admin.ModelAdmin):
             failures=report.get("failures", [])[:FAILURES_SHOWN],
             failures_hidden=max(0, len(report.get("failures", [])) - FAILURES_SHOWN),
             skip_reasons=sorted((report.get("skip_reasons") or {}).items()),
+            warnings=report.get("warnings", [])[:FAILURES_SHOWN],
+            warnings_hidden=max(0, len(report.get("warnings", [])) - FAILURES_SHOWN),
+            notes=sorted((report.get("notes") or {}).items()),
             can_confirm=run.status == ImportRunStatus.PREVIEWED,
         )
         return TemplateResponse(request, PREVIEW_TEMPLATE, context)

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 
+from mapping import country
+
 from ..models import Claim, FigureRule, Incident, Status
 from ..services import CLAIM_FIELDS, FIGURE_FIELDS, INCIDENT_FIELDS
 
@@ -27,11 +29,11 @@ class PointPickerWidget(forms.NumberInput):
         context = super().get_context(name, value, attrs)
         config = settings.LEAFLET_CONFIG
         _, tiles_url, tiles_options = config["TILES"][0]
-        center = config["DEFAULT_CENTER"]
+        center, zoom = country.default_view()
         context.update(
             lat_input_id=self.lat_input_id,
             center=f"{center[0]},{center[1]}",
-            zoom=config["DEFAULT_ZOOM"],
+            zoom=zoom,
             tiles_url=tiles_url,
             tiles_attribution=tiles_options.get("attribution", ""),
             tiles_max_zoom=tiles_options.get("maxZoom", 18),

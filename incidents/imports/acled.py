@@ -13,25 +13,32 @@ What a row becomes:
   town or part of a region: subdistrict; 3 only a larger region: governorate), the
   location as ACLED names it, the notes as the summary, and a location note that says
   where the point came from;
+- **the governorate** ``admin1`` names (ACLED's older and current spellings), over the one
+  the point falls in by the coarse boundary outline; the location note says when they
+  disagree;
 - **one claim** whose source is the ACLED data set itself (a Source of kind "data set"),
   attributed to the sources ACLED names, with the fatalities as its figure and the notes,
   verbatim, as its quote; the row is kept with its external record and the claim points at
   it;
 - **actors** for ``actor1`` and ``actor2`` (found by name or alias, or created, with their
-  kind from ``inter1``/``inter2``); ``actor1`` is held responsible (alleged), and
-  ``actor2`` too in battles, where both sides fight; civilians, protesters and rioters never
-  are;
+  kind from ``inter1``/``inter2``), and for each of the actors ``assoc_actor_1`` and
+  ``assoc_actor_2`` list (separated by semicolons), each its own actor; ``actor1`` and its
+  associates are held responsible (alleged), and ``actor2`` and its associates too in
+  battles, where both sides fight; civilians, protesters and rioters never are;
 - **a Source for each named source**, matched by publisher or created.
 
-Rows are skipped, with the reason, when the event is outside Syria, or when it is not
-violence this map records (a peaceful protest, an agreement, a base established) and
-killed no one; such an event with fatalities is kept as "other violence".
+A row whose ``timestamp`` is older than the one of the row already imported for the event is
+skipped ("older than the record kept"): an older extract does not revert ACLED's later
+corrections. Rows are skipped, with the reason, when the event is outside the country this
+map records (checked first, then its point: see :mod:`incidents.imports.scope`), or when it
+is not violence this map records (a peaceful protest, an agreement, a base established)
+and killed no one; such an event with fatalities is kept as "other violence".
 """
 
 from __future__ import annotations
 
-from . import batch
-from .batch import ActorRef, Dataset, Entry, Skip, source_kind_of, split_names
+from . import batch, scope
+from .batch import ActorRef, Dataset, Entry, Skip, distinct_actors, source_kind_of, split_names
 from .csvfile import CsvRow
 from .fields import clip, parse_date, parse_int, parse_point
 from .report import ImportReport, RowError
@@ -74,8 +81,6 @@ OPTIONAL = (
     "event_id_no_cnty",
     "iso3",
 )
-
-COUNTRY = "Syria"
 
 # (event type, sub-event type) -> this product's event type; None: not recorded unless
 # someone was killed.
@@ -151,39 +156,62 @@ def _code(row: dict[str, str], column: str, allowed: dict) -> str:
     return value
 
 
-def _actor(row: dict[str, str], number: int, *, battle: bool) -> ActorRef | None:
+def _associated_kind(name: str) -> str:
+    """The kind of an associated actor, from its name (ACLED codes only the main actor)."""
+    lowered = name.casefold()
+    if lowered.startswith(("military forces of", "police forces of", "government of")):
+        return "state_forces"
+    if lowered.startswith(("civilians", "protesters", "refugees/idps")):
+        return "civilians"
+    # ACLED names the identity of those targeted ("Alawite Ethnic Group (Syria)") this way.
+    if "ethnic group" in lowered or "religious group" in lowered:
+        return "civilians"
+    if lowered.startswith("rioters"):
+        return "unknown"
+    return "non_state"
+
+
+def _actors(row: dict[str, str], number: int, *, battle: bool) -> list[ActorRef]:
+    """The actor and its associated actors (``assoc_actor_N``, a list separated by
+    semicolons), each an actor of its own: filtering by one of them finds the event."""
     name = " ".join((row.get(f"actor{number}") or "").split())
-    if not name:
-        return None
     inter = (row.get(f"inter{number}") or "").strip().lower().removesuffix(".0")
     kind = ACTOR_KINDS.get(inter, "unknown")
     responsible = inter not in NEVER_RESPONSIBLE and kind != "civilians"
     if number == 2:
         responsible = responsible and battle
-    associated = " ".join((row.get(f"assoc_actor_{number}") or "").split())
-    return ActorRef(
-        name=name,
-        kind=kind,
-        responsible=responsible,
-        note=f"With {associated} (ACLED)" if associated else "",
-    )
+    associated = split_names(row.get(f"assoc_actor_{number}") or "")
+    actors = []
+    if name:
+        actors.append(ActorRef(name=name, kind=kind, responsible=responsible))
+    for other in associated:
+        other_kind = _associated_kind(other)
+        actors.append(
+            ActorRef(
+                name=other,
+                kind=other_kind,
+                responsible=responsible and other_kind != "civilians",
+                note=f"Associated with {name} (ACLED)" if name else "",
+            )
+        )
+    return actors
 
 
 def parse(item: CsvRow) -> Entry:
     row = item.values
+    # Scope first: a row of another country is skipped whatever else is wrong with it.
+    in_scope = scope.check_country(row["country"])
     external_id = row["event_id_cnty"].strip()
     if not external_id:
         raise RowError("is empty", field="event_id_cnty")
     if len(external_id) > 100:
         raise RowError("is longer than 100 characters", field="event_id_cnty")
-    country = row["country"].strip()
-    if country and country.casefold() != COUNTRY.casefold():
-        raise Skip(f"outside Syria ({country})")
 
     event_date = parse_date(row["event_date"], "event_date")
     date_precision = TIME_PRECISION[_code(row, "time_precision", TIME_PRECISION)]
     location_precision, geo_meaning = GEO_PRECISION[_code(row, "geo_precision", GEO_PRECISION)]
     latitude, longitude = parse_point(row)
+    scope.check_point(in_scope, latitude, longitude)
     fatalities = parse_int(row["fatalities"], "fatalities")
 
     event_type_text = " ".join(row["event_type"].split())
@@ -199,18 +227,17 @@ def parse(item: CsvRow) -> Entry:
 
     location = " ".join(row["location"].split())
     admin = [" ".join((row.get(column) or "").split()) for column in ("admin3", "admin2", "admin1")]
-    place = location or next((area for area in admin if area), "") or COUNTRY
+    place = location or next((area for area in admin if area), "") or scope.country()
     notes = row["notes"].strip()
     named = split_names(row["source"])
     source_scale = " ".join((row.get("source_scale") or "").split())
     battle = key[0] == "battles"
-    actors = [
-        actor
-        for actor in (_actor(row, 1, battle=battle), _actor(row, 2, battle=battle))
-        if actor is not None
-    ]
-    perpetrator = actors[0].name if actors and actors[0].responsible else ""
+    first = _actors(row, 1, battle=battle)
+    actors = distinct_actors([*first, *_actors(row, 2, battle=battle)])
+    main = first[0] if first and first[0].name == " ".join(row["actor1"].split()) else None
+    perpetrator = main.name if main and main.responsible else ""
     areas = ", ".join(area for area in admin if area)
+    admin_area = scope.admin_area(row.get("admin1") or "", latitude, longitude, "ACLED")
 
     claim_notes = [f"ACLED event {external_id}."]
     if named:
@@ -240,7 +267,9 @@ def parse(item: CsvRow) -> Entry:
             "place_name": location,
             "location_note": (
                 f"Point from ACLED (geo precision {row['geo_precision'].strip()}: "
-                f"{geo_meaning})." + (f" ACLED places it in {areas}." if areas else "")
+                f"{geo_meaning})."
+                + (f" ACLED places it in {areas}." if areas else "")
+                + (f" {admin_area.disagreement}" if admin_area.disagreement else "")
             ),
         },
         claim={
@@ -248,7 +277,7 @@ def parse(item: CsvRow) -> Entry:
             "killed_min": fatalities,
             "killed_max": fatalities,
             "approximate": False,
-            "perpetrator_text": clip(actors[0].name, 300) if actors else "",
+            "perpetrator_text": clip(main.name, 300) if main else "",
             "place_as_reported": clip(", ".join(part for part in (location, areas) if part), 300),
             "date_as_reported": clip(row["event_date"].strip(), 200),
             # The data set's own words for the event; without notes, its own coding.
@@ -262,9 +291,18 @@ def parse(item: CsvRow) -> Entry:
         summary=(
             f"{event_date.isoformat()} · {sub_event_text or event_type_text} in {place} · "
             f"{'no figure' if fatalities is None else f'{fatalities} killed'}"
-            + (f" · {actors[0].name}" if actors else "")
+            + (f" · {main.name}" if main else "")
         ),
+        warnings=in_scope.warnings,
+        governorate=admin_area.slug,
+        notes=[scope.ADMIN_DISAGREES] if admin_area.disagreement else [],
     )
+
+
+def version(row: dict[str, str]) -> int | None:
+    """ACLED's ``timestamp``: when the event's row was last changed (Unix seconds)."""
+    text = (row.get("timestamp") or "").strip().removesuffix(".0")
+    return int(text) if text.isdigit() else None
 
 
 DATASET = Dataset(
@@ -281,6 +319,7 @@ DATASET = Dataset(
         "notes": "The ACLED data set, as imported; each claim names the sources ACLED cites.",
     },
     parse=parse,
+    version=version,
 )
 
 

@@ -11,7 +11,11 @@ the services (``full_clean`` and a handful of queries per row). Instead:
    negative and ordered, a quote, field lengths) is checked here, so a row that passes is
    one the database accepts.
 2. **Find what is already there.** Rows whose (data set, external id) was imported before
-   update that incident; rows identical to the one kept are left alone ("unchanged").
+   update that incident; rows that say what the one kept says, once both are parsed, are
+   left alone ("unchanged"): a file written differently (dates as ``2019-05-09
+   00:00:00.000``, ``5.0`` for 5) is not a changed one. A row older than the one kept (by
+   the data set's own version: ACLED's ``timestamp``) is skipped, so an older extract
+   imported after a newer one does not revert the data set's corrections.
 3. **Resolve the references in memory.** Actors by name or alias (case and spacing
    ignored), named sources by publisher, the data set's own Source: all read once, the
    missing ones created in bulk.
@@ -34,7 +38,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
@@ -82,6 +86,7 @@ UNCHANGED = "unchanged since the last import"
 # Incident fields an imported row sets (and re-importing a changed row sets again).
 INCIDENT_ROW_FIELDS = names(imported=True)
 CLAIM_ROW_FIELDS = CLAIM_VALUES
+ACTOR_NAME_LENGTH = 200
 LENGTHS = {
     "title": 300,
     "place_name": 300,
@@ -125,6 +130,12 @@ class Entry:
     figures: dict[str, int | None] | None = None
     rationale: str = ""
     summary: str = ""
+    # Taken, but a researcher should know how (a point near the border, figures reordered).
+    warnings: list[str] = field(default_factory=list)
+    # The governorate the source names (a slug), kept over the one the point falls in.
+    governorate: str | None = None
+    # Counted in the report by kind: things true of many rows (see scope.ADMIN_DISAGREES).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,9 @@ class Dataset:
     optional: tuple[str, ...]
     source: dict[str, Any]  # the data set's own Source (slug, publisher, headline, url)
     parse: Callable[[csvfile.CsvRow], Entry]
+    # The data set's own version of a row (ACLED's ``timestamp``), when it has one: a row
+    # older than the one kept does not replace it.
+    version: Callable[[dict[str, str]], int | None] | None = None
 
 
 class DatasetReport(ImportReport):
@@ -144,13 +158,18 @@ class DatasetReport(ImportReport):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.skip_reasons: Counter[str] = Counter()
+        self.notes: Counter[str] = Counter()
 
     def skip(self, reason: str) -> None:
         self.skipped += 1
         self.skip_reasons[_reason_kind(reason)] += 1
 
     def as_dict(self) -> dict:
-        return {**super().as_dict(), "skip_reasons": dict(self.skip_reasons.most_common())}
+        return {
+            **super().as_dict(),
+            "skip_reasons": dict(self.skip_reasons.most_common()),
+            "notes": dict(self.notes.most_common()),
+        }
 
 
 def _reason_kind(reason: str) -> str:
@@ -191,9 +210,16 @@ def check_entry(entry: Entry, today: date) -> None:
                 f"low {figures[0]}, best {figures[1]} and high {figures[2]} are not in order",
                 field="best",
             )
-    for actor in entry.actors:
-        if len(actor.name) > 200:
-            raise RowError(f"the actor name is longer than 200 characters: {actor.name[:60]}…")
+    # An actor's name longer than the column (a list the data set did not split) is cut,
+    # never a reason to lose the row.
+    entry.actors = [
+        actor
+        if len(actor.name) <= ACTOR_NAME_LENGTH
+        else replace(actor, name=clip(actor.name, ACTOR_NAME_LENGTH))
+        for actor in entry.actors
+    ]
+    if len(entry.perpetrator) > ACTOR_NAME_LENGTH:
+        entry.perpetrator = clip(entry.perpetrator, ACTOR_NAME_LENGTH)
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -256,6 +282,9 @@ def run(
                 else:
                     seen[entry.external_id] = entry.line
                     entries.append(entry)
+                    for warning in entry.warnings:
+                        report.warn(entry.line, warning, entry.external_id)
+                    report.notes.update(entry.notes)
         if progress is not None and (done % 1000 == 0 or done == total):
             progress(done, steps)
 
@@ -273,9 +302,12 @@ def run(
             )
             report.skip(reason)
             outcomes[entry.line] = ("skipped", entry.summary, reason)
-        elif found.row == entry.row:
+        elif found.row == entry.row or _same_values(dataset, found.row, entry, today):
             report.skip(UNCHANGED)
             outcomes[entry.line] = ("skipped", entry.summary, f"{UNCHANGED} ({found.public_id})")
+        elif older := _older(dataset, found.row, entry.row):
+            report.skip(older)
+            outcomes[entry.line] = ("skipped", entry.summary, f"{older} ({found.public_id})")
         elif (
             found.status in (Status.PUBLISHED, Status.RETRACTED)
             and user is not None
@@ -320,6 +352,47 @@ def run(
         action, summary, reason = outcomes[line]
         report.note_preview(line, action, summary, reason=reason)
     return report
+
+
+# Claim fields that keep the file's text verbatim, which a reformatted file (dates written
+# "2019-05-09 00:00:00.000" instead of "2019-05-09") changes without changing the event.
+VERBATIM_FIELDS = frozenset({"date_as_reported"})
+
+
+def comparable(entry: Entry) -> tuple:
+    """What a row says, parsed: two rows that say the same are the same record."""
+    return (
+        entry.incident,
+        {name: value for name, value in entry.claim.items() if name not in VERBATIM_FIELDS},
+        entry.actors,
+        entry.perpetrator,
+        entry.sources,
+        entry.figures,
+    )
+
+
+def _same_values(dataset: Dataset, kept: dict, entry: Entry, today: date) -> bool:
+    """Whether the row kept says what this row says, once both are parsed: a file written
+    differently (dates, "5.0" for 5, spacing) is not a changed one."""
+    if set(kept) - set(entry.row):
+        return False  # a column the new file lacks: keep the new row, it is what was given
+    try:
+        before = dataset.parse(csvfile.CsvRow(line=entry.line, values=dict(kept)))
+        check_entry(before, today)
+    except (Skip, RowError):
+        return False
+    return comparable(before) == comparable(entry)
+
+
+def _older(dataset: Dataset, kept: dict, row: dict[str, str]) -> str:
+    """Why the row is older than the one kept (an older extract imported after a newer
+    one would revert the data set's later corrections), or "" when it is not."""
+    if dataset.version is None:
+        return ""
+    theirs, ours = dataset.version(row), dataset.version(kept)
+    if theirs is None or ours is None or theirs >= ours:
+        return ""
+    return f"older than the record kept ({dataset.label} version {theirs} < {ours})"
 
 
 def _first_id(values: dict[str, str]) -> str:
@@ -577,25 +650,37 @@ def _resolve_references(dataset: Dataset, entries: list[Entry], user: Any) -> _R
     return _References(dataset_source, sources, actors)
 
 
-_AREAS_CACHE: dict[tuple[float, float], tuple[int | None, int | None]] = {}
+_AREAS_CACHE: dict[tuple, tuple[int | None, int | None]] = {}
 
 # How many admin levels a position of each precision vouches for (as in the services).
 _ADMIN_DEPTH = {LocationPrecision.COUNTRY: 0, LocationPrecision.GOVERNORATE: 1}
 
 
-def _areas(latitude: float | None, longitude: float | None, precision: str) -> tuple:
-    if latitude is None or longitude is None:
-        return None, None
-    key = (latitude, longitude)
+def _areas(
+    latitude: float | None, longitude: float | None, precision: str, named: str | None = None
+) -> tuple:
+    """Governorate and district ids: by the point, or in the governorate the source names
+    (``named``, a slug), the district then the one of that governorate nearest the point."""
+    key = (latitude, longitude, named)
     if key not in _AREAS_CACHE:
-        areas = gazetteer.reverse(latitude, longitude)
+        governorate = district = None
+        if latitude is not None and longitude is not None:
+            areas = gazetteer.reverse(latitude, longitude)
+            governorate, district = areas.governorate, areas.district
+        if named is not None and (governorate is None or governorate.slug != named):
+            governorate = gazetteer.place(named)
+            district = (
+                gazetteer.district_in(named, latitude, longitude)
+                if governorate is not None and latitude is not None and longitude is not None
+                else None
+            )
         _AREAS_CACHE[key] = (
-            areas.governorate.pk if areas.governorate else None,
-            areas.district.pk if areas.district else None,
+            governorate.pk if governorate else None,
+            district.pk if district else None,
         )
-    governorate, district = _AREAS_CACHE[key]
+    governorate_id, district_id = _AREAS_CACHE[key]
     depth = _ADMIN_DEPTH.get(precision, 2)
-    return (governorate if depth >= 1 else None), (district if depth >= 2 else None)
+    return (governorate_id if depth >= 1 else None), (district_id if depth >= 2 else None)
 
 
 def forget_areas() -> None:
@@ -621,9 +706,10 @@ def _reserve_public_ids(years: list[int]) -> list[str]:
     return ids
 
 
-def _place(incident: Any) -> None:
-    """Map cell, tile, governorate and district, as ``save()`` and the services set them."""
-    areas = _areas(incident.latitude, incident.longitude, incident.location_precision)
+def _place(incident: Any, named: str | None = None) -> None:
+    """Map cell, tile, governorate and district, as ``save()`` and the services set them;
+    the governorate the source names (``named``) over the one the point falls in."""
+    areas = _areas(incident.latitude, incident.longitude, incident.location_precision, named)
     incident.governorate_id, incident.district_id = areas
     if incident.latitude is None or incident.longitude is None:
         incident.map_cx = incident.map_cy = incident.map_tile = None
@@ -760,7 +846,7 @@ class _ChunkWriter:
                     figure_rationale="",
                     **{name: entry.incident[name] for name in INCIDENT_ROW_FIELDS},
                 )
-                _place(incident)
+                _place(incident, entry.governorate)
                 _figures(incident, entry, [_claimed(entry)], self.dataset.label)
                 values = vars(incident)
                 del values["pk"]
@@ -887,7 +973,7 @@ class _ChunkWriter:
             if rows_of_incident[incident.pk] <= 1:
                 for name in INCIDENT_ROW_FIELDS:
                     setattr(incident, name, entry.incident[name])
-                _place(incident)
+                _place(incident, entry.governorate)
             claim = own_claims.get(item.record_id)
             claim_values = self._claim_values(entry)
             if claim is None:  # removed by a researcher since: the row brings it back
@@ -1054,16 +1140,29 @@ def after_import(
 _SPACES = re.compile(r"\s+")
 
 
-def split_names(text: str) -> list[str]:
-    """A data set's list of names ("SOHR; Enab Baladi") as distinct names, in order."""
-    return list(_split_names(text or ""))
+def distinct_actors(actors: Iterable[ActorRef]) -> list[ActorRef]:
+    """The actors, each name once (the first kept), in order."""
+    seen: set[str] = set()
+    out = []
+    for actor in actors:
+        key = normalise_name(actor.name)
+        if key not in seen:
+            seen.add(key)
+            out.append(actor)
+    return out
+
+
+def split_names(text: str, separator: str = ";") -> list[str]:
+    """A data set's list of names ("SOHR; Enab Baladi"; UCDP's coalitions "Jaysh
+    al-Sanadid, MFS, PYD" with ``separator=","``) as distinct names, in order."""
+    return list(_split_names(text or "", separator))
 
 
 @lru_cache(maxsize=16384)
-def _split_names(text: str) -> tuple[str, ...]:
+def _split_names(text: str, separator: str) -> tuple[str, ...]:
     names: list[str] = []
     seen: set[str] = set()
-    for part in (text or "").split(";"):
+    for part in (text or "").split(separator):
         name = _SPACES.sub(" ", part).strip()
         key = name.casefold()
         if name and key not in seen:
@@ -1127,5 +1226,6 @@ __all__ = [
     "FileRefused",
     "Skip",
     "after_import",
+    "distinct_actors",
     "run",
 ]

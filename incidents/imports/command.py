@@ -63,6 +63,11 @@ class ImportCommand(BaseCommand):
             where = f"{self.row_name} {failure.line}" if failure.line else "catalogue"
             who = f" ({failure.external_id})" if failure.external_id else ""
             self.stdout.write(self.style.ERROR(f"{where}{who}: {failure.reason}"))
+        for warning in report.warnings:
+            who = f" ({warning.external_id})" if warning.external_id else ""
+            self.stdout.write(
+                self.style.WARNING(f"{self.row_name} {warning.line}{who}: {warning.reason}")
+            )
         for theirs, ours in getattr(report, "renamed", {}).items():
             self.stdout.write(f"{theirs} of the file is {ours} here")
         style = self.style.WARNING if report.failures else self.style.SUCCESS

@@ -48,6 +48,9 @@ class ImportReport:
     updated: int = 0
     skipped: int = 0
     failures: list[RowFailure] = field(default_factory=list)
+    # Rows taken, with something a researcher should know about how (a point just outside
+    # the country, figures put in order): line, what, and the row's id.
+    warnings: list[RowFailure] = field(default_factory=list)
     # Open pairs of possible duplicates the imported incidents have once written (see
     # incidents.duplicates), for a researcher to review.
     duplicates: int = 0
@@ -72,6 +75,9 @@ class ImportReport:
     def fail(self, line: int, reason: str, external_id: str = "") -> None:
         self.failures.append(RowFailure(line, reason, external_id))
 
+    def warn(self, line: int, reason: str, external_id: str = "") -> None:
+        self.warnings.append(RowFailure(line, reason, external_id))
+
     def note_preview(self, line: int, action: str, summary: str, **extra) -> None:
         if len(self.preview) < self.PREVIEW_ROWS:
             self.preview.append({"line": line, "action": action, "summary": summary, **extra})
@@ -81,6 +87,8 @@ class ImportReport:
             f"{self.created} created, {self.updated} updated, "
             f"{self.skipped} skipped, {self.failed} failed"
         )
+        if self.warnings:
+            counts += f" ({len(self.warnings)} with a warning)"
         if self.dry_run:
             return f"{counts} (dry run: nothing was written)"
         if self.duplicates:
@@ -97,6 +105,7 @@ class ImportReport:
             "failed": self.failed,
             "duplicates": self.duplicates,
             "failures": [asdict(failure) for failure in self.failures],
+            "warnings": [asdict(warning) for warning in self.warnings],
             "preview": self.preview,
             "renamed": self.renamed,
         }

@@ -11,30 +11,39 @@ What a row becomes:
   coarsest this product has), the point with its precision (``where_prec`` 1 the place
   itself: settlement; 2 within 25 km of it, 3 the district: district; 4 the governorate,
   5 a stretch or part of a region: governorate; 6 the country, 7 waters or airspace:
-  country), and a location note with ``where_description`` and the admin areas;
+  country), and a location note with ``where_description`` and the admin areas; the
+  governorate is the one ``adm_1`` names, over the one the point falls in by the coarse
+  boundary outline (the note says when they disagree);
 - **one claim** by the UCDP GED data set itself (a Source of kind "data set"), attributed
   to ``source_office``, with ``low``..``high`` as its figures and the deaths' breakdown
   (``deaths_civilians`` as civilians; ``deaths_a`` as security forces when side A is a
   government, otherwise with ``deaths_b`` as combatants), quoting ``source_headline``;
 - **the incident's figures are the GED's own low, best and high**, set with a rationale
   that says so: the GED's best estimate is its own judgement, which the range of claims
-  cannot reproduce from a low and a high. Once a researcher adds claims and chooses a
-  computed rule, or sets figures by hand, later imports leave that choice alone;
-- **actors** for ``side_a`` and ``side_b`` (a government as state forces, civilians as
-  civilians); side A is held responsible (alleged), side B too in armed conflicts;
+  cannot reproduce from a low and a high. When the GED's own values are out of order (a
+  low above the best, a best above the high: a few rows in every release), the row is kept
+  with a warning: the record and the claim keep the values as given, and the incident's
+  range runs from the smallest of the three to the largest, the best kept. Once a
+  researcher adds claims and chooses a computed rule, or sets figures by hand, later
+  imports leave that choice alone;
+- **actors** for ``side_a`` and ``side_b``, a coalition (names separated by commas) as
+  each of its actors (a government as state forces, civilians as civilians); side A is held
+  responsible (alleged), side B too in armed conflicts;
 - **a Source for each office** in ``source_office``.
 
-Rows outside Syria (when the file has a ``country`` column) are skipped with the reason.
+Rows outside the country this map records (when the file has a ``country`` column) are
+skipped with the reason, before anything else is checked; then the point is checked against
+the country's outline (see :mod:`incidents.imports.scope`).
 """
 
 from __future__ import annotations
 
-from . import batch
+from . import batch, scope
 from .batch import (
     ActorRef,
     Dataset,
     Entry,
-    Skip,
+    distinct_actors,
     own_figures_rationale,
     source_kind_of,
     split_names,
@@ -86,8 +95,6 @@ OPTIONAL = (
     "number_of_sources",
 )
 
-COUNTRY = "Syria"
-
 DATE_PRECISION = {"1": "day", "2": "days", "3": "week", "4": "month", "5": "month"}
 WHERE_PRECISION = {
     "1": ("settlement", "the place itself"),
@@ -112,29 +119,30 @@ def _code(row: dict[str, str], column: str, allowed: dict) -> str:
     return value
 
 
-def _side(name: str, *, responsible: bool) -> ActorRef | None:
-    name = " ".join(name.split())
-    if not name:
-        return None
-    if name.casefold().startswith("government of"):
-        kind = "state_forces"
-    elif name.casefold() == "civilians":
-        kind, responsible = "civilians", False
-    else:
-        kind = "non_state"
-    return ActorRef(name=name, kind=kind, responsible=responsible)
+def _side(text: str, *, responsible: bool) -> list[ActorRef]:
+    """The actors of a side: UCDP names a coalition as a list separated by commas
+    ("Jaysh al-Sanadid, MFS, PYD"), each of them an actor of its own."""
+    actors = []
+    for name in split_names(text, ","):
+        if name.casefold().startswith("government of"):
+            kind, held = "state_forces", responsible
+        elif name.casefold() == "civilians":
+            kind, held = "civilians", False
+        else:
+            kind, held = "non_state", responsible
+        actors.append(ActorRef(name=name, kind=kind, responsible=held))
+    return actors
 
 
 def parse(item: CsvRow) -> Entry:
     row = item.values
+    # Scope first: a row of another country is skipped whatever else is wrong with it.
+    in_scope = scope.check_country(row["country"]) if "country" in row else scope.Scope()
     external_id = row["id"].strip().removesuffix(".0")
     if not external_id:
         raise RowError("is empty", field="id")
     if len(external_id) > 100:
         raise RowError("is longer than 100 characters", field="id")
-    country = (row.get("country") or "").strip()
-    if country and country.casefold() != COUNTRY.casefold():
-        raise Skip(f"outside Syria ({country})")
 
     start = parse_date(row["date_start"], "date_start")
     end = parse_date(row["date_end"], "date_end")
@@ -142,13 +150,20 @@ def parse(item: CsvRow) -> Entry:
     where_code = _code(row, "where_prec", WHERE_PRECISION)
     location_precision, where_meaning = WHERE_PRECISION[where_code]
     latitude, longitude = parse_point(row)
+    scope.check_point(in_scope, latitude, longitude)
     best = parse_int(row["best"], "best", required=True)
     low = parse_int(row["low"], "low", required=True)
     high = parse_int(row["high"], "high", required=True)
-    if low > best:
-        raise RowError(f"{low} is above the best estimate {best}", field="low")
-    if best > high:
-        raise RowError(f"{high} is below the best estimate {best}", field="high")
+    warnings = list(in_scope.warnings)
+    # The GED holds rows whose own low, best and high are out of order (5/4/5, 9/10/9).
+    # They are kept: the claim and the record carry the values as given, the incident's
+    # range is widened to hold all three (best kept), and the report says so.
+    ordered_low, ordered_high = min(low, best, high), max(low, best, high)
+    if not low <= best <= high:
+        warnings.append(
+            f"low {low}, best {best} and high {high} are not in order: the incident's range "
+            f"is {ordered_low} to {ordered_high}, best {best}; the claim keeps the GED's values"
+        )
     deaths = {
         column: parse_int(row[column], column)
         for column in ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
@@ -158,8 +173,8 @@ def parse(item: CsvRow) -> Entry:
     event_type, violence_label = VIOLENCE.get(violence, ("other", "Organised violence"))
     side_a = _side(row["side_a"], responsible=True)
     side_b = _side(row["side_b"], responsible=violence in ("1", "2"))
-    actors = [side for side in (side_a, side_b) if side is not None]
-    government_a = side_a is not None and side_a.kind == "state_forces"
+    actors = distinct_actors([*side_a, *side_b])
+    government_a = bool(side_a) and side_a[0].kind == "state_forces"
     breakdown = {
         "civilians": deaths["deaths_civilians"],
         "security_forces": deaths["deaths_a"] if government_a else None,
@@ -178,8 +193,13 @@ def parse(item: CsvRow) -> Entry:
     named_place = " ".join((row.get("where_coordinates") or "").split())
     admin = [" ".join(row[column].split()) for column in ("adm_2", "adm_1")]
     areas = ", ".join(area for area in admin if area)
-    place = named_place or description or next((area for area in admin if area), "") or COUNTRY
-    sides = " – ".join(side.name for side in actors)
+    named = scope.admin_area(row["adm_1"], latitude, longitude, "UCDP")
+    place = (
+        named_place or description or next((area for area in admin if area), "") or scope.country()
+    )
+    sides = " – ".join(
+        " ".join(text.split()) for text in (row["side_a"], row["side_b"]) if text.strip()
+    )
     offices = split_names(row["source_office"])
     headline = row["source_headline"].strip()
 
@@ -187,6 +207,12 @@ def parse(item: CsvRow) -> Entry:
         f"{own_figures_rationale(LABEL)} for event {external_id}: low {low}, best {best}, "
         f"high {high}. The GED's best estimate is its own judgement of its sources, not the "
         "middle of its range, so it is kept as the data set gives it."
+        + (
+            ""
+            if low <= best <= high
+            else f" The GED's values are out of order: the range is widened to "
+            f"{ordered_low} to {ordered_high} to hold all three."
+        )
     )
     figure_note = (
         f"UCDP GED event {external_id} (relid {row['relid'].strip()}): best {best}, low {low}, "
@@ -224,14 +250,16 @@ def parse(item: CsvRow) -> Entry:
                 f"Point from UCDP GED (where_prec {where_code}: {where_meaning})."
                 + (f" Described as: {description}." if description else "")
                 + (f" UCDP places it in {areas}." if areas else "")
+                + (f" {named.disagreement}" if named.disagreement else "")
             ),
         },
         claim={
             "attributed_to": clip("; ".join(offices), 200),
-            "killed_min": low,
-            "killed_max": high,
+            # As given; only a low above the high is put the right way round.
+            "killed_min": min(low, high),
+            "killed_max": max(low, high),
             "approximate": False,
-            "perpetrator_text": clip(side_a.name, 300) if side_a else "",
+            "perpetrator_text": clip(" ".join(row["side_a"].split()), 300),
             "place_as_reported": clip(description or place, 300),
             "date_as_reported": clip(
                 row["date_start"].strip()
@@ -248,9 +276,14 @@ def parse(item: CsvRow) -> Entry:
             **breakdown,
         },
         actors=actors,
-        perpetrator=side_a.name if side_a and side_a.responsible else "",
+        perpetrator=side_a[0].name if len(side_a) == 1 and side_a[0].responsible else "",
         sources=[(name, source_kind_of(name)) for name in offices],
-        figures={"killed_low": low, "killed_best": best, "killed_high": high, **breakdown},
+        figures={
+            "killed_low": ordered_low,
+            "killed_best": best,
+            "killed_high": ordered_high,
+            **breakdown,
+        },
         rationale=rationale,
         summary=(
             f"{start.isoformat()}"
@@ -258,6 +291,9 @@ def parse(item: CsvRow) -> Entry:
             + f" · {violence_label} in {place} · best {best} (low {low}, high {high})"
             + (f" · {sides}" if sides else "")
         ),
+        warnings=warnings,
+        governorate=named.slug,
+        notes=[scope.ADMIN_DISAGREES] if named.disagreement else [],
     )
 
 
