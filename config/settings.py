@@ -279,6 +279,8 @@ AXES_CLIENT_IP_CALLABLE = "incidents.api.throttling.client_address"
 # A success would also wipe the failures counted against the address: someone guessing
 # another user's password could reset the count by signing in to their own account.
 AXES_RESET_ON_SUCCESS = False
+# No banner on every start of a management command.
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,
