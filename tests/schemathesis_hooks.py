@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import schemathesis
 from schemathesis import Case, GenerationMode
@@ -49,6 +49,7 @@ class Catalogue:
 
     slugs: dict[str, list[str]] = field(default_factory=dict)
     locations: list[dict[str, str | None]] = field(default_factory=list)
+    cursors: list[str] = field(default_factory=list)
 
     @classmethod
     def read(cls, fetch: Fetch) -> Catalogue:
@@ -75,8 +76,14 @@ class Catalogue:
                     slugs[name].add(slug)
             if triple not in locations:
                 locations.append(triple)
+        # A cursor is a position the server hands out in a `next` link; one taken in date
+        # order is valid in every ordering (date and time orderings both read a date).
+        cursors = []
+        following = fetch("/api/v1/incidents/?page_size=1&ordering=date_start")["next"]
+        if following:
+            cursors = parse_qs(urlsplit(following).query)["cursor"]
         ordered = {kind: sorted(found) for kind, found in slugs.items()}
-        return cls(slugs=ordered, locations=locations)
+        return cls(slugs=ordered, locations=locations, cursors=cursors)
 
     def pick(self, kind: str, generated: Any) -> str | None:
         """A known slug standing for ``generated``: the same one for the same value."""
@@ -167,7 +174,25 @@ def realistic_query(
             query[name] = ",".join(picked)  # type: ignore[arg-type]
     for low, high in QUERY_PAIRS:
         _ordered(query, low, high)
+    if "cursor" in query:
+        if catalogue.cursors:
+            query["cursor"] = catalogue.cursors[_index(query["cursor"], len(catalogue.cursors))]
+        else:
+            del query["cursor"]
+    if isinstance(query.get("bbox"), str):
+        query["bbox"] = _within_the_globe(query["bbox"])
     return query
+
+
+def _within_the_globe(bbox: str) -> str:
+    """The pattern says four numbers; the server also wants degrees in range, min <= max."""
+    try:
+        lon1, lat1, lon2, lat2 = (float(part) for part in bbox.split(","))
+    except ValueError:
+        return bbox
+    lons = sorted(max(-180.0, min(180.0, lon)) for lon in (lon1, lon2))
+    lats = sorted(max(-90.0, min(90.0, lat)) for lat in (lat1, lat2))
+    return ",".join(repr(n) for n in (lons[0], lats[0], lons[1], lats[1]))
 
 
 def _slug(data: dict[str, Any], name: str, kind: str, catalogue: Catalogue) -> None:
@@ -270,7 +295,8 @@ def map_case(context: Any, case: Case) -> Case:
     operation = case.operation
     reshape = BODIES.get((operation.method.upper(), operation.path))
     touches_query = isinstance(case.query, dict) and any(
-        name in case.query for name in (*QUERY_SLUGS, *(n for pair in QUERY_PAIRS for n in pair))
+        name in case.query
+        for name in (*QUERY_SLUGS, *(n for pair in QUERY_PAIRS for n in pair), "cursor", "bbox")
     )
     touches_body = reshape is not None and isinstance(case.body, dict)
     if not (touches_query or touches_body):

@@ -241,14 +241,23 @@ def test_generated_filters_are_made_to_name_records_the_server_shows(client, see
         "date_to": "2025-03-01",
         "killed_min": "9",
         "killed_max": "2",
+        "cursor": "0",
+        "bbox": "517.7,9748008124311599314878082.7,-0.5,-57709.6",
     }
     response = client.get("/api/v1/incidents/", _as_sent(generated))
     assert response.status_code == 400
-    assert set(response.json()) == {*schemathesis_hooks.QUERY_SLUGS, "date_to", "killed_max"}
+    assert set(response.json()) == {
+        *schemathesis_hooks.QUERY_SLUGS,
+        *("date_to", "killed_max", "bbox"),
+    }
     generated["episode"] = "0,\u00e9x"
     query = schemathesis_hooks.realistic_query(generated, catalogue)
     assert (query["date_from"], query["killed_min"]) == ("2025-03-01", "2")
-    for url in ["/api/v1/incidents/", "/api/v1/statistics/", "/api/v1/incidents.csv"]:
+    assert query["bbox"] == "-0.5,-90.0,180.0,90.0"
+    response = client.get("/api/v1/incidents/", _as_sent(query))
+    assert response.status_code == 200, response.content
+    del query["cursor"]  # only the list of incidents is paged
+    for url in ["/api/v1/statistics/", "/api/v1/incidents.csv"]:
         response = client.get(url, _as_sent(query))
         assert response.status_code == 200, response.content
     places = schemathesis_hooks.realistic_query(
