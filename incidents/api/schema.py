@@ -23,3 +23,44 @@ def document_common_responses(result: dict[str, Any], **kwargs: Any) -> dict[str
         if name.startswith("Patched") and name.endswith("Request"):
             component["minProperties"] = 1
     return result
+
+
+# PostgreSQL cannot store or compare text holding a NUL character, so the API refuses one in
+# any value it reads (400 naming the field); the document says so on every free-text value.
+NO_NUL = "^[^\\x00]*$"
+
+
+def _exclude_nul(schema: Any) -> None:
+    if isinstance(schema, list):
+        for item in schema:
+            _exclude_nul(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if (
+        schema.get("type") == "string"
+        and not {"enum", "pattern", "format"} & schema.keys()
+        and schema.get("maxLength") != 0
+    ):
+        schema["pattern"] = NO_NUL
+    for key in ("properties", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            values = schema[key].values() if key == "properties" else [schema[key]]
+            for value in values:
+                _exclude_nul(value)
+    for key in ("items", "allOf", "oneOf", "anyOf"):
+        if key in schema:
+            _exclude_nul(schema[key])
+
+
+def document_no_nul_characters(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Every string a client sends (parameters and request bodies) excludes NUL."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                for parameter in operation.get("parameters", []):
+                    _exclude_nul(parameter.get("schema"))
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _exclude_nul(component)
+    return result

@@ -95,7 +95,12 @@ def _filter_parameter(name: str, filter_: Any) -> OpenApiParameter:
         schema = {
             "type": "array",
             "minItems": 1,
-            "items": {"type": "string", "minLength": 1, "maxLength": 120, "pattern": r"^[^,]*$"},
+            "items": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 120,
+                "pattern": r"^[^,\x00]*$",
+            },
         }
         return OpenApiParameter(name, schema, description=description, explode=False)
     if isinstance(filter_, NonNegativeIntegerFilter):
