@@ -212,8 +212,41 @@ def realistic_claim(claim: dict[str, Any], catalogue: Catalogue) -> dict[str, An
     return claim
 
 
+def _not_in_future(data: dict[str, Any], *names: str) -> None:
+    """Dates of events and reports cannot lie ahead (400): such a date is today at the latest."""
+    today = date.today().isoformat()
+    for name in names:
+        if isinstance(data.get(name), str) and data[name] > today:
+            data[name] = today
+
+
+def _figures_by_hand(body: dict[str, Any]) -> None:
+    """Figures are set by hand only with the rule 'manual' and a rationale, the killed range
+    whole and in order (the schema cannot say either)."""
+    figures = body.get("figures")
+    if not isinstance(figures, dict) or not figures:
+        return
+    body["figure_rule"] = "manual"
+    if not (isinstance(body.get("figure_rationale"), str) and body["figure_rationale"].strip()):
+        body["figure_rationale"] = "Set by hand from the sources' figures."
+    killed = ("killed_low", "killed_best", "killed_high")
+    given = [figures.get(name) for name in killed if isinstance(figures.get(name), int)]
+    figures = dict(figures)
+    if given:
+        for name, value in zip(
+            killed, sorted(given + [max(given)] * (3 - len(given))), strict=True
+        ):
+            figures[name] = value
+    else:
+        for name in killed:
+            figures.pop(name, None)
+    body["figures"] = figures
+
+
 def realistic_incident(body: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     body = dict(body)
+    _not_in_future(body, "date_start", "date_end")
+    _figures_by_hand(body)
     named = [name for name in ("place", "governorate", "district") if body.get(name)]
     if named and catalogue.locations:
         # Place, district and governorate must agree: take all three from one incident.
@@ -261,6 +294,7 @@ def realistic_source(body: dict[str, Any], catalogue: Catalogue) -> dict[str, An
 
 def realistic_episode(body: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     body = dict(body)
+    _not_in_future(body, "date_start", "date_end")
     _ordered(body, "date_start", "date_end")
     return body
 

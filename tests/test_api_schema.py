@@ -176,6 +176,13 @@ def test_an_empty_filter_value_is_400_naming_it(client, seeded):
         assert set(response.json()) == {"date_from", "bbox"}
 
 
+def test_an_empty_cursor_is_400_naming_it(client, seeded):
+    # The schema asks for at least one character; an empty cursor was read as "no cursor".
+    response = client.get("/api/v1/incidents/?cursor=")
+    assert response.status_code == 400
+    assert set(response.json()) == {"cursor"}
+
+
 def test_a_patch_body_is_required_and_not_empty_and_external_ids_have_a_pattern(client):
     document = _schema(client)
     for path in [

@@ -96,6 +96,8 @@ def paginate(request: Request, incidents: QuerySet[Incident]) -> Page:
     column, kind = ORDERINGS[field]
     incidents = incidents.filter(**{f"{column}__isnull": False})
     cursor = request.query_params.get("cursor")
+    if cursor == "":
+        raise ValidationError({"cursor": ["Empty cursor; use the `next` link as given."]})
     if cursor:
         value, pk = _decode(cursor, kind)
         op = "lt" if descending else "gt"
