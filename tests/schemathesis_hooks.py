@@ -206,6 +206,13 @@ def _slug(data: dict[str, Any], name: str, kind: str, catalogue: Catalogue) -> N
 
 def realistic_claim(claim: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     claim = dict(claim)
+    if "killed_min" in claim and claim["killed_min"] is None:
+        if claim.get("killed_max") is not None:
+            # "Up to 20" is recorded as 0 to 20: a maximum comes with its minimum.
+            claim["killed_min"] = 0
+        else:
+            # No minimum, then no maximum either (a change may leave the stored one behind).
+            claim["killed_max"] = None
     _slug(claim, "source", "source", catalogue)
     _slug(claim, "perpetrator", "actor", catalogue)
     _ordered(claim, "killed_min", "killed_max")

@@ -176,6 +176,14 @@ def test_an_empty_filter_value_is_400_naming_it(client, seeded):
         assert set(response.json()) == {"date_from", "bbox"}
 
 
+def test_a_list_filter_with_an_empty_item_is_400_naming_it(client, seeded):
+    # "location_precision=," was read as no filter at all and answered every incident.
+    for query in ["location_precision=,", "grade=confirmed,", "episode=,"]:
+        response = client.get(f"/api/v1/incidents.csv?{query}")
+        assert response.status_code == 400, query
+        assert set(response.json()) == {query.split("=")[0]}
+
+
 def test_an_empty_cursor_is_400_naming_it(client, seeded):
     # The schema asks for at least one character; an empty cursor was read as "no cursor".
     response = client.get("/api/v1/incidents/?cursor=")
@@ -225,8 +233,12 @@ def test_every_string_a_client_sends_excludes_nul(client):
         if schema.get("maxLength") != 0:
             assert schema.get("pattern"), schema
             assert not re.search(schema["pattern"].replace("\\x00", "\x00"), "a\x00b"), schema
+            if schema.get("minLength", 0) >= 1:
+                # Read with white space trimmed: a value of white space alone is blank.
+                assert not re.search(schema["pattern"], "\t "), schema
+                assert re.search(schema["pattern"], "a"), schema
     quote = document["components"]["schemas"]["ClaimInputRequest"]["properties"]["quote"]
-    assert quote["pattern"] == "^[^\\x00]*$"
+    assert quote["pattern"] in ("^[^\\x00]*$", "^[^\\x00]*[^\\s\\x00][^\\x00]*$")
 
 
 def _catalogue(client) -> schemathesis_hooks.Catalogue:

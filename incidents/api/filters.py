@@ -17,6 +17,7 @@ from typing import Any
 import django_filters as filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
@@ -112,12 +113,28 @@ class NonNegativeIntegerFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class _ListField(BaseCSVField):
+    """A comma-separated list in which every item is given: ``a,,b`` or ``,`` is refused
+    (an empty item would otherwise pass as "no value" and the filter match everything)."""
+
+    def clean(self, value: list[str] | None) -> list[Any] | None:
+        if value is not None and any(item in ("", None) for item in value):
+            raise forms.ValidationError(
+                "An empty item in the list: give values separated by commas."
+            )
+        return super().clean(value)
+
+
 class ChoiceInFilter(filters.BaseInFilter, filters.ChoiceFilter):
     """Comma-separated values, each one of the choices: ``grade=strong,fair``."""
+
+    base_field_class = _ListField
 
 
 class SlugInFilter(filters.BaseInFilter, filters.CharFilter):
     """Comma-separated slugs; the form checks that each one exists."""
+
+    base_field_class = _ListField
 
 
 def _slugs_missing(visible: QuerySet, slugs: Iterable[str]) -> list[str]:

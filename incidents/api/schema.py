@@ -28,6 +28,9 @@ def document_common_responses(result: dict[str, Any], **kwargs: Any) -> dict[str
 # PostgreSQL cannot store or compare text holding a NUL character, so the API refuses one in
 # any value it reads (400 naming the field); the document says so on every free-text value.
 NO_NUL = "^[^\\x00]*$"
+# A value that may not be blank is read with its surrounding white space trimmed, so it needs
+# a character that is not white space.
+NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
 
 
 def _exclude_nul(schema: Any) -> None:
@@ -42,7 +45,7 @@ def _exclude_nul(schema: Any) -> None:
         and not {"enum", "pattern", "format"} & schema.keys()
         and schema.get("maxLength") != 0
     ):
-        schema["pattern"] = NO_NUL
+        schema["pattern"] = NOT_BLANK if schema.get("minLength", 0) >= 1 else NO_NUL
     for key in ("properties", "additionalProperties"):
         if isinstance(schema.get(key), dict):
             values = schema[key].values() if key == "properties" else [schema[key]]

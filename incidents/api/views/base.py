@@ -99,7 +99,7 @@ def _filter_parameter(name: str, filter_: Any) -> OpenApiParameter:
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 120,
-                "pattern": r"^[^,\x00]*$",
+                "pattern": r"^[^,\s\x00]+$",
             },
         }
         return OpenApiParameter(name, schema, description=description, explode=False)
