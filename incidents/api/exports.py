@@ -29,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat
 
 from incidents.fieldspec import SOURCE_PUBLIC, incident_fields
+from incidents.identity import database_id
 from incidents.models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -159,8 +160,6 @@ def first_external_id(dataset: str) -> Subquery:
 def _origin() -> dict[str, Any]:
     """Which database the incident comes from, and its public id there: this database's
     own for its own incidents, the origin recorded at import for another's."""
-    from incidents.identity import database_id
-
     return {
         "origin_database": Coalesce(
             F("origin__database"), Value(database_id()), output_field=TextField()
