@@ -57,3 +57,47 @@ def test_typed_dates_apply_once_each_and_are_never_rewritten(browser, live_serve
     assert page.evaluate("window.dateWrites") == []
     assert errors == []
     context.close()
+
+
+def _phone(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, has_touch=True, is_mobile=True, locale="en-US"
+    )
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    page.goto(live_server.url + "/")
+    _wait_for_draw(page)
+    return context, page
+
+
+def _marker_point(page, incident_id: str | None = None) -> tuple[str, list[float]]:
+    """An incident's marker (the one drawn last if none is named) in page coordinates."""
+    return page.evaluate(
+        """(id) => {
+            const element = document.querySelector('[data-map]');
+            const {byId} = element.incidentMap;
+            const [key, entry] = id ? [id, byId.get(id)] : [...byId.entries()].pop();
+            const p = element.incidentMap.map.latLngToContainerPoint(entry.layer.getLatLng());
+            const box = element.getBoundingClientRect();
+            return [key, [box.left + p.x, box.top + p.y]];
+        }""",
+        incident_id,
+    )
+
+
+def test_tapping_a_marker_on_a_phone_opens_its_popup_and_keeps_the_map_in_view(
+    browser, live_server, seeded, artifacts
+):
+    context, page = _phone(browser, live_server)
+    scrolled = page.evaluate("window.scrollY")
+    _, (x, y) = _marker_point(page)
+    page.touchscreen.tap(x, y)
+    page.locator(".leaflet-popup-content .popup").wait_for(timeout=5000)
+    assert page.evaluate("window.scrollY") == scrolled
+    box = page.locator("[data-map]").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 740 + 1
+    page.screenshot(path=str(artifacts / "public-map-phone-tap.png"))
+    assert page.errors == []
+    context.close()

@@ -6,7 +6,7 @@
  * would be). Leaflet is the global L of django-leaflet's classic script, which runs first.
  */
 import { CELL_COLOUR, colourOf } from "./colours.js";
-import { node } from "./dom.js";
+import { node, revealInPanel } from "./dom.js";
 import { S } from "./config.js";
 import { cellPopup, incidentPopup } from "./popups.js";
 
@@ -97,7 +97,7 @@ export function createLayers(map, state) {
     if (on) entry.layer.bringToFront();
     if (entry.item) {
       entry.item.classList.toggle("is-highlighted", on);
-      if (on && options && options.scroll) entry.item.scrollIntoView({ block: "nearest" });
+      if (on && options && options.scroll) revealInPanel(entry.item);
     }
   }
 
