@@ -55,6 +55,8 @@ MAP_STRINGS = {
         "zoom out to see their area."
     ),
     "legend": _("Legend"),
+    "stacked": _("%(count)s incidents at this point"),
+    "stackBack": _("All incidents at this point"),
 }
 
 

@@ -101,3 +101,51 @@ def test_tapping_a_marker_on_a_phone_opens_its_popup_and_keeps_the_map_in_view(
     page.screenshot(path=str(artifacts / "public-map-phone-tap.png"))
     assert page.errors == []
     context.close()
+
+
+def test_a_click_on_incidents_at_one_point_offers_each_of_them(
+    page, live_server, seeded, artifacts
+):
+    from incidents.models import Incident
+
+    checkpoint = Incident.objects.get(public_id="SY-2025-0003")
+    stacked = list(
+        Incident.objects.filter(
+            status="published", latitude=checkpoint.latitude, longitude=checkpoint.longitude
+        ).order_by("public_id")
+    )
+    assert [i.public_id for i in stacked] == ["SY-2025-0003", "SY-2025-0009"]  # Baniyas
+    page.goto(live_server.url + "/")
+    drawn = _wait_for_draw(page)
+    # Close in on Baniyas, so that no neighbour's marker lies over it.
+    page.evaluate(
+        "([lat, lon]) => document.querySelector('[data-map]')"
+        ".incidentMap.map.setView([lat, lon], 13)",
+        [checkpoint.latitude, checkpoint.longitude],
+    )
+    _wait_for_draw(page, drawn)
+    page.wait_for_load_state("networkidle")
+    _, point = _marker_point(page, "SY-2025-0003")
+    page.mouse.click(*point)
+    popup = page.locator(".leaflet-popup-content .popup")
+    popup.wait_for()
+    assert "2 incidents at this point" in popup.locator("h3").inner_text()
+    choices = popup.locator("button.popup-choose")
+    assert choices.count() == 2
+    titles = [t.strip() for t in popup.locator(".popup-choose-title").all_inner_texts()]
+    assert sorted(titles) == sorted(i.title for i in stacked)
+    page.screenshot(path=str(artifacts / "public-map-stack.png"))
+
+    # Each opens its own popup, with the link to its page and a way back to the others.
+    popup.locator("button.popup-choose[data-id='SY-2025-0009']").click()
+    page.wait_for_function(
+        "() => document.querySelector('.leaflet-popup-content .popup h3').textContent"
+        f" === {stacked[1].title!r}"
+    )
+    assert popup.locator("a.popup-link").get_attribute("href") == "/incidents/SY-2025-0009/"
+    assert "is-highlighted" in page.get_attribute("li[data-id='SY-2025-0009']", "class")
+    popup.locator("button.popup-back").click()
+    page.wait_for_selector(".leaflet-popup-content .popup-stack")
+    page.wait_for_timeout(300)
+    assert page.locator(".leaflet-popup-content .popup-stack").count() == 1
+    assert page.errors == [] and page.console_errors == []
