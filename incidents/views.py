@@ -57,6 +57,8 @@ MAP_STRINGS = {
     "legend": _("Legend"),
     "stacked": _("%(count)s incidents at this point"),
     "stackBack": _("All incidents at this point"),
+    "filterRefused": _("The filter “%(name)s” in this address was refused: %(reason)s"),
+    "clearFilter": _("Clear this filter"),
 }
 
 

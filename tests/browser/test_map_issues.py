@@ -149,3 +149,22 @@ def test_a_click_on_incidents_at_one_point_offers_each_of_them(
     page.wait_for_timeout(300)
     assert page.locator(".leaflet-popup-content .popup-stack").count() == 1
     assert page.errors == [] and page.console_errors == []
+
+
+def test_a_filter_the_api_refuses_is_named_and_can_be_cleared(page, live_server, seeded, artifacts):
+    page.goto(live_server.url + "/?event_type=nonsense&q=Baniyas")
+    status = page.locator("[data-map-status]")
+    clear = status.locator("button[data-clear-filter]")
+    clear.wait_for(timeout=10000)
+    message = status.inner_text()
+    assert "Event type (event_type)" in message and "nonsense" in message
+    page.screenshot(path=str(artifacts / "public-map-refused-filter.png"))
+    clear.click()
+    _wait_for_draw(page)
+    assert "event_type" not in page.url and "q=Baniyas" in page.url
+    assert page.evaluate("document.querySelector('[data-map]').incidentMap.state().filters") == {
+        "q": "Baniyas"
+    }
+    assert status.inner_text() == ""
+    assert page.locator("[data-incident-list] li").count() > 0
+    assert page.errors == []
