@@ -55,6 +55,10 @@ MAP_STRINGS = {
         "zoom out to see their area."
     ),
     "legend": _("Legend"),
+    "stacked": _("%(count)s incidents at this point"),
+    "stackBack": _("All incidents at this point"),
+    "filterRefused": _("The filter “%(name)s” in this address was refused: %(reason)s"),
+    "clearFilter": _("Clear this filter"),
 }
 
 

@@ -119,6 +119,21 @@ const loader = createLoader({
     current = data;
     redraw();
   },
+  labelOf(name) {
+    const field = form.querySelector(`[name="${name}"]`);
+    if (!field) return "";
+    const legend = field.type === "checkbox" && field.closest("fieldset")?.querySelector("legend");
+    const label = legend || (field.labels && field.labels[0]);
+    return label ? label.textContent.trim() : "";
+  },
+  clearFilter(name) {
+    // The refused value goes from the address too, in place: stepping back to it would fail.
+    delete state.filters[name];
+    filters.show();
+    writeUrl(state, false);
+    loader.load();
+    timeline.load();
+  },
 });
 
 map.on("moveend", () => {

@@ -3,8 +3,19 @@
  * changes the state and the URL. Text and number fields apply on Enter or when they lose
  * focus (the change event); choices apply at once. The colour and metric choices only
  * repaint; every other change asks the server again.
+ *
+ * A date field being typed in fires a change at every keystroke that leaves a valid date,
+ * and the first digits of a year are one (year 0002): typed dates apply on Enter or when the
+ * field loses focus, a date chosen in the calendar at once. A field is written only when the
+ * state says something else, so what the user is typing is never replaced under them.
  */
 import { FILTERS, MULTI, writeUrl } from "./state.js";
+
+const DATES = new Set(["date_from", "date_to"]);
+
+function setValue(field, value) {
+  if (field.value !== value) field.value = value;
+}
 
 function stateToForm(form, state) {
   for (const name of FILTERS) {
@@ -16,11 +27,11 @@ function stateToForm(form, state) {
         box.checked = chosen.has(box.value);
       }
     } else {
-      form.elements[name].value = value;
+      setValue(form.elements[name], value);
     }
   }
-  form.elements.color.value = state.color;
-  form.elements.metric.value = state.metric;
+  setValue(form.elements.color, state.color);
+  setValue(form.elements.metric, state.metric);
 }
 
 function formToFilters(form, state) {
@@ -34,6 +45,9 @@ function formToFilters(form, state) {
       value = Array.from(form.querySelectorAll(`input[name="${name}"]:checked`))
         .map((box) => box.value)
         .join(",");
+    } else if (form.elements[name].validity.badInput) {
+      // A date typed halfway reads as empty: the filter stays as it was until it is whole.
+      value = state.filters[name] || "";
     } else {
       value = (form.elements[name].value || "").trim();
     }
@@ -64,11 +78,29 @@ export function connectFilters(form, state, on) {
     on.filtered();
   }
 
+  // The date fields typed in since they last applied.
+  const typing = new Set();
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    typing.clear();
     apply();
   });
+  form.addEventListener("keydown", (event) => {
+    if (DATES.has(event.target.name) && event.key !== "Enter" && event.key !== "Tab") {
+      typing.add(event.target.name);
+    }
+  });
+  form.addEventListener("focusout", (event) => {
+    const name = event.target.name;
+    if (!DATES.has(name) || !typing.has(name)) return;
+    typing.delete(name);
+    const field = form.elements[name];
+    if (field.validity.badInput) return;
+    if ((field.value || "") !== (state.filters[name] || "")) apply();
+  });
   form.addEventListener("change", (event) => {
+    if (typing.has(event.target.name)) return;
     if (event.target.name === "color") {
       state.color = event.target.value === "perpetrator" ? "perpetrator" : "event_type";
       writeUrl(state, true);

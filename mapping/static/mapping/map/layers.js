@@ -6,9 +6,9 @@
  * would be). Leaflet is the global L of django-leaflet's classic script, which runs first.
  */
 import { CELL_COLOUR, colourOf } from "./colours.js";
-import { node } from "./dom.js";
+import { node, revealInPanel } from "./dom.js";
 import { S } from "./config.js";
-import { cellPopup, incidentPopup } from "./popups.js";
+import { cellPopup, incidentPopup, stackPopup } from "./popups.js";
 
 const L = window.L;
 const PRECISE = new Set(["exact", "neighbourhood"]);
@@ -46,14 +46,25 @@ const AreaMarker = L.CircleMarker.extend({
   },
 });
 
+// Incidents at the same coordinates (a town's centre, a governorate's) would hide each
+// other: they are a stack, and a click on it offers them all.
+function pointKey(incident) {
+  return `${incident.latitude},${incident.longitude}`;
+}
+
 /**
  * The layer of incidents and cells on map, coloured as state.color says. byId maps a public
  * id to {layer, item, incident}; the list fills in item, the entry in the list.
+ * openIncident(id) opens an incident's popup; a click on a stack opens the list of it.
  */
 export function createLayers(map, state) {
   const renderer = L.canvas({ padding: 0.3 });
   const markers = L.layerGroup().addTo(map);
   const byId = new Map();
+  const stacks = new Map(); // pointKey -> the incidents there, in the answer's order
+  // One popup serves incidents and stacks; shown is the incident it highlights.
+  const popup = L.popup({ maxWidth: 320 });
+  let shown = null;
 
   function radiusOf(incident) {
     const size = killedRadius(incident.killed_best);
@@ -97,21 +108,60 @@ export function createLayers(map, state) {
     if (on) entry.layer.bringToFront();
     if (entry.item) {
       entry.item.classList.toggle("is-highlighted", on);
-      if (on && options && options.scroll) entry.item.scrollIntoView({ block: "nearest" });
+      if (on && options && options.scroll) revealInPanel(entry.item);
     }
   }
 
+  function highlightShown(id) {
+    if (shown && shown !== id) setHighlight(shown, false);
+    shown = id;
+    if (id) setHighlight(id, true, { scroll: true });
+  }
+
+  map.on("popupclose", (event) => {
+    if (event.popup === popup) highlightShown(null);
+  });
+
+  function openAt(latlng, content) {
+    popup.setLatLng(latlng).setContent(content);
+    if (!map.hasLayer(popup)) popup.openOn(map);
+  }
+
+  function openStack(stack) {
+    highlightShown(null);
+    openAt([stack[0].latitude, stack[0].longitude], stackPopup(stack, openIncident));
+  }
+
+  function openIncident(id) {
+    const entry = byId.get(id);
+    if (!entry) return;
+    const stack = stacks.get(pointKey(entry.incident)) || [];
+    const back = stack.length > 1 ? () => openStack(stack) : null;
+    openAt(entry.layer.getLatLng(), incidentPopup(entry.incident, back));
+    highlightShown(id);
+  }
+
   function drawIncidents(incidents) {
+    for (const incident of incidents) {
+      if (incident.latitude === null || incident.longitude === null) continue;
+      const key = pointKey(incident);
+      if (!stacks.has(key)) stacks.set(key, []);
+      stacks.get(key).push(incident);
+    }
     // Largest first, so smaller circles lie on top and stay clickable.
     const ordered = incidents.slice().sort((a, b) => radiusOf(b) - radiusOf(a));
     for (const incident of ordered) {
       if (incident.latitude === null || incident.longitude === null) continue;
       const layer = new AreaMarker([incident.latitude, incident.longitude], styleFor(incident));
-      layer.bindPopup(() => incidentPopup(incident), { maxWidth: 320 });
+      layer.on("click", () => {
+        const stack = stacks.get(pointKey(incident));
+        if (stack.length > 1) openStack(stack);
+        else openIncident(incident.id);
+      });
       layer.on("mouseover", () => setHighlight(incident.id, true, { scroll: true }));
-      layer.on("mouseout", () => setHighlight(incident.id, false));
-      layer.on("popupopen", () => setHighlight(incident.id, true, { scroll: true }));
-      layer.on("popupclose", () => setHighlight(incident.id, false));
+      layer.on("mouseout", () => {
+        if (shown !== incident.id) setHighlight(incident.id, false);
+      });
       markers.addLayer(layer);
       byId.set(incident.id, { layer, item: null, incident });
     }
@@ -139,6 +189,7 @@ export function createLayers(map, state) {
     map.closePopup();
     markers.clearLayers();
     byId.clear();
+    stacks.clear();
   }
 
   /** Draws an answer (mode "incidents" or "cells") in place of what was drawn. */
@@ -153,6 +204,7 @@ export function createLayers(map, state) {
     draw,
     clear,
     setHighlight,
+    openIncident,
     /** Whether the incident is an area too wide to see in this view (the legend says so). */
     enclosesView: (incident) => enclosesView(radiusOf(incident)),
     count: () => markers.getLayers().length,

@@ -38,11 +38,7 @@ export function createPanel(elements, state, layers) {
     choose.addEventListener("mouseleave", () => layers.setHighlight(incident.id, false));
     choose.addEventListener("focus", () => layers.setHighlight(incident.id, true));
     choose.addEventListener("blur", () => layers.setHighlight(incident.id, false));
-    choose.addEventListener("click", () => {
-      const entry = layers.byId.get(incident.id);
-      if (!entry) return;
-      entry.layer.openPopup();
-    });
+    choose.addEventListener("click", () => layers.openIncident(incident.id));
     item.appendChild(choose);
     const link = node("a", "incident-link", incident.id);
     link.href = incidentUrl(incident.id);

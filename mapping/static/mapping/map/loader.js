@@ -7,8 +7,13 @@
  * that answer, without waiting for the network. Such a view's list and totals are
  * counted here from the answer's incidents (exact) or cells (approximate at the edges,
  * and marked so). A wider answer whose mode differs from the view's is not used.
+ *
+ * A filter the API refuses (a stale or mistyped address) comes back as 400 naming the
+ * parameter and why; the map says which filter it is and offers to clear it.
  */
 import { S } from "./config.js";
+import { node } from "./dom.js";
+import { FILTERS } from "./state.js";
 
 const CACHE_SIZE = 6;
 
@@ -61,14 +66,34 @@ function viewOf(data, box) {
   return { ...data, listed: visible, totals, approximate: false };
 }
 
+/** The first filter a 400 answer's body names, with its reasons, or null. */
+function refusedFilter(body) {
+  if (!body || typeof body !== "object") return null;
+  for (const name of FILTERS) {
+    if (!(name in body)) continue;
+    const reasons = Array.isArray(body[name]) ? body[name] : [body[name]];
+    return { name, reason: reasons.map(String).join(" ") };
+  }
+  return null;
+}
+
+class Refused extends Error {
+  constructor(body) {
+    super("HTTP 400");
+    this.body = body;
+  }
+}
+
 /**
  * options: map, url (of /api/v1/map/), apiParams(extra) (the filters as API parameters),
  * element (marked aria-busy while loading), status (the line saying so), viewed(bbox)
- * (a view is about to be shown) and show(data) (draw this answer).
+ * (a view is about to be shown), show(data) (draw this answer), labelOf(name) (a filter's
+ * label in the form, if it has one) and clearFilter(name) (drop a filter the API refused,
+ * and load again).
  * Returns load(), which loads the map's current view.
  */
 export function createLoader(options) {
-  const { map, url, apiParams, element, status, viewed, show } = options;
+  const { map, url, apiParams, element, status, viewed, show, labelOf, clearFilter } = options;
   let inFlight = null;
   let prefetching = null;
   const cache = []; // {key, zoom, bbox: [w, s, e, n], data}
@@ -136,6 +161,12 @@ export function createLoader(options) {
       headers: { Accept: "application/json" },
     })
       .then((response) => {
+        if (response.status === 400) {
+          return response.json().then(
+            (body) => Promise.reject(new Refused(body)),
+            () => Promise.reject(new Refused(null))
+          );
+        }
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         return response.json();
       })
@@ -151,10 +182,24 @@ export function createLoader(options) {
         }, 150);
       })
       .catch((error) => {
-        if (error.name === "AbortError") return;
+        if (error.name === "AbortError" || controller !== inFlight) return;
+        inFlight = null;
         element.removeAttribute("aria-busy");
-        status.textContent = S.loadFailed;
+        const refused = error instanceof Refused ? refusedFilter(error.body) : null;
+        if (refused) showRefused(refused);
+        else status.textContent = S.loadFailed;
       });
+  }
+
+  function showRefused({ name, reason }) {
+    const label = labelOf(name);
+    const named = label ? `${label} (${name})` : name;
+    const message = S.filterRefused.replace("%(name)s", named).replace("%(reason)s", reason);
+    const clear = node("button", "map-status-action", S.clearFilter);
+    clear.type = "button";
+    clear.dataset.clearFilter = name;
+    clear.addEventListener("click", () => clearFilter(name));
+    status.replaceChildren(node("span", null, message), " ", clear);
   }
 
   return { load };

@@ -1,13 +1,28 @@
 /*
  * The popups of the map: an incident's facts (date, place, casualty range, perpetrators,
- * grade, number of sources) with a link to its page, and a grid cell's counts with a button
- * that zooms to it. Built from DOM nodes; data reach them through textContent only.
+ * grade, number of sources) with a link to its page; the incidents stacked at one point, each
+ * a button to its own popup; and a grid cell's counts with a button that zooms to it. Built
+ * from DOM nodes; data reach them through textContent only.
  */
 import { S, config } from "./config.js";
 import { node } from "./dom.js";
 import { dateText, figures, incidentUrl, placeText, titleIsArabic, titleOf } from "./text.js";
 
-export function incidentPopup(incident) {
+function counted(text, count) {
+  return text.replace("%(count)s", String(count));
+}
+
+// A button that replaces the popup's content is gone from the page when its click reaches
+// the map, which then cannot tell it came from the popup and closes it: the click stops here.
+function onPress(button, action) {
+  button.addEventListener("click", (event) => {
+    event.stopPropagation();
+    action();
+  });
+}
+
+/** back: when the incident is one of a stack, returns to the stack's list. */
+export function incidentPopup(incident, back) {
   const box = node("div", "popup");
   const heading = node("h3", null, titleOf(incident));
   if (titleIsArabic(incident)) heading.lang = "ar";
@@ -33,6 +48,42 @@ export function incidentPopup(incident) {
   const link = node("a", "popup-link", S.openRecord);
   link.href = incidentUrl(incident.id);
   box.appendChild(link);
+  if (back) {
+    const others = node("button", "popup-back", S.stackBack);
+    others.type = "button";
+    onPress(others, back);
+    box.appendChild(others);
+  }
+  return box;
+}
+
+/** The incidents at one point; choose(id) opens one of them. */
+export function stackPopup(incidents, choose) {
+  const box = node("div", "popup popup-stack");
+  box.appendChild(node("h3", null, counted(S.stacked, incidents.length)));
+  const list = node("ul", "popup-stack-list");
+  for (const incident of incidents) {
+    const item = node("li");
+    const button = node("button", "popup-choose");
+    button.type = "button";
+    button.dataset.id = incident.id;
+    const title = node("span", "popup-choose-title", titleOf(incident));
+    if (titleIsArabic(incident)) title.lang = "ar";
+    button.appendChild(title);
+    const meta = `${dateText(incident)} · ${S.killed}: ${figures(
+      incident.killed_low,
+      incident.killed_best,
+      incident.killed_high
+    )}`;
+    button.appendChild(node("span", "popup-choose-meta", meta));
+    onPress(button, () => choose(incident.id));
+    item.appendChild(button);
+    const link = node("a", "popup-choose-link", incident.id);
+    link.href = incidentUrl(incident.id);
+    item.appendChild(link);
+    list.appendChild(item);
+  }
+  box.appendChild(list);
   return box;
 }
 
