@@ -318,3 +318,29 @@ def test_the_api_gives_either_layout_and_refuses_another(gazetteer_loaded, clien
     assert list(csv.DictReader(io.StringIO(text))) == OLD_ROWS
     refused = client.get("/api/v1/incidents.acled.csv?layout=2019")
     assert refused.status_code == 400 and "layout" in refused.json()
+
+
+def test_incidents_entered_here_map_to_the_older_layout(seeded):
+    rows = {
+        row["event_id_cnty"]: row
+        for row in csv.DictReader(
+            io.StringIO(
+                "".join(crosswalk.stream_acled_csv(Incident.objects.all(), layout="pre-2023"))
+            )
+        )
+    }
+    currents = _exported(crosswalk.CURRENT)
+    assert set(rows) == set(currents)
+    codes = {word: str(code) for word, code in crosswalk.INTER_CODES.items()}
+    for public_id, row in rows.items():
+        current = currents[public_id]
+        assert (row["data_id"], row["event_id_no_cnty"], row["iso3"]) == ("", "", "SYR")
+        inters = [codes[current[name]] for name in ("inter1", "inter2") if current[name]]
+        assert [row[name] for name in ("inter1", "inter2") if row[name]] == inters
+        expected = "".join(sorted(inters)) if len(inters) == 2 else "".join(inters) + "0"
+        assert row["interaction"] == (expected if inters else "")
+        for column in crosswalk.ACLED_COLUMNS_PRE_2023:
+            own = ("data_id", "event_id_no_cnty", "iso3", "inter1", "inter2", "interaction")
+            if column not in own:
+                assert row[column] == current[column], column
+    assert rows["SY-2025-0001"]["inter2"] == "7"

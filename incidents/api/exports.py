@@ -8,16 +8,13 @@ of thousands of incidents streams at close to the speed the database builds it.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
 from django.db.models import (
     Case,
-    Count,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -28,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat
 
+from incidents.csvtext import csv_line
 from incidents.models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -431,11 +429,6 @@ CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue", "external_r
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _safe(value: Any) -> Any:
     """Text a spreadsheet would run as a formula, prefixed with an apostrophe.
 
@@ -454,51 +447,70 @@ def undefuse(value: str) -> str:
     return value
 
 
+# Columns computed from other cells (the claims', attributions' and records' JSON, which
+# hold the same items in the same order) rather than read by a subquery each.
+_DERIVED = frozenset(
+    {"perpetrators", "sources", "claim_count", "acled_event_id", "ucdp_ged_id", "external_ids"}
+)
+_NAMES = (*_CSV_SOURCES, *_CSV_LATER)
+_READ = tuple(name for name in _NAMES if name not in _DERIVED)
+
+
 def csv_rows(incidents: QuerySet[Incident], *, internal: bool = False) -> QuerySet:
-    attributions = Attribution.objects.filter(incident=OuterRef("pk"))
-    perpetrators = ordered(attributions, F("actor__slug"), "actor__slug", kind="text")
-    through = Incident.victim_groups.through.objects.filter(incident=OuterRef("pk"))
-    groups = ordered(through, F("victimgroup__slug"), "victimgroup__slug", kind="text")
-    records = ExternalRecord.objects.filter(incident=OuterRef("pk"))
-    external = ordered(
-        records,
-        Concat(F("dataset"), Value(":"), F("external_id")),
-        "dataset",
-        "external_id",
-        kind="text",
-    )
-    claims = Claim.objects.filter(incident=OuterRef("pk"), source__confidential=False).order_by()
-    sources = ordered(claims, F("source__slug"), "id", kind="text")
-    counted = claims.values("incident").annotate(n=Count("id")).values("n")
+    """The cells read from the database, one tuple per incident, in the columns' order
+    without the derived ones (see :data:`_DERIVED`)."""
+    sources = {**_CSV_SOURCES, **_CSV_LATER}
     return (
         incidents.order_by("date_start", "pk")
         .annotate(
-            perpetrator_list=Coalesce(perpetrators, Value(""), output_field=TextField()),
-            source_list=Coalesce(sources, Value(""), output_field=TextField()),
-            claim_total=Coalesce(Subquery(counted), Value(0), output_field=IntegerField()),
-            victim_group_list=Coalesce(groups, Value(""), output_field=TextField()),
+            victim_group_list=Coalesce(
+                ordered(
+                    Incident.victim_groups.through.objects.filter(incident=OuterRef("pk")),
+                    F("victimgroup__slug"),
+                    "victimgroup__slug",
+                    kind="text",
+                ),
+                Value(""),
+                output_field=TextField(),
+            ),
             attribution_json=AsText(_attributions_json()),
             claim_json=AsText(_claims_json(internal=internal)),
-            acled_id=first_external_id(ExternalDataset.ACLED),
-            ucdp_id=first_external_id(ExternalDataset.UCDP),
-            external_list=Coalesce(external, Value(""), output_field=TextField()),
             external_record_json=AsText(_external_records_json()),
             **_origin(),
         )
-        .values_list(*_CSV_SOURCES.values(), *_CSV_LATER.values())
+        .values_list(*(sources[name] for name in _READ))
     )
 
 
-_AT = {name: index for index, name in enumerate(_CSV_SOURCES)}
+_AT = {name: index for index, name in enumerate(_READ)}
 _TIMESTAMPS = (_AT["updated_at"], _AT["published_at"])
+_JSON_AT = frozenset(_AT[name] for name in CSV_JSON_COLUMNS if name in _AT)
+# A cell starting with one of these may need the formula guard (see _safe).
+_GUARDED = frozenset("'=+-@\t\r")
 
 
-def _csv_catalogue(rows: list[list[Any]], seen: dict[str, set], *, internal: bool) -> list[str]:
+def _derived(claims: list[dict], attributions: list[dict], records: list[dict]) -> dict[str, Any]:
+    """The derived columns of one incident, as the subqueries that gave them did: lists
+    joined with "; " in the same order, the first id of each data set by id."""
+    first: dict[str, str] = {}
+    for record in records:  # ordered by data set, then id
+        first.setdefault(record["dataset"], record["id"])
+    return {
+        "perpetrators": "; ".join(a["actor"] for a in attributions),
+        "sources": "; ".join(c["source"] for c in claims),
+        "claim_count": len(claims),
+        "acled_event_id": first.get(ExternalDataset.ACLED),
+        "ucdp_ged_id": first.get(ExternalDataset.UCDP),
+        "external_ids": "; ".join(f"{r['dataset']}:{r['id']}" for r in records),
+    }
+
+
+def _csv_catalogue(
+    rows: list[tuple], decoded: list[tuple[list, list]], seen: dict[str, set], *, internal: bool
+) -> list[str]:
     """For each row, the catalogue entries it is the first to name (JSON text, or "")."""
     wanted: list[dict[str, set[str]]] = []
-    for row in rows:
-        claims = orjson.loads(row[_AT["claims"]])
-        attributions = orjson.loads(row[_AT["attributions"]])
+    for row, (claims, attributions) in zip(rows, decoded, strict=True):
         wanted.append(
             {
                 "sources": {c["source"] for c in claims},
@@ -568,34 +580,46 @@ def _with_parents(slugs: set[str], actors: dict[str, dict]) -> list[str]:
 def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iterator[str]:
     """One row per incident. Claims and attributions are JSON cells; ``catalogue`` holds,
     on the first row that names each source, actor, episode or victim group, its record."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # the BOM lets spreadsheets read UTF-8
+    yield "\ufeff" + csv_line(CSV_COLUMNS)  # the BOM lets spreadsheets read UTF-8
     seen: dict[str, set] = {
         kind: set() for kind in ("sources", "actors", "episodes", "victim_groups")
     }
-    chunk: list[list[Any]] = []
+    chunk: list[tuple] = []
+    at_claims, at_attributions = _AT["claims"], _AT["attributions"]
+    at_records = _AT["external_records"]
+    later = len(_CSV_SOURCES)
 
     def flush() -> str:
-        cells = _csv_catalogue(chunk, seen, internal=internal)
+        decoded = [
+            (orjson.loads(row[at_claims] or "[]"), orjson.loads(row[at_attributions] or "[]"))
+            for row in chunk
+        ]
+        cells = _csv_catalogue(chunk, decoded, seen, internal=internal)
         lines = []
-        for values, cell in zip(chunk, cells, strict=True):
-            for at in _TIMESTAMPS:
-                values[at] = values[at].isoformat() if values[at] else ""
-            out = [
-                ("" if v is None else v)
-                if name in CSV_JSON_COLUMNS
-                else _safe(v)
-                if v is not None
-                else ""
-                for name, v in zip((*_CSV_SOURCES, *_CSV_LATER), values, strict=True)
-            ]
-            at = len(_CSV_SOURCES)
-            lines.append(writer.writerow([*out[:at], cell, *out[at:]]))
+        for row, (claims, attributions), cell in zip(chunk, decoded, cells, strict=True):
+            derived = _derived(claims, attributions, orjson.loads(row[at_records] or "[]"))
+            out: list[Any] = []
+            for name in _NAMES:
+                if name in derived:
+                    value = derived[name]
+                else:
+                    index = _AT[name]
+                    value = row[index]
+                    if index in _TIMESTAMPS:
+                        value = value.isoformat() if value else ""
+                    elif index in _JSON_AT:
+                        out.append(value)
+                        continue
+                if type(value) is str and value[:1] in _GUARDED:
+                    value = _safe(value)
+                out.append(value)
+            out.insert(later, cell)
+            lines.append(csv_line(out))
         chunk.clear()
         return "".join(lines)
 
     for row in csv_rows(incidents, internal=internal).iterator(chunk_size=CHUNK_SIZE):
-        chunk.append(list(row))
+        chunk.append(row)
         if len(chunk) >= CHUNK_SIZE:
             yield flush()
     if chunk:
