@@ -489,20 +489,41 @@ _JSON_AT = frozenset(_AT[name] for name in CSV_JSON_COLUMNS if name in _AT)
 _GUARDED = frozenset("'=+-@\t\r")
 
 
-def _derived(claims: list[dict], attributions: list[dict], records: list[dict]) -> dict[str, Any]:
-    """The derived columns of one incident, as the subqueries that gave them did: lists
-    joined with "; " in the same order, the first id of each data set by id."""
+_DERIVED_ORDER = (
+    "perpetrators",
+    "sources",
+    "claim_count",
+    "acled_event_id",
+    "ucdp_ged_id",
+    "external_ids",
+)
+
+
+def _derived(claims: list[dict], attributions: list[dict], records: list[dict]) -> list[Any]:
+    """The derived columns of one incident (in :data:`_DERIVED_ORDER`), as the subqueries
+    that gave them did: lists joined with "; " in the same order, the first id of each data
+    set by id."""
     first: dict[str, str] = {}
     for record in records:  # ordered by data set, then id
         first.setdefault(record["dataset"], record["id"])
-    return {
-        "perpetrators": "; ".join(a["actor"] for a in attributions),
-        "sources": "; ".join(c["source"] for c in claims),
-        "claim_count": len(claims),
-        "acled_event_id": first.get(ExternalDataset.ACLED),
-        "ucdp_ged_id": first.get(ExternalDataset.UCDP),
-        "external_ids": "; ".join(f"{r['dataset']}:{r['id']}" for r in records),
-    }
+    return [
+        "; ".join(a["actor"] for a in attributions),
+        "; ".join(c["source"] for c in claims),
+        len(claims),
+        first.get(ExternalDataset.ACLED),
+        first.get(ExternalDataset.UCDP),
+        "; ".join(f"{r['dataset']}:{r['id']}" for r in records),
+    ]
+
+
+# A row is written from a pool of cells: those read (in _READ's order), the derived ones,
+# then the catalogue's; _ORDER picks them in the columns' order.
+_POOL = (*_READ, *_DERIVED_ORDER, "catalogue")
+_ORDER = tuple(_POOL.index(name) for name in CSV_COLUMNS)
+# Cells the formula guard applies to: all but the JSON ones.
+_GUARD_AT = tuple(
+    at for at, name in enumerate(_POOL) if name not in CSV_JSON_COLUMNS and at not in _TIMESTAMPS
+)
 
 
 def _csv_catalogue(
@@ -587,7 +608,6 @@ def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iter
     chunk: list[tuple] = []
     at_claims, at_attributions = _AT["claims"], _AT["attributions"]
     at_records = _AT["external_records"]
-    later = len(_CSV_SOURCES)
 
     def flush() -> str:
         decoded = [
@@ -598,23 +618,15 @@ def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iter
         lines = []
         for row, (claims, attributions), cell in zip(chunk, decoded, cells, strict=True):
             derived = _derived(claims, attributions, orjson.loads(row[at_records] or "[]"))
-            out: list[Any] = []
-            for name in _NAMES:
-                if name in derived:
-                    value = derived[name]
-                else:
-                    index = _AT[name]
-                    value = row[index]
-                    if index in _TIMESTAMPS:
-                        value = value.isoformat() if value else ""
-                    elif index in _JSON_AT:
-                        out.append(value)
-                        continue
+            # The cells read, then the derived ones, then the catalogue's: see _POOL.
+            pool = [*row, *derived, cell]
+            for at in _TIMESTAMPS:
+                pool[at] = pool[at].isoformat() if pool[at] else ""
+            for at in _GUARD_AT:
+                value = pool[at]
                 if type(value) is str and value[:1] in _GUARDED:
-                    value = _safe(value)
-                out.append(value)
-            out.insert(later, cell)
-            lines.append(csv_line(out))
+                    pool[at] = _safe(value)
+            lines.append(csv_line([pool[at] for at in _ORDER]))
         chunk.clear()
         return "".join(lines)
 

@@ -67,7 +67,7 @@ from incidents.models import (
 from incidents.readmodel import documentcache
 from mapping.models import Place
 
-from . import exchange_bulk
+from . import exchange_bulk, rows
 from .fields import LARGEST, normalise_name
 from .report import ImportReport, RowError
 
@@ -262,6 +262,10 @@ ROW_ERRORS = (
 )
 
 
+def _first(item: tuple[int, dict]) -> int:
+    return item[0]
+
+
 def reason_of(error: Exception) -> str:
     """A readable reason, naming the fields, for any error a row can end with."""
     if isinstance(error, ValidationError):
@@ -351,12 +355,73 @@ class Importer:
             pending = list(catalogue.entries[kind])
             if kind == "actors":
                 pending = self._parents_first(pending)
+            if kind == "sources":
+                pending = self._new_sources(pending)
             for line, record in pending:
                 try:
                     with transaction.atomic():
                         getattr(self, f"_upsert_{kind}")(record)
                 except ROW_ERRORS as error:
                     self.report.fail(line, f"{kind} '{record.get('slug')}': {reason_of(error)}", "")
+
+    def _source_values(self, record: dict) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            name: text(record.get(name), name)
+            for name in ("publisher", "headline", "author", "url", "archive_url", "content_hash")
+        }
+        values["publication_date"] = day(record.get("publication_date"), "publication_date")
+        values["language"] = text(record.get("language"), "language") or "en"
+        values["kind"] = text(record.get("kind"), "kind")
+        if "notes" in record:  # only in a researcher's export
+            values["notes"] = text(record.get("notes"), "notes")
+        return values
+
+    def _new_sources(self, pending: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+        """Create the file's sources whose slug is free here in bulk, checked as
+        ``source_create`` checks them (a file's sources are often one per incident); returns
+        the others, for :meth:`_upsert_sources`. A bad one fails alone."""
+        slugs = sorted({record["slug"] for _, record in pending})
+        taken: set[str] = set()
+        for start in range(0, len(slugs), 500):
+            taken.update(
+                Source.objects.filter(slug__in=slugs[start : start + 500]).values_list(
+                    "slug", flat=True
+                )
+            )
+        rest, new = [], []
+        for line, record in pending:
+            slug = record["slug"]
+            if slug in taken:
+                rest.append((line, record))
+                continue
+            taken.add(slug)  # a second record of the slug updates the first
+            try:
+                if self.user is not None:
+                    services._require_perm(self.user, "add_source", "add sources")
+                source = Source(slug=slug, **self._source_values(record))
+                source.full_clean(validate_unique=False, validate_constraints=False)
+            except ROW_ERRORS as error:
+                self.report.fail(line, f"sources '{slug}': {reason_of(error)}", "")
+                continue
+            new.append((line, record, source))
+        if not new:
+            return rest
+        table = rows.table(Source)
+        try:
+            with transaction.atomic():
+                ids = rows.insert_with_history(
+                    Source,
+                    [{f.attname: getattr(s, f.attname) for f in table.fields} for *_, s in new],
+                    now=now(),
+                    user_id=self.user.pk if self.user is not None else None,
+                    reasons=[None] * len(new),
+                )
+        except (DatabaseError, ValueError):
+            return sorted([*rest, *((line, record) for line, record, _ in new)], key=_first)
+        for (_, _, source), pk in zip(new, ids, strict=True):
+            source.pk = pk
+            self.found[(Source, source.slug)] = source
+        return rest
 
     @staticmethod
     def _parents_first(entries: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
@@ -423,15 +488,7 @@ class Importer:
         group.save()
 
     def _upsert_sources(self, record: dict) -> None:
-        values: dict[str, Any] = {
-            name: text(record.get(name), name)
-            for name in ("publisher", "headline", "author", "url", "archive_url", "content_hash")
-        }
-        values["publication_date"] = day(record.get("publication_date"), "publication_date")
-        values["language"] = text(record.get("language"), "language") or "en"
-        values["kind"] = text(record.get("kind"), "kind")
-        if "notes" in record:  # only in a researcher's export
-            values["notes"] = text(record.get("notes"), "notes")
+        values = self._source_values(record)
         source, slug = self._local(Source, record, values)
         if isinstance(source, _Unchanged):
             return
@@ -597,6 +654,83 @@ class Importer:
             if self.progress is not None:
                 self.progress(offset + index + 1, total)
 
+    def _prefetch(self, batch: Sequence[IncidentRecord]) -> None:
+        """Read the catalogue records the batch names, a query per kind, into the cache
+        :meth:`_lookup` reads (a file's thousands of sources are otherwise a query each)."""
+        wanted: dict[Any, set[str]] = {model: set() for model in (Place, Source, Actor)}
+        wanted[Episode], wanted[VictimGroup] = set(), set()
+
+        def add(model: Any, slug: Any) -> None:
+            if isinstance(slug, str) and slug:
+                wanted[model].add(self._slug(model, slug) if model in self.slugs else slug)
+
+        for record in batch:
+            v = record.values
+            for name in PLACE_FIELDS:
+                add(Place, v.get(name))
+            add(Episode, v.get("episode"))
+            groups = v.get("victim_groups")
+            for slug in groups.split(";") if isinstance(groups, str) else groups or []:
+                add(VictimGroup, slug.strip() if isinstance(slug, str) else slug)
+            for claim in v.get("claims") or [] if isinstance(v.get("claims"), list) else []:
+                if isinstance(claim, dict):
+                    add(Source, claim.get("source"))
+                    add(Actor, claim.get("perpetrator"))
+            attributions = v.get("attributions")
+            for item in attributions if isinstance(attributions, list) else []:
+                if isinstance(item, dict):
+                    add(Actor, item.get("actor"))
+        for model, slugs in wanted.items():
+            missing = sorted(slug for slug in slugs if (model, slug) not in self.found)
+            for start in range(0, len(missing), 500):
+                for found in model.objects.filter(slug__in=missing[start : start + 500]):
+                    self.found[(model, found.slug)] = found
+
+    def _known(self, reads: Sequence[ReadIncident]) -> set[int]:
+        """The positions of the incidents that are already here (see :meth:`_match`), read
+        a query per kind of identity for the whole batch."""
+        here_ids = {r.origin_id for r in reads if r.origin_database == self.here}
+        others = {(r.origin_database, r.origin_id) for r in reads}
+        pairs = {(d, e) for r in reads for d, e, _ in r.external}
+        ours: set[str] = set()
+        theirs: set[tuple[str, str]] = set()
+        shared: set[tuple[str, str]] = set()
+        names = sorted(here_ids)
+        for start in range(0, len(names), 500):
+            ours.update(
+                Incident.objects.filter(public_id__in=names[start : start + 500]).values_list(
+                    "public_id", flat=True
+                )
+            )
+        names = sorted({public_id for _, public_id in others})
+        for start in range(0, len(names), 500):
+            theirs.update(
+                (database, public_id)
+                for database, public_id in IncidentOrigin.objects.filter(
+                    public_id__in=names[start : start + 500]
+                ).values_list("database", "public_id")
+                if (database, public_id) in others
+            )
+        names = sorted({external_id for _, external_id in pairs})
+        for start in range(0, len(names), 500):
+            shared.update(
+                pair
+                for pair in ExternalRecord.objects.filter(
+                    external_id__in=names[start : start + 500]
+                ).values_list("dataset", "external_id")
+                if pair in pairs
+            )
+        known = set()
+        for index, read in enumerate(reads):
+            origin = (read.origin_database, read.origin_id)
+            if (
+                (read.origin_database == self.here and read.origin_id in ours)
+                or (read.origin_database and read.origin_database != self.here and origin in theirs)
+                or any((d, e) in shared for d, e, _ in read.external)
+            ):
+                known.add(index)
+        return known
+
     def _plan_batch(
         self, batch: Sequence[IncidentRecord], outcomes: dict[int, tuple[str, str]]
     ) -> tuple[list[exchange_bulk.Plan], list[int]]:
@@ -606,12 +740,17 @@ class Importer:
         candidates: list[tuple[int, ReadIncident]] = []
         origins: set[tuple[str, str]] = set()
         records: set[tuple[str, str]] = set()
+        self._prefetch(batch)
+        reads: dict[int, ReadIncident] = {}
         for index, record in enumerate(batch):
             try:
-                read = self.read_incident(record)
+                reads[index] = self.read_incident(record)
             except ROW_ERRORS as e:
                 outcomes[index] = ("failed", reason_of(e))
-                continue
+        positions = list(reads)
+        known = {positions[at] for at in self._known([reads[i] for i in positions])}
+        for index in positions:
+            read = reads[index]
             origin = (read.origin_database, read.origin_id)
             pairs = {(dataset, external_id) for dataset, external_id, _ in read.external}
             actors = [attribution["actor"].pk for attribution in read.attributions]
@@ -624,7 +763,7 @@ class Importer:
                 not alone
                 or read.status == Status.MERGED
                 or len(set(actors)) != len(actors)
-                or self.match(read) is not None
+                or index in known
             ):
                 serial.append(index)
             else:
