@@ -492,7 +492,7 @@ def imported_row(
     if facts.killed_best != entry.claim["killed_max"]:
         changed.add("fatalities")
     mapped = mapped_row(facts, layout) if changed else {}
-    derived = _derived(original, entry.external_id)
+    derived: dict[str, Any] | None = None
     row: dict[str, Any] = {}
     for column in LAYOUTS[layout]:
         if column in changed or (column == "timestamp" and changed):
@@ -500,17 +500,18 @@ def imported_row(
         elif column in original:
             row[column] = original[column]
         else:
+            if derived is None:
+                derived = _derived(original, entry.external_id)
             row[column] = derived.get(column, "")
     row["event_id_cnty"] = entry.external_id
     # Sources researchers cited beside ACLED's follow ACLED's own.
-    named = {normalise_name(name) for name in split_names(original.get("source") or "")}
-    added = sorted(
-        {
-            publisher
-            for publisher, _, from_dataset in facts.sources
-            if not from_dataset and publisher and normalise_name(publisher) not in named
-        }
+    theirs = [p for p, _, from_dataset in facts.sources if not from_dataset and p]
+    named = (
+        {normalise_name(name) for name in split_names(original.get("source") or "")}
+        if theirs
+        else set()
     )
+    added = sorted({p for p in theirs if normalise_name(p) not in named})
     if added:
         row["source"] = "; ".join([original.get("source") or "", *added]).lstrip("; ")
     return row
@@ -572,14 +573,18 @@ def _facts(rows: Sequence[tuple]) -> list[IncidentFacts]:
         sources[incident_id].append((publisher, kind, record is not None))
     acled_ids: dict[int, list] = defaultdict(list)
     originals: dict[int, dict] = {}
-    for incident_id, external_id, text in (
-        ExternalRecord.objects.filter(incident_id__in=ids, dataset=ExternalDataset.ACLED)
-        .order_by("external_id")
+    for incident_id, dataset, external_id, text in (
+        # The data set is not filtered on here: SQLite would answer through the unique
+        # (data set, id) index, reading every ACLED record for each chunk.
+        ExternalRecord.objects.filter(incident_id__in=ids)
+        .order_by("incident_id", "dataset", "external_id")
         # The row's JSON as text, decoded here (several times faster than the field's own
         # decoding, for the hundred thousand rows of a large export).
         .annotate(row_text=Cast("row", TextField()))
-        .values_list("incident_id", "external_id", "row_text")
+        .values_list("incident_id", "dataset", "external_id", "row_text")
     ):
+        if dataset != ExternalDataset.ACLED:
+            continue
         acled_ids[incident_id].append(external_id)
         if incident_id not in originals and text:
             original = orjson.loads(text)
@@ -631,12 +636,6 @@ def acled_rows(
 _FORMULA_START = frozenset("=+-@\t\r")
 
 
-def _defused(value: Any) -> Any:
-    if type(value) is str and value[:1] in _FORMULA_START:
-        return "'" + value
-    return value
-
-
 def stream_acled_csv(
     incidents: QuerySet[Incident],
     *,
@@ -651,7 +650,16 @@ def stream_acled_csv(
     yield csv_line(columns)
     lines: list[str] = []
     for row in acled_rows(incidents, chunk_size=chunk_size, layout=layout):
-        lines.append(csv_line([_defused(row.get(column, "")) for column in columns]))
+        # A missing column is an empty cell (csv_line writes None so); the formula guard is
+        # inline, since it runs for every cell.
+        lines.append(
+            csv_line(
+                [
+                    "'" + value if type(value) is str and value[:1] in _FORMULA_START else value
+                    for value in map(row.get, columns)
+                ]
+            )
+        )
         if len(lines) >= chunk_size:
             yield "".join(lines)
             lines.clear()

@@ -623,7 +623,8 @@ class Importer:
         # New incidents are written in bulk (see exchange_bulk); the others, and a batch the
         # database refuses in bulk, one at a time, each in a savepoint.
         outcomes: dict[int, tuple[str, str]] = {}
-        plans, serial = self._plan_batch(batch, outcomes)
+        reads: dict[int, ReadIncident] = {}
+        plans, serial = self._plan_batch(batch, outcomes, reads)
         if plans:
             try:
                 with transaction.atomic():
@@ -639,7 +640,8 @@ class Importer:
         for index in serial:
             try:
                 with transaction.atomic():
-                    outcomes[index] = (self.import_incident(batch[index]), "")
+                    read = reads[index]
+                    outcomes[index] = (self.write_incident(read, self.match(read)), "")
             except ROW_ERRORS as e:
                 outcomes[index] = ("failed", reason_of(e))
         for index, record in enumerate(batch):
@@ -732,16 +734,19 @@ class Importer:
         return known
 
     def _plan_batch(
-        self, batch: Sequence[IncidentRecord], outcomes: dict[int, tuple[str, str]]
+        self,
+        batch: Sequence[IncidentRecord],
+        outcomes: dict[int, tuple[str, str]],
+        reads: dict[int, ReadIncident],
     ) -> tuple[list[exchange_bulk.Plan], list[int]]:
         """The batch's new incidents, checked for a bulk write, and the indexes of the
-        others (to write one at a time); failures go into ``outcomes``."""
+        others (to write one at a time); the records read go into ``reads``, failures
+        into ``outcomes``."""
         serial: list[int] = []
         candidates: list[tuple[int, ReadIncident]] = []
         origins: set[tuple[str, str]] = set()
         records: set[tuple[str, str]] = set()
         self._prefetch(batch)
-        reads: dict[int, ReadIncident] = {}
         for index, record in enumerate(batch):
             try:
                 reads[index] = self.read_incident(record)
