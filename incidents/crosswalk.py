@@ -300,8 +300,8 @@ class IncidentFacts:
     grade: str
     status: str
     updated_at: dt.datetime
-    # name, kind, confidence, aliases
-    perpetrators: list[tuple[str, str, str, list]] = field(default_factory=list)
+    # name, kind, confidence, aliases (JSON text)
+    perpetrators: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     victim_groups: list[tuple[str, str]] = field(default_factory=list)  # slug, name
     # publisher, kind, whether the claim came with an outside data set's row
     sources: list[tuple[str, str, bool]] = field(default_factory=list)
@@ -429,12 +429,16 @@ def _same_actors(facts: IncidentFacts, entry: Any) -> bool:
     wanted = {normalise_name(actor.name) for actor in entry.actors if actor.responsible}
     if len(wanted) != len(facts.perpetrators):
         return False
+    if any(confidence != Confidence.ALLEGED for _, _, confidence, _ in facts.perpetrators):
+        return False
+    names = {normalise_name(name) for name, _, _, _ in facts.perpetrators}
+    if names == wanted:
+        return True  # the usual case: the aliases need not be read
     held: set[str] = set()
-    for name, _, confidence, aliases in facts.perpetrators:
-        if confidence != Confidence.ALLEGED:
-            return False
+    for name, _, _, aliases in facts.perpetrators:
         keys = {normalise_name(name)}
-        keys.update(normalise_name(a) for a in aliases or () if isinstance(a, str))
+        listed = orjson.loads(aliases) if aliases else []
+        keys.update(normalise_name(a) for a in listed or () if isinstance(a, str))
         if not keys & wanted:
             return False
         held |= keys
@@ -556,9 +560,12 @@ _COLUMNS = (
 def _facts(rows: Sequence[tuple]) -> list[IncidentFacts]:
     ids = [row[0] for row in rows]
     perpetrators: dict[int, list] = defaultdict(list)
-    for incident_id, name, kind, confidence, aliases in Attribution.objects.filter(
-        incident_id__in=ids
-    ).values_list("incident_id", "actor__name", "actor__kind", "confidence", "actor__aliases"):
+    for incident_id, name, kind, confidence, aliases in (
+        Attribution.objects.filter(incident_id__in=ids)
+        # The aliases as JSON text, decoded only when a name is not the one imported.
+        .annotate(aliases_text=Cast("actor__aliases", TextField()))
+        .values_list("incident_id", "actor__name", "actor__kind", "confidence", "aliases_text")
+    ):
         perpetrators[incident_id].append((name, kind, confidence, aliases))
     groups: dict[int, list] = defaultdict(list)
     through = Incident.victim_groups.through

@@ -344,3 +344,17 @@ def test_incidents_entered_here_map_to_the_older_layout(seeded):
             if column not in own:
                 assert row[column] == current[column], column
     assert rows["SY-2025-0001"]["inter2"] == "7"
+
+
+def test_an_actor_found_by_alias_keeps_the_row_as_acled_wrote_it(gazetteer_loaded):
+    services.actor_create(
+        user=None,
+        slug="hts",
+        name="Hayat Tahrir al-Sham",
+        kind="non_state",
+        aliases=["Hay'at Tahrir al-Sham"],
+    )
+    acled.import_file(_csv(OLD_ROWS))
+    incident = ExternalRecord.objects.get(external_id="SYR31001").incident
+    assert "Hayat Tahrir al-Sham" in {a.actor.name for a in incident.attributions.all()}
+    assert _exported(crosswalk.PRE_2023)["SYR31001"] == OLD_ROWS[0]
