@@ -831,11 +831,6 @@ class Importer:
             self.found[key] = found
         return self.found[key]
 
-    def import_incident(self, record: IncidentRecord) -> str:
-        """Create or update one incident; returns "created", "updated" or "skipped"."""
-        read = self.read_incident(record)
-        return self.write_incident(read, self.match(read))
-
     def read_incident(self, record: IncidentRecord) -> ReadIncident:
         """The file's incident with its references looked up; RowError if it is not one."""
         v = record.values
@@ -917,7 +912,8 @@ class Importer:
         return read.origin_id if read.origin_database == self.here else read.record.public_id
 
     def write_incident(self, read: ReadIncident, incident: Incident | None) -> str:
-        """Create the file's incident, or bring ``incident`` to the file's values."""
+        """Create the file's incident, or bring ``incident`` to the file's values, through
+        the services; returns "created", "updated" or "skipped"."""
         v = read.record.values
         public_id = read.record.public_id
         fields, groups, rule, rationale = read.fields, read.groups, read.rule, read.rationale
