@@ -6,23 +6,39 @@ are the whole mapping, kept apart from the code that uses them so that an import
 ACLED files can read them in the other direction. ``docs/acled-crosswalk.md`` explains each
 column and what the mapping loses.
 
+An incident imported from ACLED keeps the row it came from (``ExternalRecord.row``), and
+comes back as that row: every column of it, as ACLED wrote it, except the columns whose
+facts researchers changed since (its dates, event type, perpetrators, place, notes or
+figure), which follow the mapping. Incidents entered here follow the mapping throughout.
+
+Two layouts are written: ACLED's current one (:data:`ACLED_COLUMNS`) and the one before
+2023 (:data:`ACLED_COLUMNS_PRE_2023`, with ``data_id``, ``event_id_no_cnty``, ``iso3`` and
+numeric actor types).
+
 A row is built from plain values (see :func:`acled_row`); :func:`acled_rows` reads
 incidents in chunks with a fixed number of queries per chunk, for streaming.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+import orjson
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from mapping.models import LocationPrecision
 
+from .csvtext import csv_line
+from .imports import acled
+from .imports.batch import Skip, split_names
+from .imports.csvfile import CsvRow
+from .imports.fields import normalise_name
+from .imports.report import RowError
 from .models import (
     ActorKind,
     Attribution,
@@ -69,6 +85,44 @@ ACLED_COLUMNS: tuple[str, ...] = (
     "tags",
     "timestamp",
 )
+
+# ACLED's layout before 2023, as its older exports (and the files researchers keep) have it.
+ACLED_COLUMNS_PRE_2023: tuple[str, ...] = (
+    "data_id",
+    "iso",
+    "event_id_cnty",
+    "event_id_no_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "timestamp",
+    "iso3",
+)
+CURRENT = "current"
+PRE_2023 = "pre-2023"
+LAYOUTS: dict[str, tuple[str, ...]] = {CURRENT: ACLED_COLUMNS, PRE_2023: ACLED_COLUMNS_PRE_2023}
 
 COUNTRY = {"iso": 760, "region": "Middle East", "country": "Syria"}
 
@@ -150,6 +204,34 @@ INTER: dict[str, str] = {
 }
 CIVILIANS_ACTOR = "Civilians (Syria)"
 
+# The numeric actor types of the layout before 2023 (ACLED's codebook).
+INTER_CODES: dict[str, int] = {
+    "State forces": 1,
+    "Rebel group": 2,
+    "Political militia": 3,
+    "Identity militia": 4,
+    "Rioters": 5,
+    "Protesters": 6,
+    "Civilians": 7,
+    "External/Other forces": 8,
+}
+
+# ACLED's disorder type of each of its event types, for a row of the older layout (which
+# has no such column) written in the current one.
+DISORDER_TYPES: dict[str, str] = {
+    "battles": POLITICAL_VIOLENCE,
+    "explosions/remote violence": POLITICAL_VIOLENCE,
+    "violence against civilians": POLITICAL_VIOLENCE,
+    "protests": "Demonstrations",
+    "riots": "Demonstrations",
+    "strategic developments": STRATEGIC_DEVELOPMENTS,
+}
+DISORDER_SUB_EVENT_TYPES: dict[str, str] = {
+    "mob violence": POLITICAL_VIOLENCE,
+    "excessive force against protesters": "Political violence; Demonstrations",
+    "excessive force against protestors": "Political violence; Demonstrations",
+}
+
 # Governorates (gazetteer slug) as OCHA's administrative boundaries spell them; a
 # governorate missing here keeps the gazetteer's name without " Governorate".
 ADMIN1: dict[str, str] = {
@@ -218,14 +300,29 @@ class IncidentFacts:
     grade: str
     status: str
     updated_at: dt.datetime
-    perpetrators: list[tuple[str, str, str]] = field(default_factory=list)  # name, kind, conf.
+    # name, kind, confidence, aliases (JSON text)
+    perpetrators: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     victim_groups: list[tuple[str, str]] = field(default_factory=list)  # slug, name
-    sources: list[tuple[str, str]] = field(default_factory=list)  # publisher, kind
+    # publisher, kind, whether the claim came with an outside data set's row
+    sources: list[tuple[str, str, bool]] = field(default_factory=list)
     acled_ids: list[str] = field(default_factory=list)
+    # The ACLED row the incident was imported from (the first, by id, if several).
+    acled_original: dict[str, str] | None = None
 
 
-def acled_row(facts: IncidentFacts) -> dict[str, Any]:
-    """One incident as an ACLED row (see docs/acled-crosswalk.md for each column)."""
+def _interaction(inter1: str, inter2: str, layout: str) -> str:
+    if layout == PRE_2023:
+        codes = sorted(INTER_CODES[inter] for inter in (inter1, inter2) if inter)
+        return "".join(map(str, codes)) if len(codes) == 2 else f"{codes[0]}0" if codes else ""
+    if inter1 and inter2:
+        return f"{inter1}-{inter2}"
+    if inter1 or inter2:
+        return f"{inter1 or inter2} only"
+    return ""
+
+
+def mapped_row(facts: IncidentFacts, layout: str = CURRENT) -> dict[str, Any]:
+    """An incident as an ACLED row by the mapping (see docs/acled-crosswalk.md)."""
     event = EVENT_TYPES.get(facts.event_type, EVENT_TYPES[EventType.OTHER])
     day = event_date(facts.date_start, facts.date_end)
     perpetrators = sorted(facts.perpetrators, key=lambda p: (_CONFIDENCE_RANK.get(p[2], 9), p[0]))
@@ -239,14 +336,12 @@ def acled_row(facts: IncidentFacts) -> dict[str, Any]:
         actor2, assoc2, inter2 = CIVILIANS_ACTOR, groups, "Civilians"
     else:
         actor2, assoc2, inter2 = (groups[0], groups[1:], "") if groups else ("", [], "")
-    if inter1 and inter2:
-        interaction = f"{inter1}-{inter2}"
-    elif inter1 or inter2:
-        interaction = f"{inter1 or inter2} only"
-    else:
-        interaction = ""
-    publishers = sorted({publisher or "Unknown publisher" for publisher, _ in facts.sources})
-    scales = {SOURCE_SCALE.get(kind, "Other") for _, kind in facts.sources}
+    interaction = _interaction(inter1, inter2, layout)
+    if layout == PRE_2023:
+        inter1 = INTER_CODES[inter1] if inter1 else ""
+        inter2 = INTER_CODES[inter2] if inter2 else ""
+    publishers = sorted({publisher or "Unknown publisher" for publisher, _, _ in facts.sources})
+    scales = {SOURCE_SCALE.get(kind, "Other") for _, kind, _ in facts.sources}
     admin1 = ""
     if facts.governorate_slug:
         admin1 = ADMIN1.get(
@@ -269,7 +364,7 @@ def acled_row(facts: IncidentFacts) -> dict[str, Any]:
     else:
         tags.append(f"fatalities range={facts.killed_low}-{facts.killed_high}")
     text = facts.summary or facts.title
-    return {
+    row = {
         "event_id_cnty": facts.acled_ids[0] if facts.acled_ids else facts.public_id,
         "event_date": day.isoformat(),
         "year": day.year,
@@ -300,6 +395,139 @@ def acled_row(facts: IncidentFacts) -> dict[str, Any]:
         "tags": "; ".join(tags),
         "timestamp": int(facts.updated_at.timestamp()),
     }
+    if layout == PRE_2023:
+        row.update(data_id="", event_id_no_cnty="", iso3="SYR")
+    return row
+
+
+# The columns of an imported row that stand for one fact of the incident: when researchers
+# changed that fact, the columns follow the mapping instead of the row.
+_DATE_COLUMNS = ("event_date", "year", "time_precision")
+_TYPE_COLUMNS = ("disorder_type", "event_type", "sub_event_type", "civilian_targeting")
+_ACTOR_COLUMNS = (
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+)
+_PLACE_COLUMNS = (
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+)
+
+
+def _same_actors(facts: IncidentFacts, entry: Any) -> bool:
+    """The perpetrators are the ones the import named (alleged), found by name or alias."""
+    wanted = {normalise_name(actor.name) for actor in entry.actors if actor.responsible}
+    if len(wanted) != len(facts.perpetrators):
+        return False
+    if any(confidence != Confidence.ALLEGED for _, _, confidence, _ in facts.perpetrators):
+        return False
+    names = {normalise_name(name) for name, _, _, _ in facts.perpetrators}
+    if names == wanted:
+        return True  # the usual case: the aliases need not be read
+    held: set[str] = set()
+    for name, _, _, aliases in facts.perpetrators:
+        keys = {normalise_name(name)}
+        listed = orjson.loads(aliases) if aliases else []
+        keys.update(normalise_name(a) for a in listed or () if isinstance(a, str))
+        if not keys & wanted:
+            return False
+        held |= keys
+    return wanted <= held
+
+
+def _derived(original: dict[str, str], external_id: str) -> dict[str, Any]:
+    """Columns of the other layout, for a row that has not got them, from its own codes."""
+    kind = " ".join((original.get("event_type") or "").split()).lower()
+    sub = " ".join((original.get("sub_event_type") or "").split()).lower()
+    inter2 = (original.get("inter2") or "").strip().lower().removesuffix(".0")
+    civilians = kind == "violence against civilians" or inter2 in ("7", "civilians")
+    return {
+        "disorder_type": DISORDER_SUB_EVENT_TYPES.get(sub, DISORDER_TYPES.get(kind, "")),
+        "civilian_targeting": CIVILIAN_TARGETING if civilians else "",
+        "tags": "",
+        "data_id": "",
+        "event_id_no_cnty": "".join(c for c in external_id if c.isdigit()),
+        "iso3": "SYR",
+    }
+
+
+def imported_row(
+    facts: IncidentFacts, original: dict[str, str], layout: str = CURRENT
+) -> dict[str, Any] | None:
+    """An incident imported from ACLED as the row it came from, with the columns of the
+    facts researchers changed since following the mapping; None when the row no longer
+    reads as an ACLED row."""
+    try:
+        entry = acled.parse(CsvRow(line=0, values=original))
+    except (RowError, Skip, KeyError):
+        return None
+    incident = entry.incident
+    day = incident["date_start"]
+    changed: set[str] = set()
+    if (facts.date_start, facts.date_end, facts.date_precision) != (
+        day,
+        incident["date_end"],
+        incident["date_precision"],
+    ):
+        changed.update(_DATE_COLUMNS)
+    if facts.event_type != incident["event_type"]:
+        changed.update(_TYPE_COLUMNS)
+    if not _same_actors(facts, entry):
+        changed.update(_ACTOR_COLUMNS)
+    if (facts.latitude, facts.longitude, facts.location_precision, facts.place_name) != (
+        incident["latitude"],
+        incident["longitude"],
+        incident["location_precision"],
+        incident["place_name"],
+    ):
+        changed.update(_PLACE_COLUMNS)
+    if facts.summary != incident["summary"]:
+        changed.add("notes")
+    if facts.killed_best != entry.claim["killed_max"]:
+        changed.add("fatalities")
+    mapped = mapped_row(facts, layout) if changed else {}
+    derived: dict[str, Any] | None = None
+    row: dict[str, Any] = {}
+    for column in LAYOUTS[layout]:
+        if column in changed or (column == "timestamp" and changed):
+            row[column] = mapped[column]
+        elif column in original:
+            row[column] = original[column]
+        else:
+            if derived is None:
+                derived = _derived(original, entry.external_id)
+            row[column] = derived.get(column, "")
+    row["event_id_cnty"] = entry.external_id
+    # Sources researchers cited beside ACLED's follow ACLED's own.
+    theirs = [p for p, _, from_dataset in facts.sources if not from_dataset and p]
+    named = (
+        {normalise_name(name) for name in split_names(original.get("source") or "")}
+        if theirs
+        else set()
+    )
+    added = sorted({p for p in theirs if normalise_name(p) not in named})
+    if added:
+        row["source"] = "; ".join([original.get("source") or "", *added]).lstrip("; ")
+    return row
+
+
+def acled_row(facts: IncidentFacts, layout: str = CURRENT) -> dict[str, Any]:
+    """One incident as an ACLED row (see docs/acled-crosswalk.md for each column)."""
+    if facts.acled_original is not None:
+        row = imported_row(facts, facts.acled_original, layout)
+        if row is not None:
+            return row
+    return mapped_row(facts, layout)
 
 
 _COLUMNS = (
@@ -332,10 +560,13 @@ _COLUMNS = (
 def _facts(rows: Sequence[tuple]) -> list[IncidentFacts]:
     ids = [row[0] for row in rows]
     perpetrators: dict[int, list] = defaultdict(list)
-    for incident_id, name, kind, confidence in Attribution.objects.filter(
-        incident_id__in=ids
-    ).values_list("incident_id", "actor__name", "actor__kind", "confidence"):
-        perpetrators[incident_id].append((name, kind, confidence))
+    for incident_id, name, kind, confidence, aliases in (
+        Attribution.objects.filter(incident_id__in=ids)
+        # The aliases as JSON text, decoded only when a name is not the one imported.
+        .annotate(aliases_text=Cast("actor__aliases", TextField()))
+        .values_list("incident_id", "actor__name", "actor__kind", "confidence", "aliases_text")
+    ):
+        perpetrators[incident_id].append((name, kind, confidence, aliases))
     groups: dict[int, list] = defaultdict(list)
     through = Incident.victim_groups.through
     for incident_id, slug, name in through.objects.filter(incident_id__in=ids).values_list(
@@ -343,17 +574,29 @@ def _facts(rows: Sequence[tuple]) -> list[IncidentFacts]:
     ):
         groups[incident_id].append((slug, name))
     sources: dict[int, list] = defaultdict(list)
-    for incident_id, publisher, kind in Claim.objects.filter(
+    for incident_id, publisher, kind, record in Claim.objects.filter(
         incident_id__in=ids, source__confidential=False
-    ).values_list("incident_id", "source__publisher", "source__kind"):
-        sources[incident_id].append((publisher, kind))
-    acled: dict[int, list] = defaultdict(list)
-    for incident_id, external_id in (
-        ExternalRecord.objects.filter(incident_id__in=ids, dataset=ExternalDataset.ACLED)
-        .order_by("external_id")
-        .values_list("incident_id", "external_id")
+    ).values_list("incident_id", "source__publisher", "source__kind", "external_record_id"):
+        sources[incident_id].append((publisher, kind, record is not None))
+    acled_ids: dict[int, list] = defaultdict(list)
+    originals: dict[int, dict] = {}
+    for incident_id, dataset, external_id, text in (
+        # The data set is not filtered on here: SQLite would answer through the unique
+        # (data set, id) index, reading every ACLED record for each chunk.
+        ExternalRecord.objects.filter(incident_id__in=ids)
+        .order_by("incident_id", "dataset", "external_id")
+        # The row's JSON as text, decoded here (several times faster than the field's own
+        # decoding, for the hundred thousand rows of a large export).
+        .annotate(row_text=Cast("row", TextField()))
+        .values_list("incident_id", "dataset", "external_id", "row_text")
     ):
-        acled[incident_id].append(external_id)
+        if dataset != ExternalDataset.ACLED:
+            continue
+        acled_ids[incident_id].append(external_id)
+        if incident_id not in originals and text:
+            original = orjson.loads(text)
+            if isinstance(original, dict) and original:
+                originals[incident_id] = original
     return [
         IncidentFacts(
             *row[1:12],
@@ -371,13 +614,16 @@ def _facts(rows: Sequence[tuple]) -> list[IncidentFacts]:
             perpetrators=perpetrators[row[0]],
             victim_groups=groups[row[0]],
             sources=sources[row[0]],
-            acled_ids=acled[row[0]],
+            acled_ids=acled_ids[row[0]],
+            acled_original=originals.get(row[0]),
         )
         for row in rows
     ]
 
 
-def acled_rows(incidents: QuerySet[Incident], *, chunk_size: int = 2000) -> Iterator[dict]:
+def acled_rows(
+    incidents: QuerySet[Incident], *, chunk_size: int = 2000, layout: str = CURRENT
+) -> Iterator[dict]:
     """The incidents as ACLED rows, read a chunk at a time (five queries a chunk)."""
     chunk: list[tuple] = []
     for row in (
@@ -387,34 +633,40 @@ def acled_rows(incidents: QuerySet[Incident], *, chunk_size: int = 2000) -> Iter
     ):
         chunk.append(row)
         if len(chunk) >= chunk_size:
-            yield from map(acled_row, _facts(chunk))
+            yield from (acled_row(facts, layout) for facts in _facts(chunk))
             chunk.clear()
     if chunk:
-        yield from map(acled_row, _facts(chunk))
+        yield from (acled_row(facts, layout) for facts in _facts(chunk))
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _defused(value: Any) -> Any:
-    # Spreadsheets run a cell starting with one of these as a formula.
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
+# Spreadsheets run a cell starting with one of these as a formula.
+_FORMULA_START = frozenset("=+-@\t\r")
 
 
 def stream_acled_csv(
-    incidents: QuerySet[Incident], *, internal: bool = False, chunk_size: int = 2000
+    incidents: QuerySet[Incident],
+    *,
+    internal: bool = False,
+    chunk_size: int = 2000,
+    layout: str = CURRENT,
 ) -> Iterator[str]:
     """ACLED-style CSV text, a chunk of rows at a time (UTF-8, no byte order mark, like
-    ACLED's own exports). ``internal`` changes nothing: no column shows internal notes."""
-    writer = csv.DictWriter(_Echo(), fieldnames=ACLED_COLUMNS)
-    yield writer.writeheader()
+    ACLED's own exports), in ACLED's current layout or the one before 2023 (``layout``).
+    ``internal`` changes nothing: no column shows internal notes."""
+    columns = LAYOUTS[layout]
+    yield csv_line(columns)
     lines: list[str] = []
-    for row in acled_rows(incidents, chunk_size=chunk_size):
-        lines.append(writer.writerow({k: _defused(v) for k, v in row.items()}))
+    for row in acled_rows(incidents, chunk_size=chunk_size, layout=layout):
+        # A missing column is an empty cell (csv_line writes None so); the formula guard is
+        # inline, since it runs for every cell.
+        lines.append(
+            csv_line(
+                [
+                    "'" + value if type(value) is str and value[:1] in _FORMULA_START else value
+                    for value in map(row.get, columns)
+                ]
+            )
+        )
         if len(lines) >= chunk_size:
             yield "".join(lines)
             lines.clear()

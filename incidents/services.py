@@ -492,13 +492,21 @@ def incident_set_figures_scope(
 
 def publication_problems(incident: Incident) -> list[str]:
     """What stops an incident from going to review or being published."""
+    return publication_problems_of(
+        located=incident.latitude is not None and incident.longitude is not None,
+        quotes=[claim.quote for claim in incident.claims.all()],
+    )
+
+
+def publication_problems_of(*, located: bool, quotes: Sequence[str]) -> list[str]:
+    """:func:`publication_problems` from plain values: whether the incident has a point,
+    and its claims' quotes (for writers that check incidents before saving them)."""
     problems = []
-    if incident.latitude is None or incident.longitude is None:
+    if not located:
         problems.append("It has no location.")
-    claims = list(incident.claims.all())
-    if not claims:
+    if not quotes:
         problems.append("It has no claims: every incident needs at least one cited source.")
-    if any(not claim.quote.strip() for claim in claims):
+    if any(not quote.strip() for quote in quotes):
         problems.append("A claim has no quote.")
     return problems
 

@@ -30,12 +30,15 @@ def plan(queryset) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-@pytest.mark.parametrize("rows", [geojson_features, csv_rows], ids=["geojson", "csv"])
-def test_first_external_ids_are_read_through_the_incident(seeded, rows):
+@pytest.mark.parametrize(
+    "rows,lookups", [(geojson_features, 2), (csv_rows, 1)], ids=["geojson", "csv"]
+)
+def test_first_external_ids_are_read_through_the_incident(seeded, rows, lookups):
     incident = Incident.objects.first()
     ExternalRecord.objects.create(incident=incident, dataset="acled", external_id="SYR1")
     ExternalRecord.objects.create(incident=incident, dataset="ucdp", external_id="2")
     text = plan(rows(Incident.objects.all(), internal=True))
-    # Once for ACLED and once for UCDP; the unique (data set, id) index is never walked.
-    assert text.count(INDEX) >= 2, text
+    # GeoJSON: once for ACLED and once for UCDP. CSV: the records are read once, and the
+    # first ids taken from them. The unique (data set, id) index is never walked.
+    assert text.count(INDEX) >= lookups, text
     assert "external_record_unique" not in text, text

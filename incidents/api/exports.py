@@ -8,16 +8,13 @@ of thousands of incidents streams at close to the speed the database builds it.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
 from django.db.models import (
     Case,
-    Count,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -28,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat
 
+from incidents.csvtext import csv_line
 from incidents.fieldspec import SOURCE_PUBLIC, incident_fields
 from incidents.identity import database_id
 from incidents.models import (
@@ -382,11 +380,6 @@ CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue", "external_r
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _safe(value: Any) -> Any:
     """Text a spreadsheet would run as a formula, prefixed with an apostrophe.
 
@@ -405,51 +398,91 @@ def undefuse(value: str) -> str:
     return value
 
 
+# Columns computed from other cells (the claims', attributions' and records' JSON, which
+# hold the same items in the same order) rather than read by a subquery each.
+_DERIVED = frozenset(
+    {"perpetrators", "sources", "claim_count", "acled_event_id", "ucdp_ged_id", "external_ids"}
+)
+_NAMES = (*_CSV_SOURCES, *_CSV_LATER)
+_READ = tuple(name for name in _NAMES if name not in _DERIVED)
+
+
 def csv_rows(incidents: QuerySet[Incident], *, internal: bool = False) -> QuerySet:
-    attributions = Attribution.objects.filter(incident=OuterRef("pk"))
-    perpetrators = ordered(attributions, F("actor__slug"), "actor__slug", kind="text")
-    through = Incident.victim_groups.through.objects.filter(incident=OuterRef("pk"))
-    groups = ordered(through, F("victimgroup__slug"), "victimgroup__slug", kind="text")
-    records = ExternalRecord.objects.filter(incident=OuterRef("pk"))
-    external = ordered(
-        records,
-        Concat(F("dataset"), Value(":"), F("external_id")),
-        "dataset",
-        "external_id",
-        kind="text",
-    )
-    claims = Claim.objects.filter(incident=OuterRef("pk"), source__confidential=False).order_by()
-    sources = ordered(claims, F("source__slug"), "id", kind="text")
-    counted = claims.values("incident").annotate(n=Count("id")).values("n")
+    """The cells read from the database, one tuple per incident, in the columns' order
+    without the derived ones (see :data:`_DERIVED`)."""
+    sources = {**_CSV_SOURCES, **_CSV_LATER}
     return (
         incidents.order_by("date_start", "pk")
         .annotate(
-            perpetrator_list=Coalesce(perpetrators, Value(""), output_field=TextField()),
-            source_list=Coalesce(sources, Value(""), output_field=TextField()),
-            claim_total=Coalesce(Subquery(counted), Value(0), output_field=IntegerField()),
-            victim_group_list=Coalesce(groups, Value(""), output_field=TextField()),
+            victim_group_list=Coalesce(
+                ordered(
+                    Incident.victim_groups.through.objects.filter(incident=OuterRef("pk")),
+                    F("victimgroup__slug"),
+                    "victimgroup__slug",
+                    kind="text",
+                ),
+                Value(""),
+                output_field=TextField(),
+            ),
             attribution_json=AsText(_attributions_json()),
             claim_json=AsText(_claims_json(internal=internal)),
-            acled_id=first_external_id(ExternalDataset.ACLED),
-            ucdp_id=first_external_id(ExternalDataset.UCDP),
-            external_list=Coalesce(external, Value(""), output_field=TextField()),
             external_record_json=AsText(_external_records_json()),
             **_origin(),
         )
-        .values_list(*_CSV_SOURCES.values(), *_CSV_LATER.values())
+        .values_list(*(sources[name] for name in _READ))
     )
 
 
-_AT = {name: index for index, name in enumerate(_CSV_SOURCES)}
+_AT = {name: index for index, name in enumerate(_READ)}
 _TIMESTAMPS = (_AT["updated_at"], _AT["published_at"])
+_JSON_AT = frozenset(_AT[name] for name in CSV_JSON_COLUMNS if name in _AT)
+# A cell starting with one of these may need the formula guard (see _safe).
+_GUARDED = frozenset("'=+-@\t\r")
 
 
-def _csv_catalogue(rows: list[list[Any]], seen: dict[str, set], *, internal: bool) -> list[str]:
+_DERIVED_ORDER = (
+    "perpetrators",
+    "sources",
+    "claim_count",
+    "acled_event_id",
+    "ucdp_ged_id",
+    "external_ids",
+)
+
+
+def _derived(claims: list[dict], attributions: list[dict], records: list[dict]) -> list[Any]:
+    """The derived columns of one incident (in :data:`_DERIVED_ORDER`), as the subqueries
+    that gave them did: lists joined with "; " in the same order, the first id of each data
+    set by id."""
+    first: dict[str, str] = {}
+    for record in records:  # ordered by data set, then id
+        first.setdefault(record["dataset"], record["id"])
+    return [
+        "; ".join(a["actor"] for a in attributions),
+        "; ".join(c["source"] for c in claims),
+        len(claims),
+        first.get(ExternalDataset.ACLED),
+        first.get(ExternalDataset.UCDP),
+        "; ".join(f"{r['dataset']}:{r['id']}" for r in records),
+    ]
+
+
+# A row is written from a pool of cells: those read (in _READ's order), the derived ones,
+# then the catalogue's; _ORDER picks them in the columns' order.
+_POOL = (*_READ, *_DERIVED_ORDER, "catalogue")
+_ORDER = tuple(_POOL.index(name) for name in CSV_COLUMNS)
+# Cells the formula guard applies to: all but the JSON ones.
+_GUARD_AT = tuple(
+    at for at, name in enumerate(_POOL) if name not in CSV_JSON_COLUMNS and at not in _TIMESTAMPS
+)
+
+
+def _csv_catalogue(
+    rows: list[tuple], decoded: list[tuple[list, list]], seen: dict[str, set], *, internal: bool
+) -> list[str]:
     """For each row, the catalogue entries it is the first to name (JSON text, or "")."""
     wanted: list[dict[str, set[str]]] = []
-    for row in rows:
-        claims = orjson.loads(row[_AT["claims"]])
-        attributions = orjson.loads(row[_AT["attributions"]])
+    for row, (claims, attributions) in zip(rows, decoded, strict=True):
         wanted.append(
             {
                 "sources": {c["source"] for c in claims},
@@ -519,34 +552,37 @@ def _with_parents(slugs: set[str], actors: dict[str, dict]) -> list[str]:
 def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iterator[str]:
     """One row per incident. Claims and attributions are JSON cells; ``catalogue`` holds,
     on the first row that names each source, actor, episode or victim group, its record."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # the BOM lets spreadsheets read UTF-8
+    yield "\ufeff" + csv_line(CSV_COLUMNS)  # the BOM lets spreadsheets read UTF-8
     seen: dict[str, set] = {
         kind: set() for kind in ("sources", "actors", "episodes", "victim_groups")
     }
-    chunk: list[list[Any]] = []
+    chunk: list[tuple] = []
+    at_claims, at_attributions = _AT["claims"], _AT["attributions"]
+    at_records = _AT["external_records"]
 
     def flush() -> str:
-        cells = _csv_catalogue(chunk, seen, internal=internal)
+        decoded = [
+            (orjson.loads(row[at_claims] or "[]"), orjson.loads(row[at_attributions] or "[]"))
+            for row in chunk
+        ]
+        cells = _csv_catalogue(chunk, decoded, seen, internal=internal)
         lines = []
-        for values, cell in zip(chunk, cells, strict=True):
+        for row, (claims, attributions), cell in zip(chunk, decoded, cells, strict=True):
+            derived = _derived(claims, attributions, orjson.loads(row[at_records] or "[]"))
+            # The cells read, then the derived ones, then the catalogue's: see _POOL.
+            pool = [*row, *derived, cell]
             for at in _TIMESTAMPS:
-                values[at] = values[at].isoformat() if values[at] else ""
-            out = [
-                ("" if v is None else v)
-                if name in CSV_JSON_COLUMNS
-                else _safe(v)
-                if v is not None
-                else ""
-                for name, v in zip((*_CSV_SOURCES, *_CSV_LATER), values, strict=True)
-            ]
-            at = len(_CSV_SOURCES)
-            lines.append(writer.writerow([*out[:at], cell, *out[at:]]))
+                pool[at] = pool[at].isoformat() if pool[at] else ""
+            for at in _GUARD_AT:
+                value = pool[at]
+                if type(value) is str and value[:1] in _GUARDED:
+                    pool[at] = _safe(value)
+            lines.append(csv_line([pool[at] for at in _ORDER]))
         chunk.clear()
         return "".join(lines)
 
     for row in csv_rows(incidents, internal=internal).iterator(chunk_size=CHUNK_SIZE):
-        chunk.append(list(row))
+        chunk.append(row)
         if len(chunk) >= CHUNK_SIZE:
             yield flush()
     if chunk:

@@ -9,11 +9,15 @@ records; this module writes them through the services:
 - **Catalogue first**, matched by slug: a missing record is created, one that differs is
   updated (history names the importing user and the file's format), one that is the same
   is left alone. Each record is written on its own; one that fails is reported.
-- **Then each incident in its own transaction**, matched by public id: a new one is created
-  with that id (``incident_create(public_id=...)`` reserves it), an existing one is brought
-  to the file's values (descriptive fields, claims matched by source and quote, attributions,
-  victim groups, how its figures are produced). Nothing of a failed incident is written.
-  Re-importing the same file changes nothing and counts every incident as skipped.
+- **Then the incidents, in batches of** :data:`BATCH`, each batch committed on its own, so an
+  interrupted import keeps its batches and the next run skips them as unchanged. An incident
+  is matched by its identity (database of origin and public id there, or a shared outside
+  data set record). The new ones of a batch are checked in Python with the models' rules and
+  written in bulk with their history (``exchange_bulk``); an existing one is brought to the
+  file's values through the services, in its own savepoint (descriptive fields, claims
+  matched by source and quote, attributions, victim groups, how its figures are produced).
+  Nothing of a failed incident is written. Re-importing the same file changes nothing and
+  counts every incident as skipped.
 - **Status** goes through the workflow services (submit, publish, retract, return to draft),
   so the history names the importing user and the step; a published incident keeps the
   publication time it was exported with. An incident exported as merged is written last,
@@ -40,6 +44,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils.dateparse import parse_datetime
+from django.utils.timezone import now
 
 from incidents import services
 from incidents.identity import database_id
@@ -62,6 +67,7 @@ from incidents.models import (
 from incidents.readmodel import documentcache
 from mapping.models import Place
 
+from . import exchange_bulk, rows
 from .fields import LARGEST, normalise_name
 from .report import ImportReport, RowError
 
@@ -105,6 +111,25 @@ class IncidentRecord:
     @property
     def public_id(self) -> str:
         return str(self.values.get("id") or "")
+
+
+@dataclass
+class ReadIncident:
+    """An incident of a file, read and checked, its references found: what is written."""
+
+    record: IncidentRecord
+    fields: dict[str, Any]
+    groups: list[VictimGroup]
+    rule: str
+    rationale: str
+    figures: dict[str, int | None]
+    claims: list[dict[str, Any]]
+    links: list[tuple[str, str] | None]
+    attributions: list[dict[str, Any]]
+    external: list[tuple[str, str, dict | None]]
+    status: str
+    origin_database: str
+    origin_id: str
 
 
 @dataclass
@@ -237,6 +262,10 @@ ROW_ERRORS = (
 )
 
 
+def _first(item: tuple[int, dict]) -> int:
+    return item[0]
+
+
 def reason_of(error: Exception) -> str:
     """A readable reason, naming the fields, for any error a row can end with."""
     if isinstance(error, ValidationError):
@@ -317,6 +346,7 @@ class Importer:
             model: {} for model in (Actor, Source, Episode, VictimGroup)
         }
         self.public_ids: dict[str, str] = {}
+        self.found: dict[tuple[type, str], Any] = {}
 
     # Catalogue ----------------------------------------------------------------------------
 
@@ -325,6 +355,8 @@ class Importer:
             pending = list(catalogue.entries[kind])
             if kind == "actors":
                 pending = self._parents_first(pending)
+            if kind == "sources":
+                pending = self._new_sources(pending)
             for line, record in pending:
                 self._line = line
                 try:
@@ -332,6 +364,65 @@ class Importer:
                         getattr(self, f"_upsert_{kind}")(record)
                 except ROW_ERRORS as error:
                     self.report.fail(line, f"{kind} '{record.get('slug')}': {reason_of(error)}", "")
+
+    def _source_values(self, record: dict) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            name: text(record.get(name), name)
+            for name in ("publisher", "headline", "author", "url", "archive_url", "content_hash")
+        }
+        values["publication_date"] = day(record.get("publication_date"), "publication_date")
+        values["language"] = text(record.get("language"), "language") or "en"
+        values["kind"] = text(record.get("kind"), "kind")
+        if "notes" in record:  # only in a researcher's export
+            values["notes"] = text(record.get("notes"), "notes")
+        return values
+
+    def _new_sources(self, pending: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+        """Create the file's sources whose slug is free here in bulk, checked as
+        ``source_create`` checks them (a file's sources are often one per incident); returns
+        the others, for :meth:`_upsert_sources`. A bad one fails alone."""
+        slugs = sorted({record["slug"] for _, record in pending})
+        taken: set[str] = set()
+        for start in range(0, len(slugs), 500):
+            taken.update(
+                Source.objects.filter(slug__in=slugs[start : start + 500]).values_list(
+                    "slug", flat=True
+                )
+            )
+        rest, new = [], []
+        for line, record in pending:
+            slug = record["slug"]
+            if slug in taken:
+                rest.append((line, record))
+                continue
+            taken.add(slug)  # a second record of the slug updates the first
+            try:
+                if self.user is not None:
+                    services._require_perm(self.user, "add_source", "add sources")
+                source = Source(slug=slug, **self._source_values(record))
+                source.full_clean(validate_unique=False, validate_constraints=False)
+            except ROW_ERRORS as error:
+                self.report.fail(line, f"sources '{slug}': {reason_of(error)}", "")
+                continue
+            new.append((line, record, source))
+        if not new:
+            return rest
+        table = rows.table(Source)
+        try:
+            with transaction.atomic():
+                ids = rows.insert_with_history(
+                    Source,
+                    [{f.attname: getattr(s, f.attname) for f in table.fields} for *_, s in new],
+                    now=now(),
+                    user_id=self.user.pk if self.user is not None else None,
+                    reasons=[None] * len(new),
+                )
+        except (DatabaseError, ValueError):
+            return sorted([*rest, *((line, record) for line, record, _ in new)], key=_first)
+        for (_, _, source), pk in zip(new, ids, strict=True):
+            source.pk = pk
+            self.found[(Source, source.slug)] = source
+        return rest
 
     @staticmethod
     def _parents_first(entries: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
@@ -398,15 +489,7 @@ class Importer:
         group.save()
 
     def _upsert_sources(self, record: dict) -> None:
-        values: dict[str, Any] = {
-            name: text(record.get(name), name)
-            for name in ("publisher", "headline", "author", "url", "archive_url", "content_hash")
-        }
-        values["publication_date"] = day(record.get("publication_date"), "publication_date")
-        values["language"] = text(record.get("language"), "language") or "en"
-        values["kind"] = text(record.get("kind"), "kind")
-        if "notes" in record:  # only in a researcher's export
-            values["notes"] = text(record.get("notes"), "notes")
+        values = self._source_values(record)
         source, slug = self._local(Source, record, values)
         if isinstance(source, _Unchanged):
             return
@@ -502,7 +585,7 @@ class Importer:
         if not isinstance(raw, dict):
             raise RowError("expected an object")
         source_slug = text(raw.get("source"), "source")
-        source = Source.objects.filter(slug=self._slug(Source, source_slug)).first()
+        source = self._lookup(Source, self._slug(Source, source_slug))
         if source is None:
             raise RowError(f"no source '{source_slug}'", field="source")
         values: dict[str, Any] = {"source": source}
@@ -526,9 +609,7 @@ class Importer:
             perpetrator = optional_text(raw.get("perpetrator"), "perpetrator")
             values["perpetrator"] = None
             if perpetrator:
-                values["perpetrator"] = Actor.objects.filter(
-                    slug=self._slug(Actor, perpetrator)
-                ).first()
+                values["perpetrator"] = self._lookup(Actor, self._slug(Actor, perpetrator))
                 if values["perpetrator"] is None:
                     raise RowError(f"no actor '{perpetrator}'", field="perpetrator")
             link = optional_text(raw.get("external_record"), "external_record")
@@ -550,12 +631,33 @@ class Importer:
                 self._import_batch(ordered[start : start + BATCH], start, total)
 
     def _import_batch(self, batch: Sequence[IncidentRecord], offset: int, total: int) -> None:
-        for done, record in enumerate(batch, offset + 1):
+        # New incidents are written in bulk (see exchange_bulk); the others, and a batch the
+        # database refuses in bulk, one at a time, each in a savepoint.
+        outcomes: dict[int, tuple[str, str]] = {}
+        reads: dict[int, ReadIncident] = {}
+        plans, serial = self._plan_batch(batch, outcomes, reads)
+        if plans:
             try:
                 with transaction.atomic():
-                    action = self.import_incident(record)
+                    exchange_bulk.write(
+                        plans, user=self.user, reason=self.reason, here=self.here, now=now()
+                    )
+            except (DatabaseError, ValueError):
+                serial = sorted([*serial, *(item.index for item in plans)])
+            else:
+                for item in plans:
+                    self._note_id(item.read.record.public_id, item.incident.public_id)
+                    outcomes[item.index] = ("created", "")
+        for index in serial:
+            try:
+                with transaction.atomic():
+                    read = reads[index]
+                    outcomes[index] = (self.write_incident(read, self.match(read)), "")
             except ROW_ERRORS as e:
-                reason = reason_of(e)
+                outcomes[index] = ("failed", reason_of(e))
+        for index, record in enumerate(batch):
+            action, reason = outcomes[index]
+            if action == "failed":
                 self.report.fail(record.line, reason, record.public_id)
                 self.report.note_preview(record.line, "failed", f"{record.public_id}: {reason}")
             else:
@@ -563,19 +665,185 @@ class Importer:
                 title = record.values.get("title") or ""
                 self.report.note_preview(record.line, action, f"{record.public_id}: {title}")
             if self.progress is not None:
-                self.progress(done, total)
+                self.progress(offset + index + 1, total)
+
+    def _prefetch(self, batch: Sequence[IncidentRecord]) -> None:
+        """Read the catalogue records the batch names, a query per kind, into the cache
+        :meth:`_lookup` reads (a file's thousands of sources are otherwise a query each)."""
+        wanted: dict[Any, set[str]] = {model: set() for model in (Place, Source, Actor)}
+        wanted[Episode], wanted[VictimGroup] = set(), set()
+
+        def add(model: Any, slug: Any) -> None:
+            if isinstance(slug, str) and slug:
+                wanted[model].add(self._slug(model, slug) if model in self.slugs else slug)
+
+        for record in batch:
+            v = record.values
+            for name in PLACE_FIELDS:
+                add(Place, v.get(name))
+            add(Episode, v.get("episode"))
+            groups = v.get("victim_groups")
+            for slug in groups.split(";") if isinstance(groups, str) else groups or []:
+                add(VictimGroup, slug.strip() if isinstance(slug, str) else slug)
+            for claim in v.get("claims") or [] if isinstance(v.get("claims"), list) else []:
+                if isinstance(claim, dict):
+                    add(Source, claim.get("source"))
+                    add(Actor, claim.get("perpetrator"))
+            attributions = v.get("attributions")
+            for item in attributions if isinstance(attributions, list) else []:
+                if isinstance(item, dict):
+                    add(Actor, item.get("actor"))
+        for model, slugs in wanted.items():
+            missing = sorted(slug for slug in slugs if (model, slug) not in self.found)
+            for start in range(0, len(missing), 500):
+                for found in model.objects.filter(slug__in=missing[start : start + 500]):
+                    self.found[(model, found.slug)] = found
+
+    def _known(self, reads: Sequence[ReadIncident]) -> set[int]:
+        """The positions of the incidents that are already here (see :meth:`_match`), read
+        a query per kind of identity for the whole batch."""
+        here_ids = {r.origin_id for r in reads if r.origin_database == self.here}
+        others = {(r.origin_database, r.origin_id) for r in reads}
+        pairs = {(d, e) for r in reads for d, e, _ in r.external}
+        ours: set[str] = set()
+        theirs: set[tuple[str, str]] = set()
+        shared: set[tuple[str, str]] = set()
+        names = sorted(here_ids)
+        for start in range(0, len(names), 500):
+            ours.update(
+                Incident.objects.filter(public_id__in=names[start : start + 500]).values_list(
+                    "public_id", flat=True
+                )
+            )
+        names = sorted({public_id for _, public_id in others})
+        for start in range(0, len(names), 500):
+            theirs.update(
+                (database, public_id)
+                for database, public_id in IncidentOrigin.objects.filter(
+                    public_id__in=names[start : start + 500]
+                ).values_list("database", "public_id")
+                if (database, public_id) in others
+            )
+        names = sorted({external_id for _, external_id in pairs})
+        for start in range(0, len(names), 500):
+            shared.update(
+                pair
+                for pair in ExternalRecord.objects.filter(
+                    external_id__in=names[start : start + 500]
+                ).values_list("dataset", "external_id")
+                if pair in pairs
+            )
+        known = set()
+        for index, read in enumerate(reads):
+            origin = (read.origin_database, read.origin_id)
+            if (
+                (read.origin_database == self.here and read.origin_id in ours)
+                or (read.origin_database and read.origin_database != self.here and origin in theirs)
+                or any((d, e) in shared for d, e, _ in read.external)
+            ):
+                known.add(index)
+        return known
+
+    def _plan_batch(
+        self,
+        batch: Sequence[IncidentRecord],
+        outcomes: dict[int, tuple[str, str]],
+        reads: dict[int, ReadIncident],
+    ) -> tuple[list[exchange_bulk.Plan], list[int]]:
+        """The batch's new incidents, checked for a bulk write, and the indexes of the
+        others (to write one at a time); the records read go into ``reads``, failures
+        into ``outcomes``."""
+        serial: list[int] = []
+        candidates: list[tuple[int, ReadIncident]] = []
+        origins: set[tuple[str, str]] = set()
+        records: set[tuple[str, str]] = set()
+        self._prefetch(batch)
+        for index, record in enumerate(batch):
+            try:
+                reads[index] = self.read_incident(record)
+            except ROW_ERRORS as e:
+                outcomes[index] = ("failed", reason_of(e))
+        positions = list(reads)
+        known = {positions[at] for at in self._known([reads[i] for i in positions])}
+        for index in positions:
+            read = reads[index]
+            origin = (read.origin_database, read.origin_id)
+            pairs = {(dataset, external_id) for dataset, external_id, _ in read.external}
+            actors = [attribution["actor"].pk for attribution in read.attributions]
+            # Given twice in the file, or sharing a record: after the first is written, the
+            # services decide (an update, or a failure naming the record's incident).
+            alone = origin not in origins and not pairs & records
+            origins.add(origin)
+            records |= pairs
+            if (
+                not alone
+                or read.status == Status.MERGED
+                or len(set(actors)) != len(actors)
+                or index in known
+            ):
+                serial.append(index)
+            else:
+                candidates.append((index, read))
+        wanted = {index: self.wanted_public_id(read) for index, read in candidates}
+        taken: set[str] = set()
+        names = sorted(set(wanted.values()))
+        for start in range(0, len(names), 500):
+            taken.update(
+                Incident.objects.filter(public_id__in=names[start : start + 500]).values_list(
+                    "public_id", flat=True
+                )
+            )
+        plans = []
+        moment_now = now()
+        for index, read in candidates:
+            asked = wanted[index] if wanted[index] not in taken else None
+            try:
+                if asked and not services.PUBLIC_ID_RE.match(asked):
+                    raise ValidationError(
+                        {"public_id": f"'{asked}' is not of the form SY-2025-0007."}
+                    )
+                v = read.record.values
+                published_at = moment(v.get("published_at"), "published_at")
+                retraction_reason = text(v.get("retraction_reason"), "retraction_reason")
+                item = exchange_bulk.plan(
+                    index,
+                    read,
+                    user=self.user,
+                    run=self.run,
+                    published_at=published_at or moment_now,
+                    retraction_reason=retraction_reason or "Retracted (imported without a reason)",
+                )
+            except ROW_ERRORS as e:
+                outcomes[index] = ("failed", reason_of(e))
+                continue
+            item.wanted = asked
+            if asked:
+                taken.add(asked)
+            plans.append(item)
+        return plans, serial
 
     def _reference(self, model: Any, slug: Any, name: str) -> Any:
         slug = optional_text(slug, name)
         if slug is None:
             return None
-        found = model.objects.filter(slug=self.slugs.get(model, {}).get(slug, slug)).first()
+        found = self._lookup(model, self.slugs.get(model, {}).get(slug, slug))
         if found is None:
             raise RowError(f"no {model._meta.verbose_name} '{slug}'", field=name)
         return found
 
-    def import_incident(self, record: IncidentRecord) -> str:
-        """Create or update one incident; returns "created", "updated" or "skipped"."""
+    def _lookup(self, model: Any, slug: str) -> Any:
+        """A catalogue record by its slug here, read once per import: thousands of incidents
+        name the same few hundred places, sources and actors."""
+        key = (model, slug)
+        if key not in self.found:
+            found = model.objects.filter(slug=slug).first()
+            if found is None:
+                return None  # not kept: a record created meanwhile is found next time
+            self.found[key] = found
+        return self.found[key]
+
+    def read_incident(self, record: IncidentRecord) -> ReadIncident:
+        """The file's incident with its references looked up; RowError if it is not one."""
         v = record.values
         public_id = record.public_id
         if not public_id:
@@ -629,11 +897,49 @@ class Importer:
 
         origin_database = text(v.get("origin_database"), "origin_database").strip()
         origin_id = text(v.get("origin_id"), "origin_id").strip() or public_id
-        incident = self._match(origin_database, origin_id, external)
+        return ReadIncident(
+            record=record,
+            fields=fields,
+            groups=groups,
+            rule=rule,
+            rationale=rationale,
+            figures=figures,
+            claims=claims,
+            links=links,
+            attributions=attributions,
+            external=external,
+            status=status,
+            origin_database=origin_database,
+            origin_id=origin_id,
+        )
+
+    def match(self, read: ReadIncident) -> Incident | None:
+        """The incident here that the file's incident is (see :meth:`_match`)."""
+        return self._match(read.origin_database, read.origin_id, read.external)
+
+    def wanted_public_id(self, read: ReadIncident) -> str:
+        """The public id a new incident asks for: its own if it is ours, else the file's.
+        (Taken here already, it gets the next one.)"""
+        return read.origin_id if read.origin_database == self.here else read.record.public_id
+
+    def write_incident(self, read: ReadIncident, incident: Incident | None) -> str:
+        """Create the file's incident, or bring ``incident`` to the file's values, through
+        the services; returns "created", "updated" or "skipped"."""
+        v = read.record.values
+        public_id = read.record.public_id
+        fields, groups, rule, rationale = read.fields, read.groups, read.rule, read.rationale
+        figures, claims, links, attributions = (
+            read.figures,
+            read.claims,
+            read.links,
+            read.attributions,
+        )
+        external, status = read.external, read.status
+        origin_database, origin_id = read.origin_database, read.origin_id
         if incident is None:
             # A public id is this database's only if the incident is ours: another
             # database's id is kept when it is free here, and replaced when it is taken.
-            wanted = origin_id if origin_database == self.here else public_id
+            wanted = self.wanted_public_id(read)
             if Incident.objects.filter(public_id=wanted).exists():
                 wanted = None
             incident = services.incident_create(

@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
 )
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 from incidents import selectors
-from incidents.crosswalk import stream_acled_csv
+from incidents.crosswalk import CURRENT, PRE_2023, stream_acled_csv
 
 from ..exports import GEOJSON_MEDIA_TYPE, stream_csv, stream_geojson
 from ..filters import (
@@ -33,19 +35,28 @@ def _export_view(
     description: str,
     filename: str = "",
     with_merged: bool = False,
+    layouts: tuple[str, ...] = (),
 ) -> type[ApiView]:
     """A view streaming every incident that matches the filters in one format.
 
     ``stream(incidents, internal=...)``: ``internal`` is true for readers who see
     unpublished work (researchers' notes go into their exports; never a confidential
     source, for anyone). ``with_merged``: their export also holds merged incidents, so that
-    importing it back restores the merges (the formats that import back).
+    importing it back restores the merges (the formats that import back). ``layouts``: the
+    format has several layouts, chosen by the ``layout`` parameter (the first by default).
     """
     filename = filename or f"incidents.{name}"
+    parameters = list(FILTERS)
+    if layouts:
+        parameters.append(
+            OpenApiParameter(
+                "layout", str, enum=list(layouts), description=f"Default: {layouts[0]}."
+            )
+        )
 
     @extend_schema(
         operation_id=f"incidents_{name.replace('.', '_')}",
-        parameters=FILTERS,
+        parameters=parameters,
         responses={
             (200, media_type): OpenApiResponse(response=schema_type, description=description),
             **READ_ERRORS,
@@ -53,10 +64,18 @@ def _export_view(
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         visible = selectors.incident_queryset(user=request.user, include_merged=with_merged)
-        incidents = filter_incidents(request, visible)
+        incidents = filter_incidents(
+            request, visible, extra_parameters=("layout",) if layouts else ()
+        )
         internal = selectors.can_see_unpublished(request.user)
+        options = {}
+        if layouts:
+            layout = request.query_params.get("layout", layouts[0])
+            if layout not in layouts:
+                raise ValidationError({"layout": [f"One of: {', '.join(layouts)}."]})
+            options["layout"] = layout
         response = StreamingHttpResponse(
-            stream(incidents, internal=internal), content_type=media_type
+            stream(incidents, internal=internal, **options), content_type=media_type
         )
         response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
         return response
@@ -110,8 +129,12 @@ IncidentAcledCSVView = _export_view(
     "sub_event_type, actor1, ..., geo_precision, source, notes, fatalities = the best "
     "estimate, tags, timestamp), to compare with ACLED data. event_id_cnty is the ACLED id "
     "of an incident imported from ACLED, else our public id. The mapping and what it loses: "
-    "docs/acled-crosswalk.md. Same filters and visibility as incidents.csv. Streamed.",
+    "docs/acled-crosswalk.md. An incident imported from ACLED comes back as ACLED's row, "
+    "but for the facts researchers changed since. `layout=pre-2023` gives the columns of "
+    "ACLED's exports before 2023 (data_id, event_id_no_cnty, iso3, numeric actor types). "
+    "Same filters and visibility as incidents.csv. Streamed.",
     filename="incidents.acled.csv",
+    layouts=(CURRENT, PRE_2023),
 )
 
 

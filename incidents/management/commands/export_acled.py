@@ -1,4 +1,5 @@
-"""``manage.py export_acled [--output FILE] [--all]``: incidents as an ACLED-style CSV."""
+"""``manage.py export_acled [--output FILE] [--all] [--layout current|pre-2023]``: incidents
+as an ACLED-style CSV."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from incidents.crosswalk import stream_acled_csv
+from incidents.crosswalk import CURRENT, LAYOUTS, stream_acled_csv
 from incidents.models import Incident, Status
 
 
@@ -26,6 +27,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Every incident, whatever its status (drafts, retracted and merged too).",
         )
+        parser.add_argument(
+            "--layout",
+            choices=sorted(LAYOUTS),
+            default=CURRENT,
+            help="ACLED's current columns (default) or those of its exports before 2023.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         incidents = Incident.objects.all()
@@ -33,10 +40,10 @@ class Command(BaseCommand):
             incidents = incidents.filter(status=Status.PUBLISHED)
         output: Path | None = options["output"]
         if output is None:
-            for chunk in stream_acled_csv(incidents):
+            for chunk in stream_acled_csv(incidents, layout=options["layout"]):
                 self.stdout.write(chunk, ending="")
             return
         with output.open("w", encoding="utf-8", newline="") as stream:
-            for chunk in stream_acled_csv(incidents):
+            for chunk in stream_acled_csv(incidents, layout=options["layout"]):
                 stream.write(chunk)
         self.stderr.write(f"{output}: {incidents.count()} incidents written.")
