@@ -321,3 +321,28 @@ def test_generated_bodies_are_made_to_name_records_and_keep_dates_in_order(
     actor = schemathesis_hooks.realistic_actor(actor, catalogue)
     response = client.post("/api/v1/actors/", actor, content_type="application/json")
     assert response.status_code == 201, response.content
+
+
+def test_input_text_limits_are_the_databases():
+    # A longer limit in the API than in the table documents values that are then refused
+    # (400) as a schema-valid request (schemathesis found attributed_to at 300 against 200).
+    from django.core.exceptions import FieldDoesNotExist
+
+    from incidents.api import serializers as s
+    from incidents.models import Claim, Incident
+
+    checked = 0
+    for serializer, model in [
+        (s.ClaimInputSerializer, Claim),
+        (s.IncidentInputSerializer, Incident),
+    ]:
+        for name, field in serializer().fields.items():
+            limit = getattr(field, "max_length", None)
+            try:
+                column = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if limit and getattr(column, "max_length", None):
+                assert limit <= column.max_length, (serializer.__name__, name)
+                checked += 1
+    assert checked >= 5

@@ -55,7 +55,7 @@ class ClaimInputSerializer(StrictSerializer):
     source = serializers.SlugRelatedField(
         slug_field="slug", queryset=Source.objects.filter(confidential=False)
     )
-    attributed_to = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    attributed_to = serializers.CharField(max_length=200, required=False, allow_blank=True)
     killed_min = _count_field(required=False, allow_null=True)
     killed_max = _count_field(required=False, allow_null=True)
     approximate = serializers.BooleanField(required=False)
