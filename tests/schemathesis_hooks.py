@@ -206,13 +206,15 @@ def _slug(data: dict[str, Any], name: str, kind: str, catalogue: Catalogue) -> N
 
 def realistic_claim(claim: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     claim = dict(claim)
-    if "killed_min" in claim and claim["killed_min"] is None:
-        if claim.get("killed_max") is not None:
-            # "Up to 20" is recorded as 0 to 20: a maximum comes with its minimum.
-            claim["killed_min"] = 0
-        else:
-            # No minimum, then no maximum either (a change may leave the stored one behind).
-            claim["killed_max"] = None
+    if claim.get("killed_max") is not None and claim.get("killed_min") is None:
+        # "Up to 20" is recorded as 0 to 20: a maximum comes with its minimum.
+        claim["killed_min"] = 0
+    elif "killed_min" in claim and "killed_max" not in claim:
+        # A new minimum alone may pass the stored maximum: make it "at least" (no maximum).
+        claim["killed_max"] = None
+    elif "killed_min" in claim and claim["killed_min"] is None:
+        # No minimum, then no maximum either.
+        claim["killed_max"] = None
     _slug(claim, "source", "source", catalogue)
     _slug(claim, "perpetrator", "actor", catalogue)
     _ordered(claim, "killed_min", "killed_max")

@@ -10,7 +10,12 @@ use them, for speed); the schema tests check real responses against them.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.fieldspec import SOURCE_PUBLIC
@@ -163,9 +168,43 @@ class TransitionSerializer(StrictSerializer):
 # --- sources, actors, episodes --------------------------------------------------------------
 
 
+# An http(s) address as Django's URL check accepts it (the schema generator adds the other
+# choice, an empty string: no address is ever invented).
+OPTIONAL_URL = (
+    r"^https?://[a-zA-Z0-9]{1,63}(\.[a-zA-Z0-9]{1,63}){0,3}\.[a-zA-Z]{2,63}(:[0-9]{1,5})?"
+    r"([/?#][^\s\x00]*)?$"
+)
+
+
+@extend_schema_field({"type": "string", "maxLength": 1000, "pattern": OPTIONAL_URL})
+class OptionalURLField(serializers.CharField):
+    """An address or nothing. The document gives the two as one pattern: as ``format: uri``
+    or an empty string, tools took the empty string for a malformed address."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=1000, required=False, allow_blank=True, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        # Checked here, not as a field validator, which the schema generator would document
+        # as "format: uri" beside the pattern.
+        value = super().to_internal_value(data)
+        if value:
+            try:
+                if not re.fullmatch(OPTIONAL_URL, value):
+                    raise DjangoValidationError("not an http(s) address")
+                URLValidator()(value)
+            except DjangoValidationError:
+                raise serializers.ValidationError(
+                    "Enter an http or https address, e.g. https://example.org/page."
+                ) from None
+        return value
+
+
 class SourceSerializer(StrictModelSerializer):
     publisher = serializers.CharField(max_length=200, required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=SourceKind.choices)
+    url = OptionalURLField()
+    archive_url = OptionalURLField()
 
     class Meta:
         model = Source
