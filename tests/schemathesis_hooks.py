@@ -252,8 +252,18 @@ def _figures_by_hand(body: dict[str, Any]) -> None:
     body["figures"] = figures
 
 
+def _whole_point(body: dict[str, Any]) -> None:
+    """A point is both coordinates or neither (400 otherwise): a half is left out."""
+    given = [name for name in ("latitude", "longitude") if name in body]
+    values = {body[name] is None for name in given}
+    if len(given) == 1 or len(values) > 1:
+        for name in given:
+            body.pop(name)
+
+
 def realistic_incident(body: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     body = dict(body)
+    _whole_point(body)
     _not_in_future(body, "date_start", "date_end")
     _figures_by_hand(body)
     named = [name for name in ("place", "governorate", "district") if body.get(name)]

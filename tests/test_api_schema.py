@@ -189,6 +189,14 @@ def test_a_sources_address_is_an_http_address_or_empty_as_documented(client, rev
         assert (response.status_code == 201) is accepted, response.content
 
 
+def test_catalogue_paging_takes_ascii_digits_once(client):
+    # "²" passed str.isdigit() and then failed int(): a 500.
+    for query in ["limit=%C2%B2", "offset=%C2%B2", "limit=1&limit=2"]:
+        response = client.get(f"/api/v1/episodes/?{query}")
+        assert response.status_code == 400, query
+        assert set(response.json()) == {query.split("=")[0]}
+
+
 def test_an_empty_filter_value_is_400_naming_it(client, seeded):
     for url in ["/api/v1/incidents/", "/api/v1/statistics/", "/api/v1/map/?zoom=5&"]:
         joiner = "" if url.endswith("&") else "?"

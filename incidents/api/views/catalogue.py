@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -55,8 +56,12 @@ LIMIT_PARAMETERS = [
 
 
 def _bounded(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    given = request.query_params.getlist(name)
+    if len(given) > 1:
+        raise ValidationError({name: ["Give this parameter once."]})
+    raw = given[0] if given else str(default)
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if not re.fullmatch(r"[0-9]{1,12}", raw) or not low <= int(raw) <= high:
         raise ValidationError({name: [f"A whole number from {low} to {high:,} is required."]})
     return int(raw)
 
