@@ -233,11 +233,14 @@ def _figures_by_hand(body: dict[str, Any]) -> None:
     """Figures are set by hand only with the rule 'manual' and a rationale, the killed range
     whole and in order (the schema cannot say either)."""
     figures = body.get("figures")
-    if not isinstance(figures, dict) or not figures:
+    by_hand = isinstance(figures, dict) and bool(figures)
+    if not by_hand and body.get("figure_rule") != "manual":
         return
     body["figure_rule"] = "manual"
     if not (isinstance(body.get("figure_rationale"), str) and body["figure_rationale"].strip()):
         body["figure_rationale"] = "Set by hand from the sources' figures."
+    if not by_hand:
+        return
     killed = ("killed_low", "killed_best", "killed_high")
     given = [figures.get(name) for name in killed if isinstance(figures.get(name), int)]
     figures = dict(figures)

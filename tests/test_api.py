@@ -325,6 +325,21 @@ def test_claims_through_the_api_recompute_the_figures(client, researcher, source
     assert removed.status_code == 200 and removed.json()["killed"]["high"] == 12
 
 
+def test_a_step_the_incident_is_not_ready_for_is_409_naming_what_is_missing(client, researcher):
+    # A well-formed request refused for the incident's state: 409 Conflict, not 400.
+    draft = services.incident_create(
+        user=researcher, **incident_fields(latitude=None, longitude=None, place_name="")
+    )
+    client.force_login(researcher)
+    answer = client.post(
+        f"{API}/incidents/{draft.public_id}/submit/", HTTP_IF_MATCH=f'"{draft.version}"'
+    )
+    assert answer.status_code == 409
+    assert "status" in answer.json()
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+
+
 def test_workflow_endpoints_follow_the_roles(client, researcher, reviewer, source):
     client.force_login(researcher)
     document = client.post(

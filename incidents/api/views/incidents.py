@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import (
@@ -21,6 +22,7 @@ from incidents.models import (
 )
 
 from .. import serializers as s
+from ..errors import validation_detail
 from ..filters import (
     PAGING_PARAMETERS,
     IncidentFilter,
@@ -149,6 +151,12 @@ class IncidentDetailView(ApiView):
         return Response(_incident_document(incident), headers=_etag(incident))
 
 
+NOT_READY = OpenApiResponse(
+    description="The incident is not in a state for this step (say, a draft to submit has no "
+    "point or no claim yet): the body names what is missing."
+)
+
+
 def _transition_view(name: str, action: str, request_serializer: type | None) -> type[ApiView]:
     service = getattr(services, f"incident_{action}")
 
@@ -156,7 +164,7 @@ def _transition_view(name: str, action: str, request_serializer: type | None) ->
         operation_id=f"incidents_{name}",
         parameters=[IF_MATCH],
         request=request_serializer,
-        responses={200: s.IncidentSerializer, **ERRORS, **PRECONDITION_ERRORS},
+        responses={200: s.IncidentSerializer, **ERRORS, 409: NOT_READY, **PRECONDITION_ERRORS},
     )
     def post(self, request: Request, public_id: str) -> Response:
         incident = _visible_incident(request, public_id)
@@ -166,7 +174,13 @@ def _transition_view(name: str, action: str, request_serializer: type | None) ->
             body = s.RetractSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             extra["reason"] = body.validated_data["reason"]
-        incident = service(incident=incident, user=request.user, expected_version=version, **extra)
+        try:
+            incident = service(
+                incident=incident, user=request.user, expected_version=version, **extra
+            )
+        except DjangoValidationError as error:
+            # The request is well formed; the incident is not in a state for this step.
+            return Response(validation_detail(error), status=status.HTTP_409_CONFLICT)
         return Response(_incident_document(incident), headers=_etag(incident))
 
     post.__doc__ = {
