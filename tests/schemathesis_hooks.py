@@ -285,10 +285,15 @@ def realistic_incident(body: dict[str, Any], catalogue: Catalogue) -> dict[str, 
             for claim in body["claims"]
         ]
     if isinstance(body.get("perpetrators"), list):
-        body["perpetrators"] = [
-            realistic_perpetrator(item, catalogue) if isinstance(item, dict) else item
-            for item in body["perpetrators"]
-        ]
+        perpetrators, named = [], set()
+        for item in body["perpetrators"]:
+            item = realistic_perpetrator(item, catalogue) if isinstance(item, dict) else item
+            actor = item.get("actor") if isinstance(item, dict) else None
+            if actor in named:
+                continue  # each actor once (a second attribution of one actor is a 400)
+            named.add(actor)
+            perpetrators.append(item)
+        body["perpetrators"] = perpetrators
     _ordered(body, "date_start", "date_end")
     return body
 

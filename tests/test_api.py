@@ -280,6 +280,18 @@ def _create_body(**overrides):
     return payload
 
 
+def test_an_actor_named_twice_as_perpetrator_is_400_naming_the_field(client, researcher, source):
+    actor = services.actor_create(user=researcher, slug="a-group", name="A group")
+    twice = [{"actor": actor.slug, "confidence": "alleged"}] * 2
+    client.force_login(researcher)
+    answer = client.post(
+        f"{API}/incidents/", _create_body(perpetrators=twice), content_type="application/json"
+    )
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"perpetrators"}
+    assert not Incident.objects.exists()
+
+
 def test_researcher_creates_and_edits_with_if_match(client, researcher, source):
     client.force_login(researcher)
     created = client.post(f"{API}/incidents/", _create_body(), content_type="application/json")

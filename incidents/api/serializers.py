@@ -154,7 +154,15 @@ class IncidentInputSerializer(StrictSerializer):
 
 class IncidentCreateSerializer(IncidentInputSerializer):
     claims = ClaimInputSerializer(many=True, required=False)
-    perpetrators = PerpetratorInputSerializer(many=True, required=False)
+    perpetrators = PerpetratorInputSerializer(
+        many=True, required=False, help_text="Each actor once, with one confidence."
+    )
+
+    def validate_perpetrators(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        actors = [item["actor"].pk for item in value]
+        if len(actors) != len(set(actors)):
+            raise serializers.ValidationError("An actor is named more than once.")
+        return value
 
 
 class RetractSerializer(StrictSerializer):
