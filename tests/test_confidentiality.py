@@ -480,7 +480,7 @@ def _public_reads(world) -> list[str]:
     return reads
 
 
-@pytest.mark.parametrize("role", ["anonymous", "researcher"])
+@pytest.mark.parametrize("role", ["anonymous", "researcher", "reviewer"])
 def test_no_public_read_shows_a_confidential_marker(world, client, researcher, reviewer, role):
     # Also with a range that counts the confidential claim: only the count is said.
     published = world["published"]
@@ -489,6 +489,8 @@ def test_no_public_read_shows_a_confidential_marker(world, client, researcher, r
     )
     if role == "researcher":
         client.force_login(researcher)
+    elif role == "reviewer":
+        client.force_login(reviewer)
     checked = 0
     for path in _public_reads(world):
         for language in ("en", "ar"):
