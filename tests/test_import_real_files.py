@@ -10,77 +10,15 @@ import io
 
 import pytest
 
+from incidents.crosswalk import ACLED_COLUMNS, ACLED_COLUMNS_PRE_2023
 from incidents.imports import acled, ucdp
 from incidents.models import Actor, Attribution, Claim, ExternalRecord, Incident
 
 pytestmark = pytest.mark.usefixtures("gazetteer_loaded")
 
-ACLED_OLD = [
-    "data_id",
-    "iso",
-    "event_id_cnty",
-    "event_id_no_cnty",
-    "event_date",
-    "year",
-    "time_precision",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "interaction",
-    "region",
-    "country",
-    "admin1",
-    "admin2",
-    "admin3",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "source_scale",
-    "notes",
-    "fatalities",
-    "timestamp",
-    "iso3",
-]
-ACLED_CURRENT = [
-    "event_id_cnty",
-    "event_date",
-    "year",
-    "time_precision",
-    "disorder_type",
-    "event_type",
-    "sub_event_type",
-    "actor1",
-    "assoc_actor_1",
-    "inter1",
-    "actor2",
-    "assoc_actor_2",
-    "inter2",
-    "interaction",
-    "civilian_targeting",
-    "iso",
-    "region",
-    "country",
-    "admin1",
-    "admin2",
-    "admin3",
-    "location",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "source",
-    "source_scale",
-    "notes",
-    "fatalities",
-    "tags",
-    "timestamp",
-]
+# ACLED's two layouts, as the crosswalk declares them (and the importers read them).
+ACLED_OLD = list(ACLED_COLUMNS_PRE_2023)
+ACLED_CURRENT = list(ACLED_COLUMNS)
 GED = [
     "id",
     "relid",
