@@ -1,4 +1,5 @@
-"""Admin forms: the incident form with its point picker and its edit-conflict check."""
+"""Admin forms of an incident: the incident form (point picker, edit-conflict check) and the
+forms of its claims inline."""
 
 from __future__ import annotations
 

@@ -298,8 +298,10 @@ class IncidentAdmin(SimpleHistoryAdmin):
             obj._state.adding = False
             obj.refresh_from_db()
             return
-        # One service call: the fields, the victim groups and the figures are written in
-        # one transaction with one version check and one history entry.
+        # One service call: the fields, the victim groups and the figures are written with
+        # one version check and one history entry. A reviewer's change of the figures' scope
+        # (below) is a decision of its own, with its own history entry, in the same
+        # transaction as the admin's save.
         figure_args: dict[str, Any] = {}
         if {"figure_rule", "figure_rationale", *services.FIGURE_FIELDS} & set(form.changed_data):
             figure_args = {

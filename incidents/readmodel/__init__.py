@@ -1,8 +1,11 @@
 """The read model: what is derived from the records so that reads stay fast.
 
-Below the services and the API, above the models. The services and the importers keep it in
-step (they drop kept documents and refresh map cells as they write); the API, the map and
-the statistics read it. Nothing here writes a record or decides who may see one.
+Below the services and the API, above the models. It is kept in step as records change:
+signals on every save and delete of an incident (and of what its document shows) refresh its
+map cells and drop its kept document, and the importers, whose bulk writes bypass ``save()``,
+do the same in ``imports.batch.after_import``. The API, the map and the statistics read it.
+Its tables (kept documents, map cells, the longest span) are derived data: nothing here
+writes a domain record or decides who may see one.
 
 - ``representation``: an incident as the API document (tuples in, JSON-ready dicts out).
 - ``documentcache``: those documents rendered once and kept, dropped when what they show
