@@ -966,6 +966,21 @@ def episode_claim_update(
 
 
 @transaction.atomic
+def episode_claim_remove(*, claim: EpisodeClaim, user: User | None) -> None:
+    """Withdraw a monitor's aggregate figure. One the public sees (a source that is not
+    confidential, or an episode the public sees) leaves the public's view: a reviewer's step."""
+    if user is not None:
+        _require_perm(user, "delete_episodeclaim", "remove episode figures")
+        if not is_reviewer(user) and (not claim.source.confidential or public_uses(claim.episode)):
+            raise PermissionDenied(
+                "source: only a reviewer may remove an aggregate figure that the public sees."
+            )
+    if user is not None and user.is_authenticated:
+        claim._history_user = user  # type: ignore[attr-defined]
+    claim.delete()
+
+
+@transaction.atomic
 def victim_group_create(*, user: User | None, **fields: Any) -> VictimGroup:
     if user is not None:
         _require_perm(user, "add_victimgroup", "add victim groups")

@@ -215,6 +215,24 @@ def test_researcher_cannot_add_a_public_aggregate_figure(world, researcher, revi
     )
 
 
+def test_removing_a_public_aggregate_figure_takes_a_reviewer(world, researcher, reviewer, source):
+    claim = services.episode_claim_add(
+        episode=world["hidden_episode"],
+        user=reviewer,
+        source=source,
+        measure="Killed",
+        killed_min=5,
+        quote="Five were killed.",
+    )
+    with pytest.raises(PermissionDenied):
+        services.episode_claim_remove(claim=claim, user=researcher)
+    pk = claim.pk
+    services.episode_claim_remove(claim=claim, user=reviewer)
+    assert not type(claim).objects.filter(pk=pk).exists()
+    removal = type(claim).history.filter(id=pk).latest()
+    assert removal.history_type == "-" and removal.history_user == reviewer
+
+
 def _source_form(source: Source, **overrides) -> dict:
     data = {
         "slug": source.slug,

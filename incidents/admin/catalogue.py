@@ -239,8 +239,7 @@ class EpisodeAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
             }
             if formset._should_delete_form(claim_form):
                 if claim_form.instance.pk:
-                    claim_form.instance._history_user = request.user
-                    claim_form.instance.delete()
+                    services.episode_claim_remove(claim=claim_form.instance, user=request.user)
                     formset.deleted_objects.append(claim_form.instance)
             elif not claim_form.instance.pk:
                 claim = services.episode_claim_add(
