@@ -344,25 +344,22 @@ def stream_geojson(incidents: QuerySet[Incident], *, internal: bool = False) -> 
     yield b'],"catalogue":' + orjson.dumps(catalogue(incidents, internal=internal)) + b"}"
 
 
-# CSV header -> the column it is read from (annotations are made in csv_rows). Columns are
-# only ever added at the end, so that scripts reading earlier exports keep working.
+# CSV header -> the column it is read from (annotations are made in csv_rows), or None for a
+# column derived from other cells (see _derived). Columns are only ever added at the end, so
+# that scripts reading earlier exports keep working.
 # Columns that are not incident fields, each group after the field it follows.
-_CSV_COMPUTED_AFTER: dict[str, dict[str, str]] = {
-    "episode": {
-        "perpetrators": "perpetrator_list",
-        "sources": "source_list",
-        "claim_count": "claim_total",
-    },
+_CSV_COMPUTED_AFTER: dict[str, dict[str, str | None]] = {
+    "episode": {"perpetrators": None, "sources": None, "claim_count": None},
     "merged_into": {
         "victim_groups": "victim_group_list",
         "attributions": "attribution_json",
         "claims": "claim_json",
-        "acled_event_id": "acled_id",
-        "ucdp_ged_id": "ucdp_id",
-        "external_ids": "external_list",
+        "acled_event_id": None,
+        "ucdp_ged_id": None,
+        "external_ids": None,
     },
 }
-_CSV_SOURCES: dict[str, str] = {}
+_CSV_SOURCES: dict[str, str | None] = {}
 for _field in incident_fields(exported=True):
     _CSV_SOURCES[_field.exported_as] = _field.source
     _CSV_SOURCES.update(_CSV_COMPUTED_AFTER.get(_field.name, {}))
@@ -400,9 +397,7 @@ def undefuse(value: str) -> str:
 
 # Columns computed from other cells (the claims', attributions' and records' JSON, which
 # hold the same items in the same order) rather than read by a subquery each.
-_DERIVED = frozenset(
-    {"perpetrators", "sources", "claim_count", "acled_event_id", "ucdp_ged_id", "external_ids"}
-)
+_DERIVED = frozenset(name for name, source in _CSV_SOURCES.items() if source is None)
 _NAMES = (*_CSV_SOURCES, *_CSV_LATER)
 _READ = tuple(name for name in _NAMES if name not in _DERIVED)
 
