@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import secrets
 import warnings
 from collections.abc import Iterator
@@ -45,6 +46,8 @@ FILE_TYPES: dict[str, FileType] = {
     for t in (
         FileType("application/pdf", "pdf", _("PDF document")),
         FileType("text/html", "html", _("HTML page")),
+        FileType("multipart/related", "mhtml", _("Web page archive (MHTML)")),
+        FileType("application/warc", "warc", _("Web archive (WARC)")),
         FileType("image/jpeg", "jpg", _("JPEG image"), image=True),
         FileType("image/png", "png", _("PNG image"), image=True),
         FileType("image/gif", "gif", _("GIF image"), image=True),
@@ -111,6 +114,10 @@ def sniff(head: bytes) -> str | None:
             return "video/x-matroska"
         return None
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n\x0c")
+    if text.startswith((b"WARC/1.0\r\n", b"WARC/1.1\r\n")):
+        return "application/warc"
+    if _is_mhtml(text):
+        return "multipart/related"
     if text[:1] == b"<":
         lowered = text[1:64].lower()
         for tag in _HTML_TAGS:
@@ -119,6 +126,18 @@ def sniff(head: bytes) -> str | None:
                 if tag == b"!--" or after in (b" ", b">", b"\t", b"\n", b"\r"):
                     return "text/html"
     return None
+
+
+def _is_mhtml(text: bytes) -> bool:
+    """A page saved by a browser as one file ("Webpage, single file"): a MIME message
+    whose headers, before the first blank line, say multipart/related."""
+    headers, blank, _rest = text.replace(b"\r\n", b"\n").partition(b"\n\n")
+    if not blank or not re.match(rb"^[A-Za-z-]+: ", headers):
+        return False
+    lines = [line.lower() for line in headers.split(b"\n")]
+    return b"mime-version: 1.0" in lines and any(
+        line.startswith(b"content-type: multipart/related") for line in lines
+    )
 
 
 def allowed_types() -> list[str]:

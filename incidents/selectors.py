@@ -347,7 +347,7 @@ def evidence_files_of(*, source: Source, user: User | None) -> QuerySet[Evidence
         files = EvidenceFile.objects.filter(source=source)
     else:
         files = public_evidence_files().filter(source=source)
-    return files.select_related("blob", "uploaded_by").order_by("uploaded_at", "id")
+    return files.select_related("blob", "uploaded_by", "source").order_by("uploaded_at", "id")
 
 
 def public_evidence_by_source(source_ids: list[int]) -> dict[int, list[EvidenceFile]]:

@@ -15,6 +15,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from incidents import evidence, selectors, services
@@ -66,6 +68,13 @@ def attach(source: Source, user: User | None, data: bytes, name: str = "file.bin
         (HTML, "text/html"),
         (b"<html lang='en'><body>x</body></html>", "text/html"),
         (b"<!-- saved from url=(0042)https://example.org -->\n<html>", "text/html"),
+        (
+            b"From: <Saved by Blink>\r\nSubject: Report\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\r\n--b',
+            "multipart/related",
+        ),
+        (b"MIME-Version: 1.0\nContent-Type: text/plain\n\nan e-mail", None),
+        (b"WARC/1.1\r\nWARC-Type: warcinfo\r\n", "application/warc"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
         (PNG_SIGNATURE + b"\x00\x00\x00\rIHDR", "image/png"),
         (b"GIF89a\x01\x00\x01\x00", "image/gif"),
@@ -442,11 +451,18 @@ def test_a_file_is_downloaded_only_through_its_own_source(source, news_source, r
 
 
 def test_the_admin_source_page_lists_files_with_hash_size_type_uploader_and_download(
-    source, researcher, client
+    source, researcher, client, django_assert_num_queries
 ):
     item = attach(source, researcher, PDF, name="report.pdf")
     client.force_login(researcher)
     page = client.get(f"/admin/incidents/source/{source.pk}/change/").content.decode()
+    # The same number of queries with one file or three.
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/admin/incidents/source/{source.pk}/change/")
+    attach(source, researcher, HTML)
+    attach(source, researcher, gps_jpeg())
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(f"/admin/incidents/source/{source.pk}/change/")
     assert item.blob.sha256 in page
     assert "PDF document" in page
     assert f"{len(PDF)} B" in page
@@ -514,7 +530,9 @@ def test_a_reviewer_makes_a_file_public_in_the_admin(source, researcher, reviewe
 # --- the API --------------------------------------------------------------------------------
 
 
-def test_api_upload_list_and_download_for_researchers(source, researcher, client, evidence_root):
+def test_api_upload_list_and_download_for_researchers(
+    source, researcher, client, evidence_root, django_assert_max_num_queries
+):
     client.force_login(researcher)
     response = client.post(
         f"{API}/sources/{source.slug}/files/",
@@ -527,8 +545,11 @@ def test_api_upload_list_and_download_for_researchers(source, researcher, client
     assert body["content_type"] == "application/pdf"
     assert body["uploaded_by"] == researcher.username
     assert body["public"] is False and body["public_url"] is None
-    listed = client.get(f"{API}/sources/{source.slug}/files/").json()
-    assert [f["id"] for f in listed] == [body["id"]]
+    attach(source, researcher, HTML)
+    with django_assert_max_num_queries(8):
+        listed = client.get(f"{API}/sources/{source.slug}/files/").json()
+    assert listed[0]["id"] == body["id"]
+    assert len(listed) == 2
     download = client.get(body["download_url"])
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == PDF
@@ -648,3 +669,48 @@ def test_s3_compatible_storage_is_private_and_configured_from_the_environment():
     missing = _storage_of(EVIDENCE_STORAGE="s3")
     assert missing.returncode != 0
     assert "EVIDENCE_S3_BUCKET" in missing.stderr
+
+
+# --- proving later what was kept ------------------------------------------------------------
+
+
+def test_verify_evidence_finds_changed_missing_and_unrecorded_files(
+    source, researcher, evidence_root
+):
+    from django.core.management import CommandError, call_command
+
+    kept = attach(source, researcher, PDF)
+    out = io.StringIO()
+    call_command("verify_evidence", stdout=out)
+    assert "1 evidence file(s) checked, 0 problem(s), 0 unrecorded" in out.getvalue()
+
+    stray = evidence_root / "ab" / "left-by-a-failed-upload"
+    stray.parent.mkdir()
+    stray.write_bytes(b"x")
+    (evidence_root / kept.blob.storage_name).write_bytes(PDF + b"tampered")
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_evidence", "--delete-orphans", stdout=out, stderr=err)
+    assert f"CHANGED {kept.blob.sha256}" in err.getvalue()
+    assert "deleted unrecorded file ab/left-by-a-failed-upload" in out.getvalue()
+    assert not stray.exists()
+
+    (evidence_root / kept.blob.storage_name).unlink()
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_evidence", stdout=io.StringIO(), stderr=err)
+    assert f"MISSING {kept.blob.sha256}" in err.getvalue()
+
+
+def test_a_file_in_hand_is_found_by_its_hash_in_the_admin(source, news_source, researcher, client):
+    kept = attach(source, researcher, PDF, name="report.pdf")
+    attach(news_source, researcher, HTML, name="other.html")
+    client.force_login(researcher)
+    listing = client.get(f"/admin/incidents/evidencefile/?q={hashlib.sha256(PDF).hexdigest()}")
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "report.pdf" in page and "other.html" not in page
+    assert kept.blob.sha256 in page
+    history = client.get(f"/admin/incidents/evidencefile/{kept.pk}/history/")
+    assert history.status_code == 200
+    assert researcher.username in history.content.decode()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,6 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
+from simple_history.admin import SimpleHistoryAdmin
 
 from .. import evidence, selectors, services
 from ..models import EvidenceFile, Source
@@ -122,7 +123,7 @@ class EvidenceAdmin:
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         source = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
-        if source is not None and request.method == "GET":
+        if source is not None:
             extra_context = {**(extra_context or {}), **self.evidence_context(request, source)}
         return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
 
@@ -206,3 +207,56 @@ class EvidenceAdmin:
             )
             messages.success(request, done % {"name": item.original_name})
         return HttpResponseRedirect(self._change_url(source))
+
+
+@admin.register(EvidenceFile)
+class EvidenceFileAdmin(SimpleHistoryAdmin):
+    """Every kept file, searchable by its SHA-256: which source holds a file one has in
+    hand. Read-only: files are kept, made public and removed on their source's page."""
+
+    list_display = [
+        "original_name",
+        "source",
+        "sha256",
+        "type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+        "public",
+    ]
+    list_filter = ["public", "blob__content_type"]
+    search_fields = ["=blob__sha256", "original_name", "description", "source__headline"]
+    list_select_related = ["blob", "source", "uploaded_by"]
+    fields = [
+        "source",
+        "original_name",
+        "description",
+        "sha256",
+        "type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+        "public",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("SHA-256"), ordering="blob__sha256")
+    def sha256(self, obj: EvidenceFile) -> str:
+        return obj.blob.sha256
+
+    @admin.display(description=_("Type"))
+    def type(self, obj: EvidenceFile) -> str:
+        return evidence.type_label(obj.blob.content_type)
+
+    @admin.display(description=_("Size"), ordering="blob__size")
+    def size(self, obj: EvidenceFile) -> str:
+        return evidence.size_text(obj.blob.size)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

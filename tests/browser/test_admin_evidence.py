@@ -2,6 +2,7 @@
 hash there."""
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_a_researcher_uploads_a_file_on_the_source_page_and_sees_its_hash(
         row.locator("[data-evidence-download]").click()
     download = download_info.value
     assert download.suggested_filename == "article-as-saved.pdf"
-    assert hashlib.sha256(open(download.path(), "rb").read()).hexdigest() == digest
+    assert hashlib.sha256(Path(download.path()).read_bytes()).hexdigest() == digest
 
     item = EvidenceFile.objects.get()
     assert item.uploaded_by == researcher
