@@ -1382,7 +1382,7 @@ def _evidence_blob_for(upload: File, found: evidence.Examined) -> tuple[Evidence
     """The blob holding these bytes: the one stored already (the bytes are not written
     again), or a new one. Returns it with the storage name written now, if any, so that
     the caller can take it back should the rest of the write fail."""
-    existing = EvidenceBlob.objects.filter(sha256=found.sha256).first()
+    existing = EvidenceBlob.objects.select_for_update().filter(sha256=found.sha256).first()
     if existing is not None:
         return existing, None
     name = evidence.store(upload)
@@ -1420,7 +1420,8 @@ def evidence_attach(
     found = evidence_check_upload(upload=upload)
     original_name = (name or getattr(upload, "name", "") or "").rsplit("/", 1)[-1]
     original_name = original_name.rsplit("\\", 1)[-1][:255] or "file"
-    existing = EvidenceBlob.objects.filter(sha256=found.sha256).first()
+    # Locked, so that a reviewer removing its last other link cannot delete it meanwhile.
+    existing = EvidenceBlob.objects.select_for_update().filter(sha256=found.sha256).first()
     if existing is not None and (attached := _evidence_already_attached(source, existing)):
         raise ValidationError(
             {
@@ -1512,8 +1513,9 @@ def evidence_remove(*, evidence_file: EvidenceFile, user: User | None) -> None:
     linked to any source leave the storage once the removal is committed."""
     if user is not None:
         _require_perm(user, "delete_evidencefile", "remove evidence files")
-    link = EvidenceFile.objects.select_related("blob").get(pk=evidence_file.pk)
-    blob = link.blob
+    link = EvidenceFile.objects.get(pk=evidence_file.pk)
+    # Locked, so that an upload of the same bytes cannot link to it while it goes.
+    blob = EvidenceBlob.objects.select_for_update().get(pk=link.blob_id)
     if user is not None and user.is_authenticated:
         link._history_user = user  # type: ignore[attr-defined]
     link.delete()

@@ -714,3 +714,19 @@ def test_a_file_in_hand_is_found_by_its_hash_in_the_admin(source, news_source, r
     history = client.get(f"/admin/incidents/evidencefile/{kept.pk}/history/")
     assert history.status_code == 200
     assert researcher.username in history.content.decode()
+
+
+def test_an_unknown_type_in_evidence_types_stops_the_check():
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EVIDENCE_")}
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    run = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**environment, "EVIDENCE_TYPES": "application/pdf,image/tiff"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert "incidents.E001" in run.stderr and "image/tiff" in run.stderr
