@@ -32,6 +32,17 @@ Environment variables:
     GEOCODING_MIN_DELAY_SECONDS  pause between two online requests (default 1, the OSM policy)
     GEOCODING_USER_AGENT  the product's name and a contact, sent with every online request
     GEOCODING_DOMAIN, GEOCODING_SCHEME  another Nominatim server, e.g. ``nominatim.example.org``
+    EVIDENCE_ROOT   folder of the evidence files (default ``var/evidence``; never served
+                    as it is: files go out through views that check who asks)
+    EVIDENCE_MAX_BYTES  largest evidence file accepted (default 104857600, 100 MB)
+    EVIDENCE_TYPES  comma-separated content types accepted (default: every type
+                    ``incidents.evidence.FILE_TYPES`` recognises)
+    EVIDENCE_STORAGE  ``filesystem`` (default) or ``s3``: S3-compatible object storage
+                    through django-storages (``pip install '.[s3]'``), configured with
+                    EVIDENCE_S3_BUCKET (required), EVIDENCE_S3_ENDPOINT_URL (for a service
+                    other than Amazon's), EVIDENCE_S3_REGION, EVIDENCE_S3_PREFIX (default
+                    ``evidence``); credentials come from boto3's usual sources
+                    (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, an instance role, ...)
 """
 
 from __future__ import annotations
@@ -206,8 +217,48 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = not PRODUCTION
 STATICFILES_DIRS = [BASE_DIR / "static"]
+EVIDENCE_ROOT = Path(os.environ.get("EVIDENCE_ROOT") or BASE_DIR / "var" / "evidence")
+EVIDENCE_STORAGE = os.environ.get("EVIDENCE_STORAGE", "").strip().lower() or "filesystem"
+
+
+def evidence_storage() -> dict:
+    """Where evidence files are kept: a folder outside every served path by default, or a
+    private S3 bucket. Either way they leave only through views that check who asks, so
+    the storage never hands out addresses of its own (no public URL, no public ACL)."""
+    if EVIDENCE_STORAGE == "filesystem":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": str(EVIDENCE_ROOT),
+                "file_permissions_mode": 0o640,
+                "directory_permissions_mode": 0o750,
+            },
+        }
+    if EVIDENCE_STORAGE == "s3":
+        bucket = os.environ.get("EVIDENCE_S3_BUCKET", "").strip()
+        if not bucket:
+            raise ImproperlyConfigured("EVIDENCE_STORAGE=s3 needs EVIDENCE_S3_BUCKET.")
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": os.environ.get("EVIDENCE_S3_ENDPOINT_URL", "").strip() or None,
+                "region_name": os.environ.get("EVIDENCE_S3_REGION", "").strip() or None,
+                "location": os.environ.get("EVIDENCE_S3_PREFIX", "evidence").strip("/ "),
+                "default_acl": "private",
+                # Names are random and never reused; a clash must fail, not overwrite.
+                "file_overwrite": False,
+                "querystring_auth": True,
+            },
+        }
+    raise ImproperlyConfigured(
+        f"EVIDENCE_STORAGE must be 'filesystem' or 's3', got {EVIDENCE_STORAGE!r}"
+    )
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "evidence": evidence_storage(),
     "staticfiles": {
         "BACKEND": (
             "config.storage.ModuleManifestStaticFilesStorage"
@@ -431,6 +482,10 @@ INCIDENT_MAP = {
     "MAP_MAX_POINTS": 1000,
     # Most cells across the longer side of a map view (bounds the aggregate's size).
     "MAP_MAX_CELLS_ACROSS": 48,
+    # Evidence files (incidents.evidence): the largest accepted, and the content types
+    # accepted (empty: every type the sniffer recognises).
+    "EVIDENCE_MAX_BYTES": env_int("EVIDENCE_MAX_BYTES", 100 * 1024 * 1024, minimum=1),
+    "EVIDENCE_TYPES": env_list("EVIDENCE_TYPES", []),
 }
 
 # Geocoding: the offline gazetteer always answers; an online geopy provider can be put in

@@ -16,6 +16,7 @@ so that rows written by any path (admin, API, import, shell) obey the same rules
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from django.conf import settings
@@ -968,3 +969,74 @@ class IncidentOrigin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} of {self.database}"
+
+
+class EvidenceBlob(models.Model):
+    """The bytes of an evidence file, kept once in the evidence storage however many
+    sources link to them (:class:`EvidenceFile`), and found again by their SHA-256.
+
+    The storage name is random, so the file cannot be found by guessing; the type is the
+    one read from the content (``incidents.evidence.sniff``), never the uploader's word.
+    ``public_copy_name`` names the copy the public is served of an image (its location
+    metadata removed), made when a reviewer first marks a link to it public.
+    """
+
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True, editable=False)
+    size = models.PositiveBigIntegerField(editable=False)
+    content_type = models.CharField(max_length=100, editable=False)
+    storage_name = models.CharField(max_length=255, unique=True, editable=False)
+    public_copy_name = models.CharField(max_length=255, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(storage_name="") & ~Q(content_type=""),
+                name="evidence_blob_stored_and_typed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sha256} ({self.content_type}, {self.size} bytes)"
+
+
+class EvidenceFile(models.Model):
+    """A file a researcher keeps for a source (the article saved as PDF or HTML, a
+    screenshot, a photo, a video): a link to its bytes with who uploaded it and when.
+
+    Nobody outside the admin sees it until a reviewer marks it public, and a confidential
+    source's files are never public whatever the mark says (``incidents.selectors``).
+    ``token`` is the file's public address: random, so that it cannot be guessed.
+    """
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="evidence_files")
+    blob = models.ForeignKey(EvidenceBlob, on_delete=models.PROTECT, related_name="links")
+    original_name = models.CharField(max_length=255, help_text="The file's name on upload.")
+    description = models.CharField(
+        max_length=500, blank=True, help_text="What it is, e.g. 'the article as saved on 8 March'."
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+    public = models.BooleanField(
+        default=False,
+        help_text="Reviewers only. Never shown for a confidential source. Images are served "
+        "without their location metadata; other files exactly as uploaded.",
+    )
+    token = models.UUIDField(unique=True, editable=False, default=uuid.uuid4)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["source", "uploaded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "blob"], name="evidence_file_once_a_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.blob.sha256[:12]}…)"

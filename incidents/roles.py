@@ -40,8 +40,13 @@ RESEARCHER_PERMISSIONS: dict[str, list[str]] = {
                 "episode",
                 "episodeclaim",
                 "attribution",
+                "evidencefile",
             )
         ),
+        # Evidence files: keep them for a source and download them. Making one public
+        # (services.evidence_set_public) takes a reviewer.
+        "add_evidencefile",
+        "view_evidencefile",
         # Importing a file: upload it, see the preview, confirm it.
         "add_importrun",
         "view_importrun",
@@ -56,6 +61,7 @@ REVIEWER_EXTRA_PERMISSIONS: dict[str, list[str]] = {
         "delete_source",
         "delete_actor",
         "delete_importrun",
+        "delete_evidencefile",
     ],
     "mapping": ["delete_place"],
 }

@@ -25,6 +25,7 @@ from .models import (
     DuplicateStatus,
     Episode,
     EpisodeClaim,
+    EvidenceFile,
     Incident,
     Source,
     Status,
@@ -315,3 +316,48 @@ def claim_counts(incident_ids: list[int]) -> dict[int, int]:
         .values_list("incident_id", "n")
         .order_by()
     )
+
+
+# --- evidence files ----------------------------------------------------------------------
+
+
+def can_see_evidence(user: User | None) -> bool:
+    """Whether the user may see and download every evidence file (in the admin, and in the
+    API for the sources that it shows)."""
+    return bool(user and user.is_authenticated and user.has_perm("incidents.view_evidencefile"))
+
+
+def public_evidence_files() -> QuerySet[EvidenceFile]:
+    """The files anyone may see: marked public by a reviewer, of a source that is not
+    confidential and that published work cites. A confidential source's file is not here
+    whatever its mark says."""
+    public_sources = source_queryset(user=None).values("pk")
+    return (
+        EvidenceFile.objects.filter(public=True, source__confidential=False)
+        .filter(source__in=public_sources)
+        .select_related("blob")
+        .order_by("uploaded_at", "id")
+    )
+
+
+def evidence_files_of(*, source: Source, user: User | None) -> QuerySet[EvidenceFile]:
+    """A source's files as the user may see them: every one for researchers and
+    reviewers, the public ones for everybody else."""
+    if can_see_evidence(user):
+        files = EvidenceFile.objects.filter(source=source)
+    else:
+        files = public_evidence_files().filter(source=source)
+    return files.select_related("blob", "uploaded_by", "source").order_by("uploaded_at", "id")
+
+
+def public_evidence_by_source(source_ids: list[int]) -> dict[int, list[EvidenceFile]]:
+    """The public files of these sources, by source (for a public page's citations)."""
+    found: dict[int, list[EvidenceFile]] = defaultdict(list)
+    for item in public_evidence_files().filter(source_id__in=source_ids):
+        found[item.source_id].append(item)
+    return found
+
+
+def public_evidence_file(*, token: str) -> EvidenceFile:
+    """A public file by its public address; ``EvidenceFile.DoesNotExist`` for any other."""
+    return public_evidence_files().get(token=token)

@@ -24,14 +24,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.files import File
+from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mapping import gazetteer
 from mapping.models import LocationPrecision, Place
 
-from . import duplicates, fieldspec, selectors
+from . import duplicates, evidence, fieldspec, selectors
 from .models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -42,6 +44,8 @@ from .models import (
     DuplicateStatus,
     Episode,
     EpisodeClaim,
+    EvidenceBlob,
+    EvidenceFile,
     ExternalRecord,
     FigureRule,
     Incident,
@@ -1328,3 +1332,194 @@ def duplicate_dismiss(*, candidate: DuplicateCandidate, user: User | None) -> Du
     candidate.decided_at = timezone.now()
     candidate.save(update_fields=["status", "decided_by", "decided_at"])
     return candidate
+
+
+# --- evidence files ----------------------------------------------------------------------
+
+
+def _evidence_already_attached(source: Source, blob: EvidenceBlob) -> EvidenceFile | None:
+    return (
+        EvidenceFile.objects.select_related("uploaded_by").filter(source=source, blob=blob).first()
+    )
+
+
+def evidence_check_upload(*, upload: File) -> evidence.Examined:
+    """Read the upload once and say, as an error on ``file``, why it cannot be kept: too
+    large (the limit of ``INCIDENT_MAP["EVIDENCE_MAX_BYTES"]``), or a type not accepted
+    (read from the content; the name and the browser's word are not trusted)."""
+    limit = evidence.max_bytes()
+    declared = getattr(upload, "size", None)
+    if declared is not None and declared > limit:
+        found = evidence.Examined(sha256="", size=declared, content_type=None, too_large=True)
+    else:
+        found = evidence.examine(upload, limit)
+    if found.too_large:
+        raise ValidationError(
+            {
+                "file": gettext(
+                    "The file is larger than the %(limit)s accepted (%(bytes)s bytes at most)."
+                )
+                % {"limit": evidence.size_text(limit), "bytes": f"{limit:,}"}
+            }
+        )
+    if found.size == 0:
+        raise ValidationError({"file": gettext("The file is empty.")})
+    if found.content_type not in evidence.allowed_types():
+        accepted = ", ".join(str(evidence.FILE_TYPES[t].label) for t in evidence.allowed_types())
+        raise ValidationError(
+            {
+                "file": gettext(
+                    "This kind of file is not accepted (its content was read, not its name). "
+                    "Accepted: %(accepted)s."
+                )
+                % {"accepted": accepted}
+            }
+        )
+    return found
+
+
+def _evidence_blob_for(upload: File, found: evidence.Examined) -> tuple[EvidenceBlob, str | None]:
+    """The blob holding these bytes: the one stored already (the bytes are not written
+    again), or a new one. Returns it with the storage name written now, if any, so that
+    the caller can take it back should the rest of the write fail."""
+    existing = EvidenceBlob.objects.select_for_update().filter(sha256=found.sha256).first()
+    if existing is not None:
+        return existing, None
+    name = evidence.store(upload)
+    try:
+        blob = EvidenceBlob(
+            sha256=found.sha256,
+            size=found.size,
+            content_type=found.content_type,
+            storage_name=name,
+        )
+        blob.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                blob.save()
+        except IntegrityError:
+            # Someone stored the same bytes a moment ago: link to theirs.
+            evidence.storage().delete(name)
+            return EvidenceBlob.objects.get(sha256=found.sha256), None
+    except BaseException:
+        evidence.storage().delete(name)
+        raise
+    return blob, name
+
+
+@transaction.atomic
+def evidence_attach(
+    *, source: Source, user: User | None, upload: File, name: str = "", description: str = ""
+) -> EvidenceFile:
+    """Keep a file for ``source``: its SHA-256, size and type (read from its content), who
+    uploaded it and when. Bytes already stored (the same hash) are linked, not stored
+    again. Nothing is written when the file is refused, and a file written to the storage
+    is taken back if the rest of the write fails. The file is not public."""
+    if user is not None:
+        _require_perm(user, "add_evidencefile", "add evidence files")
+    found = evidence_check_upload(upload=upload)
+    original_name = (name or getattr(upload, "name", "") or "").rsplit("/", 1)[-1]
+    original_name = original_name.rsplit("\\", 1)[-1][:255] or "file"
+    # Locked, so that a reviewer removing its last other link cannot delete it meanwhile.
+    existing = EvidenceBlob.objects.select_for_update().filter(sha256=found.sha256).first()
+    if existing is not None and (attached := _evidence_already_attached(source, existing)):
+        raise ValidationError(
+            {
+                "file": gettext(
+                    "This file is already kept for this source (as %(name)s, SHA-256 %(sha256)s)."
+                )
+                % {"name": attached.original_name, "sha256": existing.sha256}
+            }
+        )
+    blob, written = _evidence_blob_for(upload, found)
+    try:
+        link = EvidenceFile(
+            source=source,
+            blob=blob,
+            original_name=original_name,
+            description=description,
+            uploaded_by=user if user is not None and user.is_authenticated else None,
+        )
+        link.full_clean()
+        _save(link, user, "Uploaded")
+    except BaseException:
+        if written:
+            evidence.storage().delete(written)
+        raise
+    return link
+
+
+@transaction.atomic
+def evidence_set_public(
+    *, evidence_file: EvidenceFile, user: User | None, public: bool, reason: str | None = None
+) -> EvidenceFile:
+    """Mark a file public or not: reviewers only, since it changes what the public sees.
+    A confidential source's file cannot be marked. An image's public copy (drawn again
+    without its metadata, so without a GPS position) is made now, once for its bytes."""
+    if not is_reviewer(user):
+        raise PermissionDenied(
+            gettext("Only a reviewer may decide whether the public sees a file.")
+        )
+    link = (
+        EvidenceFile.objects.select_for_update()
+        .select_related("source", "blob")
+        .get(pk=evidence_file.pk)
+    )
+    if public and link.source.confidential:
+        raise ValidationError(
+            {"public": gettext("The files of a confidential source are never public.")}
+        )
+    if public and evidence.FILE_TYPES[link.blob.content_type].image:
+        _evidence_public_copy(link.blob)
+    if link.public != public:
+        link.public = public
+        link.full_clean()
+        _save(link, user, reason or ("Marked public" if public else "Marked not public"))
+    return link
+
+
+def _evidence_public_copy(blob: EvidenceBlob) -> None:
+    if blob.public_copy_name:
+        return
+    with evidence.open_stored(blob.storage_name) as stored:
+        data = stored.read()
+    try:
+        copy = evidence.public_image_copy(data, blob.content_type)
+    except evidence.UnreadableImage as error:
+        raise ValidationError(
+            {
+                "public": gettext(
+                    "This image cannot be read, so its location data cannot be removed: it "
+                    "cannot be made public."
+                )
+            }
+        ) from error
+    name = evidence.store_bytes(copy)
+    try:
+        updated = EvidenceBlob.objects.filter(pk=blob.pk, public_copy_name="").update(
+            public_copy_name=name
+        )
+    except BaseException:
+        evidence.storage().delete(name)
+        raise
+    if not updated:  # made by someone else meanwhile
+        evidence.storage().delete(name)
+    blob.refresh_from_db(fields=["public_copy_name"])
+
+
+@transaction.atomic
+def evidence_remove(*, evidence_file: EvidenceFile, user: User | None) -> None:
+    """Unlink a file from its source (reviewers only: it is evidence). Bytes no longer
+    linked to any source leave the storage once the removal is committed."""
+    if user is not None:
+        _require_perm(user, "delete_evidencefile", "remove evidence files")
+    link = EvidenceFile.objects.get(pk=evidence_file.pk)
+    # Locked, so that an upload of the same bytes cannot link to it while it goes.
+    blob = EvidenceBlob.objects.select_for_update().get(pk=link.blob_id)
+    if user is not None and user.is_authenticated:
+        link._history_user = user  # type: ignore[attr-defined]
+    link.delete()
+    if not EvidenceFile.objects.filter(blob=blob).exists():
+        names = [n for n in (blob.storage_name, blob.public_copy_name) if n]
+        blob.delete()
+        transaction.on_commit(lambda: [evidence.storage().delete(n) for n in names])

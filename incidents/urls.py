@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("incidents/<str:public_id>/", views.incident_detail, name="incident-detail"),
     path("episodes/<slug:slug>/", views.episode_detail, name="episode-detail"),
+    path("evidence/<uuid:token>/", views.evidence_file, name="evidence-file"),
 ]

@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from mapping import country
 from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
-from . import selectors, vocabulary
-from .models import BREAKDOWN_FIELDS, Episode, Incident
+from . import evidence, selectors, vocabulary
+from .models import BREAKDOWN_FIELDS, Episode, EvidenceFile, Incident
 
 # Interface strings the map's JavaScript needs, translated on the server.
 MAP_STRINGS = {
@@ -147,6 +147,19 @@ def _breakdown(row: Any) -> list[tuple[str, int]]:
     ]
 
 
+def _public_files(files: list[EvidenceFile]) -> list[dict[str, Any]]:
+    return [
+        {
+            "url": reverse("incidents:evidence-file", args=[item.token]),
+            "type": evidence.type_label(item.blob.content_type),
+            "size": evidence.size_text(item.blob.size),
+            "sha256": item.blob.sha256,
+            "description": item.description,
+        }
+        for item in files
+    ]
+
+
 def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     # The public page shows the published record to everyone, signed in or not.
     try:
@@ -160,16 +173,21 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     permalink = request.build_absolute_uri(
         reverse("incidents:incident-detail", args=[incident.public_id])
     )
-    claims = [
-        {
-            "claim": claim,
-            "figure": _figure_text(claim),
-            "kind": vocabulary.label(vocabulary.SOURCE_KINDS, claim.source.kind),
-            "publisher": claim.source.publisher or gettext("Unknown publisher"),
-            "breakdown": _breakdown(claim),
-        }
-        for claim in incident.claims.all()
-    ]
+    visible_claims = list(incident.claims.all())
+    files = selectors.public_evidence_by_source(list({c.source_id for c in visible_claims}))
+    claims = []
+    for claim in visible_claims:
+        claims.append(
+            {
+                "claim": claim,
+                # A source cited twice lists its files once, at its first claim.
+                "files": _public_files(files.pop(claim.source_id, [])),
+                "figure": _figure_text(claim),
+                "kind": vocabulary.label(vocabulary.SOURCE_KINDS, claim.source.kind),
+                "publisher": claim.source.publisher or gettext("Unknown publisher"),
+                "breakdown": _breakdown(claim),
+            }
+        )
     attributions = [
         {
             "name": _localized(a.actor.name, a.actor.name_ar),
@@ -284,3 +302,26 @@ def episode_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "measures": measures,
     }
     return render(request, "incidents/episode_detail.html", context)
+
+
+def evidence_file(request: HttpRequest, token: str) -> HttpResponse:
+    """A file a reviewer made public, at its random address. Images come without their
+    metadata (no GPS position); a file of a confidential source, or one no longer public,
+    is not found, exactly as an address that never existed."""
+    try:
+        item = selectors.public_evidence_file(token=token)
+    except EvidenceFile.DoesNotExist as missing:
+        raise Http404("No public file at this address.") from missing
+    blob = item.blob
+    image = evidence.FILE_TYPES[blob.content_type].image
+    if image and not blob.public_copy_name:
+        # Marked public before its clean copy existed (never through the services): the
+        # original, with its metadata, is never served instead.
+        raise Http404("No public file at this address.")
+    return evidence.download_response(
+        storage_name=blob.public_copy_name if image else blob.storage_name,
+        content_type=blob.content_type,
+        filename=evidence.public_filename(blob.sha256, blob.content_type),
+        inline=image,
+        public=True,
+    )

@@ -185,3 +185,17 @@ def _fresh_rate_limits() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def evidence_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Every test keeps evidence files in a folder of its own, never under var/."""
+    root = tmp_path_factory.mktemp("evidence")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root

@@ -4,6 +4,8 @@
   pages the incident list links to (possible duplicates, drafting from an article).
 - ``catalogue``: sources, actors, episodes (with monitors' aggregate figures), victim groups;
   changes that published work would show go through a reviewer.
+- ``evidence``: a source's evidence files on its page (upload, hashes, downloads, made
+  public by reviewers), and the list of every kept file, searchable by SHA-256.
 - ``imports``: uploading ACLED, UCDP GED and exported files, with a preview to confirm.
 - ``drafting`` and ``duplicates``: the two review pages, each with its forms beside it.
 

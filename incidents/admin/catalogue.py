@@ -29,6 +29,7 @@ from ..models import (
     Source,
     VictimGroup,
 )
+from .evidence import EvidenceAdmin
 
 
 def bind_user(form_class: type[forms.ModelForm], user: Any) -> type[forms.ModelForm]:
@@ -139,7 +140,7 @@ class ReviewedCatalogueAdmin:
 
 
 @admin.register(Source)
-class SourceAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
+class SourceAdmin(EvidenceAdmin, ReviewedCatalogueAdmin, SimpleHistoryAdmin):
     form = CatalogueForm
     create_service, update_service, record_argument = "source_create", "source_update", "source"
     service_fields = services.SOURCE_FIELDS

@@ -54,6 +54,22 @@ urlpatterns = [
     path("map/", views.MapView.as_view(), name="map"),
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<slug:slug>/", views.SourceDetailView.as_view(), name="source-detail"),
+    path("sources/<slug:slug>/files/", views.EvidenceListView.as_view(), name="evidence-list"),
+    path(
+        "sources/<slug:slug>/files/<int:file_id>/",
+        views.EvidenceDetailView.as_view(),
+        name="evidence-detail",
+    ),
+    path(
+        "sources/<slug:slug>/files/<int:file_id>/public/",
+        views.EvidencePublicView.as_view(),
+        name="evidence-public",
+    ),
+    path(
+        "sources/<slug:slug>/files/<int:file_id>/download/",
+        views.EvidenceDownloadView.as_view(),
+        name="evidence-download",
+    ),
     path("actors/", views.ActorListView.as_view(), name="actor-list"),
     path("actors/<slug:slug>/", views.ActorDetailView.as_view(), name="actor-detail"),
     path("episodes/", views.EpisodeListView.as_view(), name="episode-list"),

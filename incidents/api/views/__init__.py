@@ -12,6 +12,12 @@ from .catalogue import (
     SourceListView,
 )
 from .claims import IncidentClaimDetailView, IncidentClaimsView
+from .evidence import (
+    EvidenceDetailView,
+    EvidenceDownloadView,
+    EvidenceListView,
+    EvidencePublicView,
+)
 from .exports import IncidentAcledCSVView, IncidentCSVView, IncidentGeoJSONView
 from .figures import MapView, StatisticsView
 from .incidents import (
@@ -30,6 +36,10 @@ __all__ = [
     "ActorListView",
     "EpisodeDetailView",
     "EpisodeListView",
+    "EvidenceDetailView",
+    "EvidenceDownloadView",
+    "EvidenceListView",
+    "EvidencePublicView",
     "GovernoratesView",
     "IncidentAcledCSVView",
     "IncidentCSVView",

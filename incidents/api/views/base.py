@@ -154,9 +154,13 @@ class ApiView(APIView):
                     {name.replace("\x00", ""): ["NUL characters are not allowed."]}
                 )
         length = request.META.get("CONTENT_LENGTH") or "0"
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = self.body_limit()
         if length.isdigit() and limit is not None and int(length) > limit:
             raise PayloadTooLarge(f"The body is larger than {limit} bytes.")
+
+    def body_limit(self) -> int | None:
+        """The largest body this view reads (bytes); a view taking files says its own."""
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, RequestDataTooBig):
