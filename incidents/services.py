@@ -226,12 +226,17 @@ def incident_create(
 ) -> Incident:
     """Create a draft incident with its claims, perpetrators and victim groups.
 
+    ``date_end`` defaults to ``date_start`` (a one-day incident).
+
     ``figures`` (killed_low/best/high and breakdown) are only accepted with the manual rule;
     otherwise the figures are reconciled from the claims.
     """
     if user is not None:
         _require_perm(user, "add_incident", "create incidents")
     _check_fields(fields, INCIDENT_FIELDS, "An incident")
+    if fields.get("date_end") is None and fields.get("date_start") is not None:
+        # Most incidents last one day: an end left out is the start, not a missing field.
+        fields["date_end"] = fields["date_start"]
     incident = Incident(
         **fields,
         figure_rule=figure_rule,
