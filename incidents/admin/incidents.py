@@ -31,6 +31,7 @@ from ..models import (
 from .drafting import draft_from_article_view
 from .duplicates import duplicates_view
 from .incident_forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
+from .workflow import review_queue_view, workflow_buttons, workflow_view
 
 
 class ClaimInline(admin.StackedInline):
@@ -195,7 +196,25 @@ class IncidentAdmin(SimpleHistoryAdmin):
             self.admin_site.admin_view(self.duplicates_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_duplicates",
         )
-        return [suggest, drafting, duplicates, *super().get_urls()]
+        review_queue = path(
+            "review-queue/",
+            self.admin_site.admin_view(self.review_queue_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_review_queue",
+        )
+        workflow = path(
+            "<path:object_id>/workflow/",
+            self.admin_site.admin_view(self.workflow_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_workflow",
+        )
+        return [suggest, drafting, duplicates, review_queue, workflow, *super().get_urls()]
+
+    def review_queue_view(self, request: HttpRequest) -> HttpResponse:
+        """What waits for a reviewer, oldest first (see admin/workflow.py)."""
+        return review_queue_view(self, request)
+
+    def workflow_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The workflow buttons of an incident's page post here (see admin/workflow.py)."""
+        return workflow_view(self, request, object_id)
 
     def duplicates_view(self, request: HttpRequest) -> HttpResponse:
         """Possible duplicates, side by side, to merge or dismiss (see admin/duplicates.py)."""
@@ -214,6 +233,9 @@ class IncidentAdmin(SimpleHistoryAdmin):
             extra_context["open_duplicates"] = selectors.duplicate_candidates_open(
                 incident=incident
             ).count()
+        incident = self.get_object(request, object_id)
+        if incident is not None:
+            extra_context["workflow"] = workflow_buttons(request.user, incident)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def draft_from_article_view(self, request: HttpRequest) -> HttpResponse:
