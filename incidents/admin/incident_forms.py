@@ -39,12 +39,14 @@ class PointPickerWidget(forms.NumberInput):
             tiles_url=tiles_url,
             tiles_attribution=tiles_options.get("attribution", ""),
             tiles_max_zoom=tiles_options.get("maxZoom", 18),
+            governorates_url=reverse("api:governorates"),
         )
         return context
 
     class Media:
         css = {"all": ["leaflet/leaflet.css", "incidents/admin/point_picker.css"]}
-        js = ["leaflet/leaflet.js", "incidents/admin/point_picker.js"]
+        # A module, for it imports the outlines' drawing from the public map's modules.
+        js = ["leaflet/leaflet.js", forms.Script("incidents/admin/point_picker.js", type="module")]
 
 
 class PlaceSuggestWidget(forms.TextInput):
