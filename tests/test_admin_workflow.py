@@ -231,3 +231,12 @@ def test_a_step_the_incident_is_not_ready_for_says_what_is_missing(client, revie
     messages = _step(client, incident, step)
     assert "It has no claims" in messages[0]
     assert Incident.objects.get(pk=incident.pk).status == Status.DRAFT
+
+
+def test_the_queue_and_the_buttons_speak_arabic(client, reviewer, incident):
+    services.incident_submit_for_review(incident=incident, user=None)
+    client.force_login(reviewer)
+    queue = client.get(QUEUE_URL, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "بانتظار المراجعة: 1" in queue and "لم تُنشر قط" in queue
+    page = client.get(_change_url(incident), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert ">نشر</button>" in page and ">إعادة إلى المسودة</button>" in page
