@@ -327,7 +327,7 @@ class ReviewItem:
     incident: Incident
     submitted_at: datetime | None
     submitted_by: AbstractBaseUser | None
-    changes: changes.ChangesSincePublished | None
+    since_published: changes.ChangesSincePublished | None
 
 
 def review_queue(*, user: User | None) -> list[ReviewItem]:
@@ -339,7 +339,7 @@ def review_queue(*, user: User | None) -> list[ReviewItem]:
     incidents = list(
         incident_queryset(user=user)
         .filter(status=Status.IN_REVIEW)
-        .select_related("governorate", "updated_by")
+        .select_related("governorate")
     )
     submitted: dict[int, Any] = {}
     for row in (
@@ -356,7 +356,7 @@ def review_queue(*, user: User | None) -> list[ReviewItem]:
             incident=incident,
             submitted_at=submitted[incident.pk].history_date if incident.pk in submitted else None,
             submitted_by=submitted[incident.pk].history_user if incident.pk in submitted else None,
-            changes=since.get(incident.pk),
+            since_published=since.get(incident.pk),
         )
         for incident in incidents
     ]

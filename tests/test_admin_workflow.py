@@ -186,12 +186,12 @@ def test_the_queue_shows_what_changed_since_the_last_published_version(
     client.force_login(reviewer)
     response = client.get(QUEUE_URL)
     (item,) = response.context["items"]
-    changes = {c.label: (c.before, c.after) for c in item.changes.fields}
+    changes = {c.label: (c.before, c.after) for c in item.since_published.fields}
     assert changes["title (English)"] == ("Shelling of a market", "Shelling of the old market")
     assert changes["date end"] == ("2025-03-07", "2025-03-08")
     assert changes["killed low"] == ("3", "5")  # the reconciled figures follow
     assert "status" not in changes and "version" not in changes
-    records = {(r.action, r.label): r for r in item.changes.records}
+    records = {(r.action, r.label): r for r in item.since_published.records}
     changed_claim = records[("changed", "claim of A monitor: Monthly report")]
     assert [(f.label, f.before, f.after) for f in changed_claim.fields] == [
         ("killed min", "3", "5")

@@ -259,9 +259,9 @@ class IncidentAdmin(SimpleHistoryAdmin):
             extra_context["open_duplicates"] = selectors.duplicate_candidates_open(
                 incident=incident
             ).count()
-        incident = self.get_object(request, object_id)
-        if incident is not None:
-            extra_context["workflow"] = workflow_buttons(request.user, incident)
+        shown = self.get_object(request, object_id)
+        if shown is not None:
+            extra_context["workflow"] = workflow_buttons(request.user, shown)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def draft_from_article_view(self, request: HttpRequest) -> HttpResponse:
