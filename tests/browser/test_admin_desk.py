@@ -10,6 +10,7 @@ fields with the keyboard) is not a click. Logging in is not counted.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,22 +28,33 @@ REPORT = (
 TILES = "**/tile.openstreetmap.org/**"
 
 
-def _page(browser: Any) -> Any:
-    context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.console_errors = []
-    page.on(
-        "console",
-        lambda message: (
-            message.type == "error"
-            and "tile.openstreetmap.org" not in (message.location or {}).get("url", "")
-            and page.console_errors.append(message.text)
-        ),
-    )
-    page.route(TILES, lambda route: route.abort())
-    return page
+@pytest.fixture
+def new_page(browser: Any, live_server: Any) -> Iterator[Any]:
+    """Makes pages at 1,400 px in contexts of their own (one per user), all closed before
+    the live server stops, so that no request of theirs outlives the test."""
+    contexts: list[Any] = []
+
+    def make() -> Any:
+        context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.console_errors = []
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error"
+                and "tile.openstreetmap.org" not in (message.location or {}).get("url", "")
+                and page.console_errors.append(message.text)
+            ),
+        )
+        page.route(TILES, lambda route: route.abort())
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def _log_in(page: Any, live_server: Any, user: Any) -> None:
@@ -89,11 +101,11 @@ def test_kafr_nabl_is_in_the_gazetteer(gazetteer_loaded):
 
 
 def test_a_new_user_enters_submits_reviews_and_publishes_in_eight_clicks(
-    browser, live_server, researcher, reviewer, gazetteer_loaded, artifacts
+    new_page, live_server, researcher, reviewer, gazetteer_loaded, artifacts
 ):
     clicks = Clicks()
     # The researcher: the article-drafting page, then the submit button.
-    page = _page(browser)
+    page = new_page()
     _log_in(page, live_server, researcher)
     clicks.click(page.locator("#drafting-module a", has_text="Draft incidents"), "draft page")
     page.fill("#id_text", REPORT)
@@ -109,10 +121,9 @@ def test_a_new_user_enters_submits_reviews_and_publishes_in_eight_clicks(
     incident = Incident.objects.get()
     assert incident.status == Status.IN_REVIEW
     assert (incident.killed_low, incident.date_end) == (7, incident.date_start)
-    page.context.close()
 
     # The reviewer: the review queue, the incident, the publish button.
-    page = _page(browser)
+    page = new_page()
     _log_in(page, live_server, reviewer)
     clicks.click(page.locator("#drafting-module a", has_text="Review queue"), "review queue")
     clicks.click(page.locator("#review-queue a", has_text=incident.public_id), "open it")
@@ -148,12 +159,12 @@ def _buttons(page: Any) -> list[str]:
 
 
 def test_workflow_buttons_follow_role_and_state(
-    browser, live_server, researcher, reviewer, gazetteer_loaded, source, artifacts
+    new_page, live_server, researcher, reviewer, gazetteer_loaded, source, artifacts
 ):
     incident = _kafranbel_draft(researcher, source)
     url = f"{live_server.url}/admin/incidents/incident/{incident.pk}/change/"
 
-    page = _page(browser)
+    page = new_page()
     _log_in(page, live_server, researcher)
     page.goto(url)
     assert _buttons(page) == ["submit"]
@@ -161,9 +172,8 @@ def test_workflow_buttons_follow_role_and_state(
     page.click("#incident-workflow button[value=submit]")
     page.locator(".messagelist .success").wait_for()
     assert _buttons(page) == ["return_to_draft"]  # a researcher cannot publish
-    page.context.close()
 
-    page = _page(browser)
+    page = new_page()
     _log_in(page, live_server, reviewer)
     page.goto(url)
     assert _buttons(page) == ["return_to_draft", "publish"]
@@ -186,10 +196,10 @@ def test_workflow_buttons_follow_role_and_state(
 
 
 def test_a_stale_page_says_someone_else_changed_the_incident(
-    browser, live_server, researcher, reviewer, gazetteer_loaded, source
+    new_page, live_server, researcher, reviewer, gazetteer_loaded, source
 ):
     incident = _kafranbel_draft(researcher, source)
-    page = _page(browser)
+    page = new_page()
     _log_in(page, live_server, reviewer)
     page.goto(f"{live_server.url}/admin/incidents/incident/{incident.pk}/change/")
     services.incident_submit_for_review(incident=incident, user=researcher)  # meanwhile
@@ -200,7 +210,7 @@ def test_a_stale_page_says_someone_else_changed_the_incident(
 
 
 def test_the_review_queue_fits_and_shows_what_changed(
-    browser, live_server, researcher, reviewer, gazetteer_loaded, source, artifacts
+    new_page, live_server, researcher, reviewer, gazetteer_loaded, source, artifacts
 ):
     incident = _kafranbel_draft(researcher, source)
     services.incident_publish(incident=incident, user=reviewer)
@@ -214,9 +224,10 @@ def test_the_review_queue_fits_and_shows_what_changed(
     newer = Incident.objects.get(title="Another shelling of Kafr Nabl")
     services.incident_submit_for_review(incident=newer, user=researcher)
 
-    page = _page(browser)
+    page = new_page()
     _log_in(page, live_server, reviewer)
     page.click("#drafting-module a:has-text('Review queue')")
+    page.wait_for_selector("#review-queue")
     rows = page.locator("#review-queue tbody tr")
     assert rows.count() == 2
     assert incident.public_id in rows.nth(0).inner_text()  # waiting longest
@@ -228,9 +239,9 @@ def test_the_review_queue_fits_and_shows_what_changed(
 
 
 def test_the_incident_list_fits_a_1400_pixel_screen(
-    browser, live_server, reviewer, seeded, artifacts
+    new_page, live_server, reviewer, seeded, artifacts
 ):
-    page = _page(browser)
+    page = new_page()
     _log_in(page, live_server, reviewer)
     page.goto(f"{live_server.url}/admin/incidents/incident/")
     assert page.locator("#result_list tbody tr").count() >= 10
@@ -239,10 +250,10 @@ def test_the_incident_list_fits_a_1400_pixel_screen(
 
 
 def test_the_drafting_page_fits_and_defaults_to_the_incident_found(
-    browser, live_server, researcher, seeded, source, artifacts
+    new_page, live_server, researcher, seeded, source, artifacts
 ):
     already = _kafranbel_draft(researcher, source)
-    page = _page(browser)
+    page = new_page()
     _log_in(page, live_server, researcher)
     page.goto(f"{live_server.url}/admin/incidents/incident/draft-from-article/")
     page.fill(
@@ -277,9 +288,9 @@ def test_the_drafting_page_fits_and_defaults_to_the_incident_found(
 
 
 def test_the_point_picker_draws_the_governorates_when_tiles_fail(
-    browser, live_server, researcher, gazetteer_loaded, artifacts
+    new_page, live_server, researcher, gazetteer_loaded, artifacts
 ):
-    page = _page(browser)
+    page = new_page()
     _log_in(page, live_server, researcher)
     page.goto(f"{live_server.url}/admin/incidents/incident/add/")
     picker = page.locator("[data-point-picker]")
