@@ -337,9 +337,7 @@ def review_queue(*, user: User | None) -> list[ReviewItem]:
     if not can_see_unpublished(user):
         return []
     incidents = list(
-        incident_queryset(user=user)
-        .filter(status=Status.IN_REVIEW)
-        .select_related("governorate")
+        incident_queryset(user=user).filter(status=Status.IN_REVIEW).select_related("governorate")
     )
     submitted: dict[int, Any] = {}
     for row in (

@@ -240,3 +240,19 @@ def test_the_queue_and_the_buttons_speak_arabic(client, reviewer, incident):
     assert "بانتظار المراجعة: 1" in queue and "لم تُنشر قط" in queue
     page = client.get(_change_url(incident), HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert ">نشر</button>" in page and ">إعادة إلى المسودة</button>" in page
+
+
+def test_the_api_reopens_a_retracted_incident_for_reviewers_only(
+    client, researcher, reviewer, incident
+):
+    services.incident_publish(incident=incident, user=reviewer)
+    services.incident_retract(incident=incident, user=reviewer, reason="Wrong place")
+    url = f"/api/v1/incidents/{incident.public_id}/return-to-draft/"
+    client.force_login(researcher)
+    refused = client.post(url, HTTP_IF_MATCH=f'"{incident.version}"')
+    assert refused.status_code == 403
+    client.force_login(reviewer)
+    reopened = client.post(url, HTTP_IF_MATCH=f'"{incident.version}"')
+    assert reopened.status_code == 200, reopened.content
+    assert reopened.json()["status"] == "draft"
+    assert Incident.objects.get(pk=incident.pk).retraction_reason == ""
