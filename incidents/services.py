@@ -33,7 +33,7 @@ from django.utils.translation import gettext
 from mapping import gazetteer
 from mapping.models import LocationPrecision, Place
 
-from . import duplicates, evidence, fieldspec, selectors
+from . import changes, duplicates, evidence, fieldspec, selectors
 from .models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -230,12 +230,17 @@ def incident_create(
 ) -> Incident:
     """Create a draft incident with its claims, perpetrators and victim groups.
 
+    ``date_end`` defaults to ``date_start`` (a one-day incident).
+
     ``figures`` (killed_low/best/high and breakdown) are only accepted with the manual rule;
     otherwise the figures are reconciled from the claims.
     """
     if user is not None:
         _require_perm(user, "add_incident", "create incidents")
     _check_fields(fields, INCIDENT_FIELDS, "An incident")
+    if fields.get("date_end") is None and fields.get("date_start") is not None:
+        # Most incidents last one day: an end left out is the start, not a missing field.
+        fields["date_end"] = fields["date_start"]
     incident = Incident(
         **fields,
         figure_rule=figure_rule,
@@ -523,7 +528,15 @@ def _transition(
     allowed_from: Iterable[str],
     to: str,
     reason: str,
+    needs_evidence: bool = False,
 ) -> Incident:
+    """Move ``incident`` to the status ``to`` with one version check and one history entry.
+
+    The version is taken first: an editor acting on a page read before someone else's
+    change is told so, rather than told of a state the page did not show.
+    ``needs_evidence``: refuse an incident without a point or a quoted claim.
+    """
+    _take_version(incident, expected_version)
     if incident.status not in allowed_from:
         raise ValidationError(
             {
@@ -531,12 +544,31 @@ def _transition(
                 f"it cannot become {Status(to).label}."
             }
         )
+    if needs_evidence and (problems := publication_problems(incident)):
+        raise ValidationError({"status": problems})
     incident.status = to
     if user is not None and user.is_authenticated:
         incident.updated_by = user
-    _take_version(incident, expected_version)
     _save(incident, user, reason)
     return incident
+
+
+def workflow_steps(user: User, incident: Incident) -> list[str]:
+    """The workflow steps ``user`` may take on ``incident`` as it is now: "submit",
+    "return_to_draft", "publish", "retract" (the admin shows a button for each)."""
+    status = incident.status
+    steps = []
+    if status == Status.DRAFT and user.has_perm("incidents.submit_incident"):
+        steps.append("submit")
+    if status == Status.IN_REVIEW and user.has_perm("incidents.submit_incident"):
+        steps.append("return_to_draft")
+    if status == Status.RETRACTED and user.has_perm("incidents.retract_incident"):
+        steps.append("return_to_draft")
+    if status in (Status.DRAFT, Status.IN_REVIEW) and user.has_perm("incidents.publish_incident"):
+        steps.append("publish")
+    if status == Status.PUBLISHED and user.has_perm("incidents.retract_incident"):
+        steps.append("retract")
+    return steps
 
 
 @transaction.atomic
@@ -545,15 +577,14 @@ def incident_submit_for_review(
 ) -> Incident:
     if user is not None:
         _require_perm(user, "submit_incident", "submit incidents for review")
-    if problems := publication_problems(incident):
-        raise ValidationError({"status": problems})
     return _transition(
         incident,
         user,
         expected_version,
         allowed_from=[Status.DRAFT],
         to=Status.IN_REVIEW,
-        reason="Submitted for review",
+        reason=changes.SUBMITTED,
+        needs_evidence=True,
     )
 
 
@@ -561,14 +592,22 @@ def incident_submit_for_review(
 def incident_return_to_draft(
     *, incident: Incident, user: User | None, expected_version: int | None = None
 ) -> Incident:
-    """A reviewer sends an incident back to its researcher, or a researcher withdraws it."""
+    """A reviewer sends an incident back to its researcher, or a researcher withdraws it.
+
+    A retracted incident may be reopened by a reviewer, to be corrected and go through
+    review again; the public does not see it until it is published again.
+    """
     if user is not None:
         _require_perm(user, "submit_incident", "return incidents to draft")
+        if incident.status == Status.RETRACTED:
+            _require_perm(user, "retract_incident", "reopen retracted incidents")
+    if incident.status == Status.RETRACTED:
+        incident.retraction_reason = ""  # the history keeps it; a new publication has none
     return _transition(
         incident,
         user,
         expected_version,
-        allowed_from=[Status.IN_REVIEW],
+        allowed_from=[Status.IN_REVIEW, Status.RETRACTED],
         to=Status.DRAFT,
         reason="Returned to draft",
     )
@@ -580,8 +619,6 @@ def incident_publish(
 ) -> Incident:
     if user is not None:
         _require_perm(user, "publish_incident", "publish incidents")
-    if problems := publication_problems(incident):
-        raise ValidationError({"status": problems})
     incident.published_at = timezone.now()
     return _transition(
         incident,
@@ -590,6 +627,7 @@ def incident_publish(
         allowed_from=[Status.DRAFT, Status.IN_REVIEW],
         to=Status.PUBLISHED,
         reason="Published",
+        needs_evidence=True,
     )
 
 

@@ -172,9 +172,14 @@ class ProposalForm(forms.Form):
     def initial_for(
         cls, proposal: Proposal, matches: list[tuple[Incident, float | None]], editable: set[int]
     ) -> dict[str, Any]:
+        found = bool(matches)
         matches = [pair for pair in matches if pair[0].pk in editable]
         if matches:
             decision = CLAIM
+        elif found:
+            # Recorded already, in an incident only a reviewer may add claims to: a new
+            # draft would be a duplicate, so none is made unless the researcher says so.
+            decision = DROP
         elif proposal.has_figure and proposal.place is not None:
             decision = ACCEPT
         else:

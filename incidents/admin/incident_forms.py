@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from mapping import country
 
@@ -38,12 +39,14 @@ class PointPickerWidget(forms.NumberInput):
             tiles_url=tiles_url,
             tiles_attribution=tiles_options.get("attribution", ""),
             tiles_max_zoom=tiles_options.get("maxZoom", 18),
+            governorates_url=reverse("api:governorates"),
         )
         return context
 
     class Media:
         css = {"all": ["leaflet/leaflet.css", "incidents/admin/point_picker.css"]}
-        js = ["leaflet/leaflet.js", "incidents/admin/point_picker.js"]
+        # A module, for it imports the outlines' drawing from the public map's modules.
+        js = ["leaflet/leaflet.js", forms.Script("incidents/admin/point_picker.js", type="module")]
 
 
 class PlaceSuggestWidget(forms.TextInput):
@@ -95,9 +98,17 @@ class IncidentAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["expected_version"].initial = self.instance.version
+        if "date_end" in self.fields:
+            # A one-day incident needs only its start; clean() copies it into the end.
+            self.fields["date_end"].required = False
+            self.fields["date_end"].help_text = _("Leave empty for a one-day incident.")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        # A malformed end (in self.errors) stays an error; only an empty one is filled.
+        start = cleaned.get("date_start")
+        if cleaned.get("date_end") is None and start is not None and "date_end" not in self.errors:
+            cleaned["date_end"] = start
         if self.instance.pk:
             expected = cleaned.get("expected_version")
             current = Incident.objects.filter(pk=self.instance.pk).values_list("version", flat=True)

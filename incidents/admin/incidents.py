@@ -16,6 +16,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from mapping import gazetteer
@@ -31,6 +33,7 @@ from ..models import (
 from .drafting import draft_from_article_view
 from .duplicates import duplicates_view
 from .incident_forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
+from .workflow import review_queue_view, workflow_buttons, workflow_view
 
 
 class ClaimInline(admin.StackedInline):
@@ -78,7 +81,7 @@ class IncidentActionForm(helpers.ActionForm):
     reason = forms.CharField(
         required=False,
         label="Reason (needed to retract)",
-        widget=forms.TextInput(attrs={"size": 40}),
+        widget=forms.TextInput(attrs={"size": 24}),
     )
 
 
@@ -87,18 +90,19 @@ class IncidentAdmin(SimpleHistoryAdmin):
     form = IncidentAdminForm
     action_form = IncidentActionForm
     inlines = [ClaimInline, AttributionInline]
+    # Short columns with short headings, so that the list fits a 1,400 px screen beside the
+    # navigation and the filters without scrolling sideways (see incident_list.css).
     list_display = [
         "public_id",
-        "title",
-        "event_type",
-        "date_start",
-        "governorate",
+        "title_column",
+        "type_column",
+        "dates_column",
+        "governorate_column",
         "killed_range",
         "grade",
         "status",
-        "updated_at",
     ]
-    list_display_links = ["public_id", "title"]
+    list_display_links = ["public_id", "title_column"]
     list_filter = ["status", "event_type", "governorate", "date_start", "grade", "episode"]
     search_fields = [
         "public_id",
@@ -169,6 +173,29 @@ class IncidentAdmin(SimpleHistoryAdmin):
         ("Review", {"fields": ["grade", "published_at", "retraction_reason"]}),
     ]
 
+    @admin.display(description=_("title"), ordering="title")
+    def title_column(self, obj: Incident) -> str:
+        return obj.title
+
+    @admin.display(description=_("type"), ordering="event_type")
+    def type_column(self, obj: Incident) -> str:
+        return obj.get_event_type_display()
+
+    @admin.display(description=_("dates"), ordering="date_start")
+    def dates_column(self, obj: Incident) -> str:
+        # Each date whole (ISO dates would break at their hyphens), the range may wrap.
+        if obj.date_end == obj.date_start:
+            return format_html('<span class="nowrap">{}</span>', obj.date_start.isoformat())
+        return format_html(
+            '<span class="nowrap">{}</span> – <span class="nowrap">{}</span>',
+            obj.date_start.isoformat(),
+            obj.date_end.isoformat(),
+        )
+
+    @admin.display(description=_("governorate"), ordering="governorate__name")
+    def governorate_column(self, obj: Incident) -> str:
+        return obj.governorate.name if obj.governorate else "—"
+
     @admin.display(description="killed")
     def killed_range(self, obj: Incident) -> str:
         if obj.killed_low is None:
@@ -195,7 +222,25 @@ class IncidentAdmin(SimpleHistoryAdmin):
             self.admin_site.admin_view(self.duplicates_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_duplicates",
         )
-        return [suggest, drafting, duplicates, *super().get_urls()]
+        review_queue = path(
+            "review-queue/",
+            self.admin_site.admin_view(self.review_queue_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_review_queue",
+        )
+        workflow = path(
+            "<path:object_id>/workflow/",
+            self.admin_site.admin_view(self.workflow_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_workflow",
+        )
+        return [suggest, drafting, duplicates, review_queue, workflow, *super().get_urls()]
+
+    def review_queue_view(self, request: HttpRequest) -> HttpResponse:
+        """What waits for a reviewer, oldest first (see admin/workflow.py)."""
+        return review_queue_view(self, request)
+
+    def workflow_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The workflow buttons of an incident's page post here (see admin/workflow.py)."""
+        return workflow_view(self, request, object_id)
 
     def duplicates_view(self, request: HttpRequest) -> HttpResponse:
         """Possible duplicates, side by side, to merge or dismiss (see admin/duplicates.py)."""
@@ -214,6 +259,9 @@ class IncidentAdmin(SimpleHistoryAdmin):
             extra_context["open_duplicates"] = selectors.duplicate_candidates_open(
                 incident=incident
             ).count()
+        shown = self.get_object(request, object_id)
+        if shown is not None:
+            extra_context["workflow"] = workflow_buttons(request.user, shown)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def draft_from_article_view(self, request: HttpRequest) -> HttpResponse:

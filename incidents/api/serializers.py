@@ -126,7 +126,9 @@ class IncidentInputSerializer(StrictSerializer):
     summary_ar = serializers.CharField(max_length=50_000, required=False, allow_blank=True)
     event_type = serializers.ChoiceField(choices=EventType.choices)
     date_start = serializers.DateField()
-    date_end = serializers.DateField()
+    date_end = serializers.DateField(
+        required=False, help_text="Defaults to date_start: a one-day incident needs only its start."
+    )
     date_precision = serializers.ChoiceField(choices=DatePrecision.choices, required=False)
     latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
     longitude = serializers.FloatField(

@@ -22,7 +22,7 @@ def grant_evidence_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0014_incident_figures_from_public_claims'),
+        ('incidents', '0015_incident_text_search_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

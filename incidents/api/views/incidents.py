@@ -187,7 +187,8 @@ def _transition_view(name: str, action: str, request_serializer: type | None) ->
         "submit": "Send a draft to review (it needs a point and at least one claim).",
         "publish": "Publish a draft or an incident in review (reviewers only).",
         "retract": "Withdraw a published incident, saying why (reviewers only).",
-        "return-to-draft": "Send an incident in review back to draft.",
+        "return-to-draft": "Send an incident in review back to draft, or reopen a retracted "
+        "one to correct it and take it through review again (reviewers only).",
     }[name]
     return type(f"Incident{action.title().replace('_', '')}View", (ApiView,), {"post": post})
 
