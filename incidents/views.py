@@ -30,6 +30,10 @@ MAP_STRINGS = {
     "killed": _("killed"),
     "killedRange": _("Killed (low–best–high)"),
     "killedUnknown": _("no figure reported"),
+    # An open upper bound ("at least 7"): never shown as a ceiling.
+    "orMore": _("%(n)s or more"),
+    "bestIs": _("best %(n)s"),
+    "openHighs": _("Incidents with no upper bound"),
     "date": _("Date"),
     "place": _("Place"),
     "perpetrators": _("Perpetrators"),

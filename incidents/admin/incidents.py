@@ -155,7 +155,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
             {
                 "fields": [
                     "figure_rule",
-                    ("killed_low", "killed_best", "killed_high"),
+                    ("killed_low", "killed_best", "killed_high", "killed_high_open"),
                     ("civilians", "children", "women"),
                     ("medical_personnel", "security_forces", "combatants"),
                     "figure_rationale",
@@ -171,11 +171,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="killed")
     def killed_range(self, obj: Incident) -> str:
-        if obj.killed_low is None:
-            return "—"
-        if obj.killed_low == obj.killed_high:
-            return str(obj.killed_low)
-        return f"{obj.killed_low}–{obj.killed_high} (best {obj.killed_best})"
+        return "—" if obj.killed_low is None else obj.killed_display
 
     # --- place suggestions ----------------------------------------------------------------
 
