@@ -90,7 +90,7 @@ def claim_figure(kind: str, figure: int | None = None, second: int | None = None
     the kind (a missing number, a negative one, a range running backwards).
     """
     if kind not in FigureKind.values:
-        raise ValidationError({"figure_kind": _("Unknown figure kind “%s”.") % kind})
+        raise ValidationError({"figure_kind": _("Unknown figure kind “%(kind)s”.") % {"kind": kind}})
     if kind == FigureKind.VAGUE:
         return ClaimFigure(None, None, False)
     if figure is None:
@@ -135,6 +135,20 @@ def entered_figures(
     if kind in TAKES_SECOND and killed_max is not None and killed_max != killed_min:
         return killed_min, killed_max
     return killed_min, None
+
+
+def kind_of(killed_min: int | None, killed_max: int | None, approximate: bool) -> str:
+    """A kind whose rule gives these values: for a figure made of several (a sentence's
+    counts added up), where no single phrase states it. Empty when there is no figure."""
+    if killed_min is None:
+        return ""
+    if killed_max is None:
+        return FigureKind.AT_LEAST
+    if approximate:
+        return FigureKind.AROUND
+    if killed_max == killed_min:
+        return FigureKind.EXACT
+    return FigureKind.RANGE
 
 
 def fits(kind: str, killed_min: int | None, killed_max: int | None, approximate: bool) -> bool:

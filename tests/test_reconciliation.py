@@ -18,9 +18,7 @@ def test_two_claims_take_the_lower_median_as_best():
 
 
 def test_a_claimed_range_counts_its_maximum_as_high_and_its_midpoint_as_central():
-    result = range_of_claims(
-        [ClaimedFigure(20, 30), ClaimedFigure(22, 22), ClaimedFigure(40, 40)]
-    )
+    result = range_of_claims([ClaimedFigure(20, 30), ClaimedFigure(22, 22), ClaimedFigure(40, 40)])
     # centrals: 25, 22, 40 -> lower median 25
     assert (result.low, result.best, result.high) == (20, 25, 40)
 

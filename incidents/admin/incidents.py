@@ -30,6 +30,7 @@ from ..models import (
 )
 from .drafting import draft_from_article_view
 from .duplicates import duplicates_view
+from .figure_entry import figure_preview_view
 from .incident_forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
 
 
@@ -45,10 +46,16 @@ class ClaimInline(admin.StackedInline):
             "Figures",
             {
                 "fields": [
+                    "figure_kind",
+                    ("figure", "figure_to"),
                     ("killed_min", "killed_max", "approximate"),
                     ("civilians", "children", "women"),
                     ("medical_personnel", "security_forces", "combatants"),
-                ]
+                ],
+                "description": "Choose how the source states the figure, then type it as "
+                "stated: the minimum and maximum follow the kind's rule, the same as in "
+                "drafting from an article. “At least 7” stays open above: it is never "
+                "published as 7 to 7.",
             },
         ),
         (
@@ -186,12 +193,17 @@ class IncidentAdmin(SimpleHistoryAdmin):
             self.admin_site.admin_view(self.draft_from_article_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_draft_from_article",
         )
+        figure_preview = path(
+            "figure-preview/",
+            self.admin_site.admin_view(figure_preview_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_figure_preview",
+        )
         duplicates = path(
             "duplicates/",
             self.admin_site.admin_view(self.duplicates_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_duplicates",
         )
-        return [suggest, drafting, duplicates, *super().get_urls()]
+        return [suggest, drafting, duplicates, figure_preview, *super().get_urls()]
 
     def duplicates_view(self, request: HttpRequest) -> HttpResponse:
         """Possible duplicates, side by side, to merge or dismiss (see admin/duplicates.py)."""
