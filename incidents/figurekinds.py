@@ -90,7 +90,9 @@ def claim_figure(kind: str, figure: int | None = None, second: int | None = None
     the kind (a missing number, a negative one, a range running backwards).
     """
     if kind not in FigureKind.values:
-        raise ValidationError({"figure_kind": _("Unknown figure kind “%(kind)s”.") % {"kind": kind}})
+        raise ValidationError(
+            {"figure_kind": _("Unknown figure kind “%(kind)s”.") % {"kind": kind}}
+        )
     if kind == FigureKind.VAGUE:
         return ClaimFigure(None, None, False)
     if figure is None:
@@ -184,22 +186,31 @@ def kind_condition() -> models.Q:
             killed_min__isnull=False,
             killed_max__isnull=True,
         )
+        # Each comparison with its IS NOT NULL: a CHECK whose condition is NULL passes.
         | q(
             figure_kind=FigureKind.EXACT,
             killed_min__isnull=False,
+            killed_max__isnull=False,
             killed_max=models.F("killed_min"),
             approximate=False,
         )
         | q(
             figure_kind=FigureKind.AROUND,
             killed_min__isnull=False,
+            killed_max__isnull=False,
             killed_max__gte=models.F("killed_min"),
             approximate=True,
         )
-        | q(figure_kind=FigureKind.UP_TO, killed_min=0, killed_max__isnull=False)
+        | q(
+            figure_kind=FigureKind.UP_TO,
+            killed_min__isnull=False,
+            killed_min=0,
+            killed_max__isnull=False,
+        )
         | q(
             figure_kind=FigureKind.RANGE,
             killed_min__isnull=False,
+            killed_max__isnull=False,
             killed_max__gt=models.F("killed_min"),
         )
     )

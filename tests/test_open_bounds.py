@@ -246,7 +246,7 @@ def test_the_public_page_says_7_or_more_in_english_and_arabic(at_least_7):
     assert "بلا حد أعلى: 7 أو أكثر" in arabic
 
 
-def test_the_map_page_has_the_open_high_strings_in_arabic(client):
+def test_the_map_page_has_the_open_high_strings_in_arabic(client, db):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert "أو أكثر" in page and "حوادث بلا حد أعلى" in page
     assert 'data-total="killed_high_open"' in page

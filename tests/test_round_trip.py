@@ -295,7 +295,8 @@ def test_changes_in_the_file_update_the_records(everything, reviewer):
     data = json.loads(export("geojson", reviewer))
     feature = next(f for f in data["features"] if f["id"] == "SY-2025-0001")
     feature["properties"]["title"] = "Execution of eight men in Arza (revised)"
-    feature["properties"]["sources"][0]["killed_max"] = 9
+    feature["properties"]["sources"][0]["killed_max"] = 9  # 8 to 9: a range now
+    feature["properties"]["sources"][0]["figure_kind"] = "range"
     feature["properties"]["victim_groups"] = ["civilians"]
     data["catalogue"]["actors"][0]["name_ar"] = "اسم جديد"
     slug = data["catalogue"]["actors"][0]["slug"]

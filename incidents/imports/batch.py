@@ -791,6 +791,8 @@ class _ChunkWriter:
             "date_as_reported",
             "quote",
             "notes",
+            # An outside data set's row states no figure kind (see incidents.figurekinds).
+            "figure_kind",
         ):
             values[name] = values[name] or ""
         values["perpetrator_id"] = (

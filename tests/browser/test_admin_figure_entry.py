@@ -30,9 +30,7 @@ def test_entering_at_least_7_through_the_admin_claim_form(
     page.locator(".select2-search__field").fill("Monthly")
     page.locator(".select2-results__option", has_text="Monthly report").click()
     page.fill("#id_claims-0-attributed_to", "SNHR")
-    page.fill(
-        "#id_claims-0-quote", "At least 7 civilians were killed in shelling of Kafr Nabl."
-    )
+    page.fill("#id_claims-0-quote", "At least 7 civilians were killed in shelling of Kafr Nabl.")
 
     # Every kind's rule is beside the choice; choosing one marks it.
     rules = row.locator("[data-figure-rules] [data-rule]")
@@ -45,9 +43,7 @@ def test_entering_at_least_7_through_the_admin_claim_form(
 
     page.locator("#id_claims-0-figure").press_sequentially("7", delay=20)
     # The minimum and maximum follow the rule, filled as the figure is typed.
-    page.wait_for_function(
-        "() => document.getElementById('id_claims-0-killed_min').value === '7'"
-    )
+    page.wait_for_function("() => document.getElementById('id_claims-0-killed_min').value === '7'")
     assert page.input_value("#id_claims-0-killed_max") == ""
     assert page.locator("#id_claims-0-killed_min").evaluate("input => input.readOnly")
     page.screenshot(path=str(artifacts / "admin-figure-entry.png"), full_page=False)

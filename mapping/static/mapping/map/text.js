@@ -10,8 +10,9 @@ export function ltr(text) {
   return `\u2066${text}\u2069`;
 }
 
+// "7 or more": the number isolated, the words in the page's own direction.
 function orMore(n) {
-  return S.orMore.replace("%(n)s", String(n));
+  return S.orMore.replace("%(n)s", ltr(String(n)));
 }
 
 /**
@@ -24,10 +25,10 @@ export function figures(low, best, high, open) {
   if (best === null || best === undefined) return S.killedUnknown;
   if (open) {
     if (high === null || high === undefined) {
-      const floor = ltr(orMore(low));
-      return best === low ? floor : `${floor} (${S.bestIs.replace("%(n)s", String(best))})`;
+      const floor = orMore(low);
+      return best === low ? floor : `${floor} (${S.bestIs.replace("%(n)s", ltr(String(best)))})`;
     }
-    return ltr(`${low}–${best}–${orMore(high)}`);
+    return `${ltr(`${low}–${best}–`)}${orMore(high)}`;
   }
   if (low === high) return String(best);
   return ltr(`${low}–${best}–${high}`);
