@@ -113,7 +113,10 @@ def apply_kind(cleaned: dict[str, Any]) -> dict[str, str]:
 
 
 def figure_preview_view(request: HttpRequest) -> JsonResponse:
-    """What a kind's rule gives for the figures typed: ``?kind=at_least&figure=7[&to=]``."""
+    """What a kind's rule gives for the figures typed: ``?kind=at_least&figure=7[&to=]``.
+
+    Figures the kind cannot take yet (none typed so far) answer ``{"errors": ...}`` with a
+    200: a preview of a half-typed entry is not a failed request."""
 
     def number(name: str) -> int | None:
         raw = request.GET.get(name, "").strip()
@@ -126,5 +129,5 @@ def figure_preview_view(request: HttpRequest) -> JsonResponse:
     try:
         values = claim_figure(request.GET.get("kind", ""), number("figure"), number("to"))
     except ValidationError as error:
-        return JsonResponse({"errors": error.message_dict}, status=400)
+        return JsonResponse({"errors": error.message_dict})
     return JsonResponse(values.as_dict())

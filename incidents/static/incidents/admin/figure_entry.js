@@ -74,7 +74,8 @@
     })
       .then((response) => (response.ok ? response.json() : null))
       .then((values) => {
-        if (values) fill(select, values);
+        // Errors (no figure typed yet) leave the fields; saving names the field to fix.
+        if (values && !values.errors) fill(select, values);
       })
       .catch(() => {});
   }
