@@ -22,6 +22,7 @@ from mapping import country
 from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from . import selectors, vocabulary
+from .figurekinds import FigureKind
 from .models import BREAKDOWN_FIELDS, Episode, Incident
 
 # Interface strings the map's JavaScript needs, translated on the server.
@@ -134,8 +135,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def _figure_text(claim: Any) -> str:
     if claim.killed_min is None:
         return gettext("no figure")
+    # As the source put it, where the claim records how (incidents.figurekinds).
     if claim.killed_max is None:
+        if claim.figure_kind == FigureKind.MORE_THAN:
+            return gettext("more than %(n)s") % {"n": claim.killed_min - 1}
         return gettext("at least %(n)s") % {"n": claim.killed_min}
+    if claim.figure_kind == FigureKind.UP_TO:
+        return gettext("up to %(n)s") % {"n": claim.killed_max}
     if claim.killed_max == claim.killed_min:
         if claim.approximate:
             return gettext("about %(n)s") % {"n": claim.killed_min}

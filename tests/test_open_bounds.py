@@ -246,6 +246,14 @@ def test_the_public_page_says_7_or_more_in_english_and_arabic(at_least_7):
     assert "بلا حد أعلى: 7 أو أكثر" in arabic
 
 
+def test_a_claim_reads_as_its_source_put_it(client, seeded):
+    page = client.get("/incidents/SY-2025-0002/").content.decode()
+    # "over 100", recorded as a minimum of 101 with its kind
+    assert "more than 100" in page
+    arabic = client.get("/incidents/SY-2025-0002/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert "أكثر من 100" in arabic
+
+
 def test_the_map_page_has_the_open_high_strings_in_arabic(client, db):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert "أو أكثر" in page and "حوادث بلا حد أعلى" in page
