@@ -21,7 +21,7 @@ def recompute(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0014_incident_figures_from_public_claims'),
+        ('incidents', '0015_incident_text_search_index'),
         ('mapping', '0002_place_curated_has_origin_note'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
