@@ -348,8 +348,10 @@ def mapped_row(facts: IncidentFacts, layout: str = CURRENT) -> dict[str, Any]:
         admin1 = ADMIN1.get(
             facts.governorate_slug, _strip_suffix(facts.governorate or "", " Governorate")
         )
+    # An open high ("at least 7") is written as such, never as a ceiling.
+    high = facts.killed_high if facts.killed_high is not None else "open"
     figures = (
-        f"killed {facts.killed_best} (range {facts.killed_low}-{facts.killed_high})"
+        f"killed {facts.killed_best} (range {facts.killed_low}-{high})"
         if facts.killed_best is not None
         else "killed: not reported"
     )
@@ -363,7 +365,7 @@ def mapped_row(facts: IncidentFacts, layout: str = CURRENT) -> dict[str, Any]:
     if facts.killed_best is None:
         tags.append("fatalities=unknown")
     else:
-        tags.append(f"fatalities range={facts.killed_low}-{facts.killed_high}")
+        tags.append(f"fatalities range={facts.killed_low}-{high}")
     text = facts.summary or facts.title
     row = {
         "event_id_cnty": facts.acled_ids[0] if facts.acled_ids else facts.public_id,

@@ -349,8 +349,9 @@ def _figures(a: Record, b: Record) -> tuple[float | None, float, list[str]]:
     overlap = (
         a.killed_low is not None
         and b.killed_low is not None
-        and a.killed_low <= (b.killed_high or b.killed_best)
-        and b.killed_low <= (a.killed_high or a.killed_best)
+        # An open high ("at least 7", stored as no high) has no ceiling to fall below.
+        and (b.killed_high is None or a.killed_low <= b.killed_high)
+        and (a.killed_high is None or b.killed_low <= a.killed_high)
     )
     if overlap:
         return 1.0, weight, [f"{text} (ranges overlap)" if low != high else text]

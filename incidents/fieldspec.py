@@ -90,10 +90,12 @@ INCIDENT: tuple[IncidentField, ...] = (
     IncidentField("version", "count", exported=False),
     IncidentField("created_at", "timestamp", exported=False),
     IncidentField("figures_include_confidential", "flag", exported=False),
+    # No source gives a ceiling: killed_high is then empty ("7 or more"), never a floor.
+    IncidentField("killed_high_open", "flag"),
 )
 
-# The reconciled figures: the range, then who the dead were.
-FIGURES = ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)
+# The reconciled figures: the range (its high possibly open), then who the dead were.
+FIGURES = ("killed_low", "killed_best", "killed_high", "killed_high_open", *BREAKDOWN_FIELDS)
 
 
 def incident_fields(**flags: bool) -> tuple[IncidentField, ...]:
@@ -111,6 +113,7 @@ CLAIM_VALUES = (
     "killed_min",
     "killed_max",
     "approximate",
+    "figure_kind",
     "perpetrator_text",
     "place_as_reported",
     "date_as_reported",

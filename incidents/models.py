@@ -30,6 +30,8 @@ from simple_history.models import HistoricalRecords
 from mapping.aggregation import fine_cell, tile_key
 from mapping.models import LocationPrecision, Place
 
+from .figurekinds import FigureKind, fits, kind_condition
+
 
 def _date_errors(start: date | None, end: date | None) -> dict[str, str]:
     """Field errors for a date range: nothing in the future, the end not before the start."""
@@ -330,7 +332,17 @@ class Incident(Breakdown):
 
     killed_low = models.PositiveIntegerField(null=True, blank=True)
     killed_best = models.PositiveIntegerField(null=True, blank=True)
-    killed_high = models.PositiveIntegerField(null=True, blank=True)
+    killed_high = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty when the upper bound is open."
+    )
+    # "At least 7" sets no ceiling: the high is then unknown, not 7. An open high is stored
+    # as killed_high NULL with this flag, so that no layer can read a floor as a ceiling.
+    killed_high_open = models.BooleanField(
+        "upper bound open",
+        default=False,
+        help_text='No source gives a ceiling ("at least 7"): the high is left empty and '
+        'the figures read "7 or more".',
+    )
     figure_rule = models.CharField(
         max_length=30, choices=FigureRule.choices, default=FigureRule.RANGE_OF_CLAIMS
     )
@@ -423,19 +435,32 @@ class Incident(Breakdown):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    killed_low__isnull=True, killed_best__isnull=True, killed_high__isnull=True
+                    killed_low__isnull=True,
+                    killed_best__isnull=True,
+                    killed_high__isnull=True,
+                    killed_high_open=False,
                 )
                 | Q(
                     killed_low__isnull=False,
                     killed_best__isnull=False,
                     killed_high__isnull=False,
+                    killed_high_open=False,
                     killed_low__gte=0,
                     killed_best__gte=F("killed_low"),
                     killed_high__gte=F("killed_best"),
+                )
+                | Q(
+                    killed_low__isnull=False,
+                    killed_best__isnull=False,
+                    killed_high__isnull=True,
+                    killed_high_open=True,
+                    killed_low__gte=0,
+                    killed_best__gte=F("killed_low"),
                 ),
                 name="incident_killed_range_ordered",
                 violation_error_message=(
-                    "Killed figures must all be given, not negative, with low ≤ best ≤ high."
+                    "Killed figures must all be given, not negative, with low ≤ best ≤ high; "
+                    "an open upper bound has low and best and no high."
                 ),
             ),
             *_non_negative("killed_low", "killed_best", "killed_high", prefix="incident"),
@@ -516,26 +541,56 @@ class Incident(Breakdown):
     def is_public(self) -> bool:
         return self.status == Status.PUBLISHED
 
+    @property
+    def killed_display(self) -> str:
+        """The range as the admin shows it: "7 or more (best 7)" when the high is open."""
+        if self.killed_best is None:
+            return "no figure"
+        if self.killed_high_open:
+            return f"{self.killed_low} or more (best {self.killed_best})"
+        if self.killed_low == self.killed_high:
+            return str(self.killed_best)
+        return f"{self.killed_low}–{self.killed_high} (best {self.killed_best})"
+
+    def _figure_errors(self) -> dict[str, str]:
+        """Field errors of the reconciled range (the database's incident_killed_range_ordered)."""
+        errors: dict[str, str] = {}
+        low, best, high = self.killed_low, self.killed_best, self.killed_high
+        if self.killed_high_open:
+            if high is not None:
+                errors["killed_high"] = (
+                    "An open upper bound has no high figure: clear it, or untick "
+                    "“upper bound open”."
+                )
+            for name, value in (("killed_low", low), ("killed_best", best)):
+                if value is None:
+                    errors[name] = "An open upper bound still needs low and best."
+            if not errors and low > best:  # type: ignore[operator]
+                errors["killed_best"] = "Best cannot be below low."
+            return errors
+        figures = {"killed_low": low, "killed_best": best, "killed_high": high}
+        given = {name for name, value in figures.items() if value is not None}
+        if given == {"killed_low", "killed_best"}:
+            errors["killed_high"] = (
+                "Give the high figure, or tick “upper bound open” when no source gives one."
+            )
+        elif given and len(given) < 3:
+            for name in figures.keys() - given:
+                errors[name] = "Give low, best and high together, or none of them."
+        elif given:
+            if low > best:  # type: ignore[operator]
+                errors["killed_best"] = "Best cannot be below low."
+            elif best > high:  # type: ignore[operator]
+                errors["killed_high"] = "High cannot be below best."
+        return errors
+
     def clean(self) -> None:
         errors = _date_errors(self.date_start, self.date_end)
         if self.latitude is None and self.longitude is not None:
             errors["latitude"] = "Give the latitude too, or clear the longitude."
         if self.longitude is None and self.latitude is not None:
             errors["longitude"] = "Give the longitude too, or clear the latitude."
-        figures = {
-            "killed_low": self.killed_low,
-            "killed_best": self.killed_best,
-            "killed_high": self.killed_high,
-        }
-        given = {name for name, value in figures.items() if value is not None}
-        if given and len(given) < 3:
-            for name in figures.keys() - given:
-                errors[name] = "Give low, best and high together, or none of them."
-        elif given:
-            if self.killed_low > self.killed_best:  # type: ignore[operator]
-                errors["killed_best"] = "Best cannot be below low."
-            elif self.killed_best > self.killed_high:  # type: ignore[operator]
-                errors["killed_high"] = "High cannot be below best."
+        errors.update(self._figure_errors())
         if self.figure_rule == FigureRule.MANUAL and not self.figure_rationale.strip():
             errors["figure_rationale"] = "Explain why the figures are set by hand."
         if errors:
@@ -580,6 +635,15 @@ class FigureClaim(Breakdown):
     killed_min = models.PositiveIntegerField(null=True, blank=True)
     killed_max = models.PositiveIntegerField(null=True, blank=True)
     approximate = models.BooleanField(default=False, help_text='"around", "about", "nearly"')
+    figure_kind = models.CharField(
+        "figure kind",
+        max_length=20,
+        choices=FigureKind.choices,
+        blank=True,
+        default="",
+        help_text="How the source states the figure (see incidents.figurekinds); empty for "
+        "claims recorded before kinds, or imported from an outside data set.",
+    )
     perpetrator_text = models.CharField("perpetrator as stated", max_length=300, blank=True)
     quote = models.TextField(help_text="The source's own words that support this claim, verbatim.")
     notes = models.TextField(blank=True)
@@ -603,6 +667,11 @@ class FigureClaim(Breakdown):
                 name="%(class)s_killed_max_above_min",
                 violation_error_message="The maximum needs a minimum and cannot be below it.",
             ),
+            models.CheckConstraint(
+                condition=kind_condition(),
+                name="%(class)s_figures_fit_kind",
+                violation_error_message="The minimum and maximum do not fit the figure kind.",
+            ),
             *_non_negative(*BREAKDOWN_FIELDS, prefix="%(class)s"),
         ]
 
@@ -616,6 +685,11 @@ class FigureClaim(Breakdown):
             and self.killed_min > self.killed_max
         ):
             errors["killed_max"] = "The maximum cannot be below the minimum."
+        elif not fits(self.figure_kind, self.killed_min, self.killed_max, self.approximate):
+            errors["figure_kind"] = (
+                f"The minimum and maximum are not what “{self.get_figure_kind_display()}” "
+                "gives: enter the figure through the figure kind's entry."
+            )
         if not (self.quote or "").strip():
             errors["quote"] = "Quote the source's own words that support this claim."
         if errors:
@@ -628,9 +702,13 @@ class FigureClaim(Breakdown):
     @property
     def figure_display(self) -> str:
         if self.killed_min is None:
-            return "no figure"
+            return "vague, no figure" if self.figure_kind == FigureKind.VAGUE else "no figure"
         if self.killed_max is None:
+            if self.figure_kind == FigureKind.MORE_THAN:
+                return f"more than {self.killed_min - 1}"
             return f"at least {self.killed_min}"
+        if self.figure_kind == FigureKind.UP_TO:
+            return f"up to {self.killed_max}"
         if self.killed_max == self.killed_min:
             return f"about {self.killed_min}" if self.approximate else str(self.killed_min)
         return f"{self.killed_min}–{self.killed_max}"
@@ -720,7 +798,11 @@ class PublishedMapCell(models.Model):
     count = models.PositiveIntegerField()
     killed_low = models.PositiveIntegerField()
     killed_best = models.PositiveIntegerField()
+    # The sum of the highs, an open high counting as its best (a floor of the total's high)
+    # ...
     killed_high = models.PositiveIntegerField()
+    # ... and how many of the incidents have an open high: when any do, the sum is a floor.
+    killed_high_open = models.PositiveIntegerField(default=0)
     latitude_sum = models.FloatField()
     longitude_sum = models.FloatField()
 

@@ -3,13 +3,18 @@
 The default rule, *range of claims*:
 
 * **low** is the lowest minimum any source claims;
-* **high** is the highest figure any source claims (its maximum, or its minimum when it
-  gives none: "at least 40" claims 40);
+* **high** is the highest maximum any source claims, or **open** when any counted claim
+  has no maximum: "at least 40" sets no ceiling, so no ceiling is published ("40 or
+  more"), however high another source's maximum is. The range is the span of what the
+  sources claim, and a claim open above spans every higher figure too. An open high is
+  ``high=None`` with ``high_open=True``; it is never replaced by the highest minimum;
 * **best** is the *lower median* of the claims' central figures, where a claim's central
-  figure is its single figure, or the midpoint (rounded down) of its range. The lower
+  figure is its single figure, the midpoint (rounded down) of its range, or **its minimum
+  when it gives no maximum**: when only a floor is known, the floor is the one figure the
+  source gave, and any figure above it would be one that no source stated. The lower
   median is always a figure that some source actually gave or implied, it is not pulled
   up by a single outlying claim, and with two conflicting sources it takes the lower
-  one: "at least 125" against "at least 134" gives low 125, best 125, high 134.
+  one: "at least 125" against "at least 134" gives low 125, best 125, high open.
 
 The *source hierarchy* rule applies the same computation to the claims of the
 highest-ranked kind of source only (by default monitor reports, then witness testimony,
@@ -29,8 +34,12 @@ confidential claims too (``Incident.figures_include_confidential``); the public 
 says that it does and how many claims are confidential, never which or what they say.
 
 These functions are pure: they take figures and return figures, so the same rule serves
-incidents and episode aggregates (:func:`recompute_public_figures` excepted, a data
-migration's helper).
+incidents and episode aggregates (the data migrations' helpers excepted).
+
+Sums over incidents (map cells, map and statistics totals, episodes) add each incident's
+high, or its best where the high is open (:func:`high_or_best`), and count the incidents
+whose high is open (:func:`open_highs`): when any is, the total's high is open too, and the
+sum is its floor ("1,234 or more"), never a ceiling.
 """
 
 from __future__ import annotations
@@ -40,7 +49,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import BREAKDOWN_FIELDS, FigureRule, SourceKind, Status
@@ -67,14 +77,17 @@ class ClaimedFigure:
         return self.minimum is not None
 
     @property
-    def top(self) -> int:
-        assert self.minimum is not None
-        return self.maximum if self.maximum is not None else self.minimum
+    def open_above(self) -> bool:
+        """A floor without a ceiling: "at least 40", "more than 100"."""
+        return self.minimum is not None and self.maximum is None
 
     @property
     def central(self) -> int:
+        """The claim's own best figure: its single figure, the midpoint (rounded down) of
+        its range, or its minimum when it has no maximum."""
         assert self.minimum is not None
-        return (self.minimum + self.top) // 2
+        top = self.maximum if self.maximum is not None else self.minimum
+        return (self.minimum + top) // 2
 
 
 @dataclass(frozen=True)
@@ -84,10 +97,21 @@ class Reconciled:
     high: int | None
     breakdown: dict[str, int | None]
     claims_counted: int
+    high_open: bool = False  # no ceiling: ``high`` is then None
 
     @property
     def is_empty(self) -> bool:
         return self.low is None
+
+    def incident_figures(self) -> dict[str, int | bool | None]:
+        """The incident's figure fields (``incidents.fieldspec.FIGURES``) with these values."""
+        return {
+            "killed_low": self.low,
+            "killed_best": self.best,
+            "killed_high": self.high,
+            "killed_high_open": self.high_open,
+            **self.breakdown,
+        }
 
 
 EMPTY = Reconciled(None, None, None, dict.fromkeys(BREAKDOWN_FIELDS), 0)
@@ -106,12 +130,14 @@ def range_of_claims(claims: Iterable[ClaimedFigure]) -> Reconciled:
     for name in BREAKDOWN_FIELDS:
         values = [c.breakdown[name] for c in counted if c.breakdown.get(name) is not None]
         breakdown[name] = max(values) if values else None  # type: ignore[type-var]
+    high_open = any(claim.open_above for claim in counted)
     return Reconciled(
         low=min(claim.minimum for claim in counted),  # type: ignore[type-var]
         best=centrals[(len(centrals) - 1) // 2],
-        high=max(claim.top for claim in counted),
+        high=None if high_open else max(claim.maximum for claim in counted),  # type: ignore[type-var]
         breakdown=breakdown,
         claims_counted=len(counted),
+        high_open=high_open,
     )
 
 
@@ -158,10 +184,7 @@ def recompute_public_figures(apps: Any) -> int:
     (a migration's historical one, or ``django.apps.apps``). Figures set by hand stay.
     Returns how many incidents changed.
     """
-    incident_model = apps.get_model("incidents", "Incident")
     claim_model = apps.get_model("incidents", "Claim")
-    cell_model = apps.get_model("incidents", "PublishedMapCell")
-    figure_names = ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)
     touched = (
         claim_model.objects.filter(source__confidential=True)
         .exclude(incident__figure_rule=FigureRule.MANUAL)
@@ -169,8 +192,38 @@ def recompute_public_figures(apps: Any) -> int:
         .values_list("incident_id", flat=True)
         .distinct()
     )
+    return _recompute(apps, list(touched))
+
+
+def recompute_open_bounds(apps: Any) -> int:
+    """Recompute the figures of every incident with a claim open above ("at least 7"), whose
+    high used to be that claim's minimum and is now open, and refresh the map cells.
+
+    For the data migration that introduced open upper bounds (see :func:`recompute_public_figures`
+    for ``apps``). Figures set by hand stay. Returns how many incidents changed.
+    """
+    claim_model = apps.get_model("incidents", "Claim")
+    touched = (
+        claim_model.objects.filter(killed_min__isnull=False, killed_max__isnull=True)
+        .exclude(incident__figure_rule=FigureRule.MANUAL)
+        .values_list("incident_id", flat=True)
+        .distinct()
+    )
+    return _recompute(apps, list(touched))
+
+
+def _recompute(apps: Any, incident_ids: list[int]) -> int:
+    incident_model = apps.get_model("incidents", "Incident")
+    claim_model = apps.get_model("incidents", "Claim")
+    cell_model = apps.get_model("incidents", "PublishedMapCell")
+    # An earlier migration runs this before open highs existed: there a high is the highest
+    # figure claimed, as it then was (the next migration recomputes it).
+    has_open = any(f.name == "killed_high_open" for f in incident_model._meta.fields)
+    figure_names = ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)
+    if has_open:
+        figure_names = (*figure_names, "killed_high_open")
     changed, cells = 0, set()
-    for incident in incident_model.objects.filter(pk__in=list(touched)).order_by("pk"):
+    for incident in incident_model.objects.filter(pk__in=incident_ids).order_by("pk"):
         claims = [
             ClaimedFigure(
                 minimum=row["killed_min"],
@@ -189,13 +242,22 @@ def recompute_public_figures(apps: Any) -> int:
                 *BREAKDOWN_FIELDS,
             )
         ]
-        result = reconcile(incident.figure_rule, claims)
-        values = {
-            "killed_low": result.low,
-            "killed_best": result.best,
-            "killed_high": result.high,
-            **result.breakdown,
-        }
+        result = reconcile(
+            incident.figure_rule,
+            claims,
+            include_confidential=incident.figures_include_confidential,
+        )
+        values = result.incident_figures()
+        if not has_open:
+            del values["killed_high_open"]
+            if result.high_open:
+                values["killed_high"] = max(
+                    c.maximum if c.maximum is not None else c.minimum
+                    for c in public_claims(
+                        claims, include_confidential=incident.figures_include_confidential
+                    )
+                    if c.counts
+                )
         if all(getattr(incident, name) == values[name] for name in figure_names):
             continue
         # The update moves updated_at too, so kept API documents of the incident are stale.
@@ -206,24 +268,43 @@ def recompute_public_figures(apps: Any) -> int:
     for cx, cy in sorted(cells):
         sums = incident_model.objects.filter(
             status=Status.PUBLISHED, map_cx=cx, map_cy=cy
-        ).aggregate(
-            count=Count("id"),
-            killed_low=Sum("killed_low"),
-            killed_best=Sum("killed_best"),
-            killed_high=Sum("killed_high"),
-            latitude_sum=Sum("latitude"),
-            longitude_sum=Sum("longitude"),
-        )
+        ).aggregate(**cell_sums(with_open=has_open))
         cell_model.objects.filter(cx=cx, cy=cy).delete()
         if sums["count"]:
             cell_model.objects.create(
                 cx=cx,
                 cy=cy,
-                count=sums["count"],
-                killed_low=sums["killed_low"] or 0,
-                killed_best=sums["killed_best"] or 0,
-                killed_high=sums["killed_high"] or 0,
+                **{name: value or 0 for name, value in sums.items() if not name.endswith("_sum")},
                 latitude_sum=sums["latitude_sum"],
                 longitude_sum=sums["longitude_sum"],
             )
     return changed
+
+
+def high_or_best(prefix: str = "") -> Coalesce:
+    """An incident's high, or its best where the high is open: summed over incidents, the
+    total's high when no high is open, and a floor of it when some are (say how many with
+    :func:`open_highs`). ``prefix`` reaches the incident through a relation."""
+    return Coalesce(f"{prefix}killed_high", f"{prefix}killed_best")
+
+
+def open_highs(prefix: str = "") -> Count:
+    """How many of the incidents summed have an open high."""
+    return Count(f"{prefix}pk", filter=Q(**{f"{prefix}killed_high_open": True}))
+
+
+def cell_sums(*, with_open: bool = True) -> dict[str, Any]:
+    """A map cell's sums of its published incidents (``PublishedMapCell``'s fields)."""
+    # The high's sums first: they read killed_high, killed_best and killed_high_open, which
+    # in the same annotate() would otherwise name the sums of those columns already made.
+    sums: dict[str, Any] = {"killed_high": Sum(high_or_best())}
+    if with_open:
+        sums["killed_high_open"] = open_highs()
+    sums.update(
+        count=Count("id"),
+        killed_low=Sum("killed_low"),
+        killed_best=Sum("killed_best"),
+        latitude_sum=Sum("latitude"),
+        longitude_sum=Sum("longitude"),
+    )
+    return sums

@@ -32,7 +32,7 @@ from .models import (
     Source,
     Status,
 )
-from .reconciliation import ClaimedFigure, Reconciled, range_of_claims
+from .reconciliation import ClaimedFigure, Reconciled, high_or_best, open_highs, range_of_claims
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -140,14 +140,19 @@ class EpisodeSummary:
     incident_count: int
     killed_low: int
     killed_best: int
-    killed_high: int
+    killed_high: int  # a floor of the total's high when some incidents' highs are open
     measures: list[MeasureSummary]
+    killed_high_open: int = 0  # how many incidents have an open high
 
 
 def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
     incidents = incident_queryset(user=user).filter(episode=episode)
     sums = incidents.aggregate(
-        count=Count("id"), low=Sum("killed_low"), best=Sum("killed_best"), high=Sum("killed_high")
+        count=Count("id"),
+        low=Sum("killed_low"),
+        best=Sum("killed_best"),
+        high=Sum(high_or_best()),
+        open=open_highs(),
     )
     # Confidential sources never leave the admin, whoever asks: not even for researchers
     # reading the API, whose answers are no place for them.
@@ -173,6 +178,7 @@ def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
         killed_best=sums["best"] or 0,
         killed_high=sums["high"] or 0,
         measures=measures,
+        killed_high_open=sums["open"] or 0,
     )
 
 

@@ -251,7 +251,7 @@ def incident_create(
     )
     if figure_rule == FigureRule.MANUAL:
         _check_fields(figures or {}, FIGURE_FIELDS, "The figures")
-        for name, value in (figures or {}).items():
+        for name, value in _manual_figures(figures or {}).items():
             setattr(incident, name, value)
     elif figures:
         raise ValidationError({"figure_rule": "Figures can only be given with the manual rule."})
@@ -339,6 +339,14 @@ def incident_edit(
     return incident
 
 
+def _manual_figures(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """Every figure field, from figures given by hand: a figure left out is unknown, and the
+    high is open only when it is said to be (``killed_high_open``)."""
+    values = {name: figures.get(name) for name in FIGURE_FIELDS}
+    values["killed_high_open"] = bool(figures.get("killed_high_open"))
+    return values
+
+
 def _set_figures(
     incident: Incident,
     *,
@@ -357,8 +365,8 @@ def _set_figures(
     if incident.figure_rule == FigureRule.MANUAL:
         if figures is not None:
             _check_fields(figures, FIGURE_FIELDS, "The figures")
-            for name in FIGURE_FIELDS:
-                setattr(incident, name, figures.get(name))
+            for name, value in _manual_figures(figures).items():
+                setattr(incident, name, value)
         elif not was_manual:
             raise ValidationError({"figures": "Give the figures to set by hand."})
     elif figures:
@@ -420,12 +428,7 @@ def _apply_figures(incident: Incident) -> None:
         _claimed_figures(incident),
         include_confidential=incident.figures_include_confidential,
     )
-    incident.killed_low, incident.killed_best, incident.killed_high = (
-        result.low,
-        result.best,
-        result.high,
-    )
-    for name, value in result.breakdown.items():
+    for name, value in result.incident_figures().items():
         setattr(incident, name, value)
 
 

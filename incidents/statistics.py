@@ -1,31 +1,39 @@
 """Counts and casualty sums for any set of incidents, by day, area, perpetrator and type.
 
 Sums of ``killed_low``, ``killed_best`` and ``killed_high`` are sums of each incident's
-reconciled range, so the totals are a range too. An incident held against two perpetrators
-counts once for each of them, so the rows ``by_perpetrator`` do not add up to the total;
-the response says so. Episode aggregates reported by monitors stand beside the incident
-sums and are never added to them.
+reconciled range, so the totals are a range too. An incident whose high is open ("at least
+7") adds its best to ``killed_high``, and ``killed_high_open`` counts such incidents: when
+it is above 0, the total's high is open as well and ``killed_high`` is its floor.
+
+An incident held against two perpetrators counts once for each of them, so the rows
+``by_perpetrator`` do not add up to the total; the response says so. Episode aggregates
+reported by monitors stand beside the incident sums and are never added to them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from .models import Attribution, Episode, Incident
+from .reconciliation import high_or_best, open_highs
 from .selectors import User, episode_summary
 
+# The high's sums first: they read killed_high, killed_best and killed_high_open, which in
+# the same annotate() would otherwise name the sums of those columns already made.
 _SUMS = {
+    "killed_high": Sum(high_or_best()),
+    "killed_high_open": open_highs(),
     "incidents": Count("id"),
     "killed_low": Sum("killed_low"),
     "killed_best": Sum("killed_best"),
-    "killed_high": Sum("killed_high"),
 }
+_FIGURES = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
 
 
 def _figures(row: dict[str, Any]) -> dict[str, int]:
-    return {name: row.get(name) or 0 for name in _SUMS}
+    return {name: row.get(name) or 0 for name in _FIGURES}
 
 
 def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> dict[str, Any]:
@@ -63,9 +71,10 @@ def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> 
         for row in attributed.values("actor__slug", "actor__name", "actor__name_ar")
         .annotate(
             incidents=Count("incident_id"),
-            killed_low=Sum(F("incident__killed_low")),
-            killed_best=Sum(F("incident__killed_best")),
-            killed_high=Sum(F("incident__killed_high")),
+            killed_low=Sum("incident__killed_low"),
+            killed_best=Sum("incident__killed_best"),
+            killed_high=Sum(high_or_best("incident__")),
+            killed_high_open=open_highs("incident__"),
         )
         .order_by("-killed_best", "actor__slug")
     ]
@@ -85,6 +94,7 @@ def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> 
                     "killed_low": summary.killed_low,
                     "killed_best": summary.killed_best,
                     "killed_high": summary.killed_high,
+                    "killed_high_open": summary.killed_high_open,
                 },
                 "reported_aggregates": [
                     {
@@ -92,6 +102,7 @@ def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> 
                         "low": measure.reconciled.low,
                         "best": measure.reconciled.best,
                         "high": measure.reconciled.high,
+                        "high_open": measure.reconciled.high_open,
                         "claims": len(measure.claims),
                     }
                     for measure in summary.measures
@@ -107,6 +118,9 @@ def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> 
         "episodes": episodes,
         "notes": [
             "Figures are sums of each incident's reconciled range (low, best, high).",
+            "killed_high_open counts the incidents whose high is open (no source gives a "
+            "ceiling, e.g. 'at least 7'); they add their best to killed_high, so when "
+            "killed_high_open is above 0, killed_high is a floor of the high: 'N or more'.",
             "by_day counts an incident on the first day of its date range.",
             "An incident attributed to several perpetrators counts once for each of them, "
             "so by_perpetrator does not add up to the totals.",

@@ -22,6 +22,7 @@ from mapping import country
 from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from . import evidence, selectors, vocabulary
+from .figurekinds import FigureKind
 from .models import BREAKDOWN_FIELDS, Episode, EvidenceFile, Incident
 
 # Interface strings the map's JavaScript needs, translated on the server.
@@ -30,6 +31,10 @@ MAP_STRINGS = {
     "killed": _("killed"),
     "killedRange": _("Killed (low–best–high)"),
     "killedUnknown": _("no figure reported"),
+    # An open upper bound ("at least 7"): never shown as a ceiling.
+    "orMore": _("%(n)s or more"),
+    "bestIs": _("best %(n)s"),
+    "openHighs": _("Incidents with no upper bound"),
     "date": _("Date"),
     "place": _("Place"),
     "perpetrators": _("Perpetrators"),
@@ -130,8 +135,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def _figure_text(claim: Any) -> str:
     if claim.killed_min is None:
         return gettext("no figure")
+    # As the source put it, where the claim records how (incidents.figurekinds).
     if claim.killed_max is None:
+        if claim.figure_kind == FigureKind.MORE_THAN:
+            return gettext("more than %(n)s") % {"n": claim.killed_min - 1}
         return gettext("at least %(n)s") % {"n": claim.killed_min}
+    if claim.figure_kind == FigureKind.UP_TO:
+        return gettext("up to %(n)s") % {"n": claim.killed_max}
     if claim.killed_max == claim.killed_min:
         if claim.approximate:
             return gettext("about %(n)s") % {"n": claim.killed_min}

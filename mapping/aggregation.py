@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, QuerySet, Sum
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 GRID_LEVEL = 13
 
@@ -111,6 +112,7 @@ def _cells(grouped: QuerySet, level: int) -> list[dict[str, Any]]:
             "killed_low": cell["low"] or 0,
             "killed_best": cell["best"] or 0,
             "killed_high": cell["high"] or 0,
+            "killed_high_open": cell["high_open"] or 0,
         }
         for cell in grouped
     ]
@@ -132,6 +134,7 @@ POINT_VALUES = (
     "killed_low",
     "killed_best",
     "killed_high",
+    "killed_high_open",
     "grade",
 )
 
@@ -172,6 +175,7 @@ def aggregate(incidents: QuerySet, view: View, *, summary: QuerySet | None = Non
                 low=Sum("killed_low"),
                 best=Sum("killed_best"),
                 high=Sum("killed_high"),
+                high_open=Sum("killed_high_open"),
                 lat=Sum("latitude_sum") / Sum("count"),
                 lon=Sum("longitude_sum") / Sum("count"),
             )
@@ -187,7 +191,9 @@ def aggregate(incidents: QuerySet, view: View, *, summary: QuerySet | None = Non
                 n=Count("id"),
                 low=Sum("killed_low"),
                 best=Sum("killed_best"),
-                high=Sum("killed_high"),
+                # As the per-cell sums do: an open high adds its best, and is counted.
+                high=Sum(Coalesce("killed_high", "killed_best")),
+                high_open=Count("id", filter=Q(killed_high_open=True)),
                 lat=Avg("latitude"),
                 lon=Avg("longitude"),
             )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from incidents import services
 from incidents.models import Claim, Incident, Source, Status
 
 ADD_URL = reverse("admin:incidents_incident_add")
@@ -101,7 +102,11 @@ def test_the_incident_form_carries_the_point_picker(researcher_client):
 
 def test_a_researcher_creates_an_incident_with_a_claim(researcher_client, researcher, source):
     response = researcher_client.post(
-        ADD_URL, _form(source, claims=[{"killed_min": "7", "quote": "Seven people were shot."}])
+        ADD_URL,
+        _form(
+            source,
+            claims=[{"killed_min": "7", "killed_max": "7", "quote": "Seven people were shot."}],
+        ),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     incident = Incident.objects.get()
@@ -396,3 +401,97 @@ def test_a_researcher_adds_a_curated_place_only_with_its_source(researcher_clien
     data["origin_note"] = "Position read from a 1:50,000 map by the team."
     assert researcher_client.post(url, data).status_code == 302
     assert Place.objects.get(slug="tuwaym-al-gharbi").origin == "researcher"
+
+
+@pytest.mark.parametrize(
+    ("entry", "stored"),
+    [
+        ({"figure_kind": "at_least", "figure": "7"}, (7, None, False)),
+        ({"figure_kind": "more_than", "figure": "100"}, (101, None, False)),
+        ({"figure_kind": "exact", "figure": "7"}, (7, 7, False)),
+        ({"figure_kind": "around", "figure": "10"}, (10, 10, True)),
+        ({"figure_kind": "around", "figure": "30", "figure_to": "50"}, (30, 50, True)),
+        ({"figure_kind": "range", "figure": "30", "figure_to": "50"}, (30, 50, False)),
+        ({"figure_kind": "up_to", "figure": "20"}, (0, 20, False)),
+        ({"figure_kind": "vague"}, (None, None, False)),
+    ],
+)
+def test_the_claim_form_fills_minimum_and_maximum_from_the_figure_kind(
+    researcher_client, source, entry, stored
+):
+    # Whatever was typed into minimum and maximum, the kind's rule decides them.
+    claim = {"quote": "The source's sentence.", "killed_min": "999", **entry}
+    response = researcher_client.post(ADD_URL, _form(source, claims=[claim]))
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    saved = Claim.objects.get()
+    assert (saved.killed_min, saved.killed_max, saved.approximate) == stored
+    assert saved.figure_kind == entry["figure_kind"]
+
+
+def test_at_least_7_through_the_claim_form_is_published_as_7_or_more(researcher_client, source):
+    claim = {"quote": "At least 7 civilians were killed.", "figure_kind": "at_least", "figure": "7"}
+    response = researcher_client.post(ADD_URL, _form(source, claims=[claim]))
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert (incident.killed_low, incident.killed_best, incident.killed_high) == (7, 7, None)
+    assert incident.killed_high_open
+    page = researcher_client.get(reverse("admin:incidents_incident_changelist")).content.decode()
+    assert "7 or more (best 7)" in page
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "message"),
+    [
+        ({"figure_kind": "at_least"}, "figure", "Give the figure"),
+        ({"figure_kind": "range", "figure": "30"}, "figure_to", "needs the figure it runs to"),
+        ({"figure_kind": "range", "figure": "30", "figure_to": "30"}, "figure_to", "higher"),
+        ({"figure_kind": "exact", "figure": "3", "figure_to": "9"}, "figure_to", "Only a range"),
+    ],
+)
+def test_a_figure_that_does_not_fit_its_kind_is_a_field_error_and_writes_nothing(
+    researcher_client, source, entry, field, message
+):
+    claim = {"quote": "The source's sentence.", **entry}
+    response = researcher_client.post(ADD_URL, _form(source, claims=[claim]))
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.errors[0]
+    assert message in " ".join(errors[field])
+    assert not Incident.objects.exists() and not Claim.objects.exists()
+
+
+def test_the_claim_form_shows_each_kinds_rule_and_the_stored_figure(
+    researcher_client, researcher, source
+):
+    incident = services.incident_create(
+        user=researcher,
+        title="Shelling",
+        event_type="shelling",
+        date_start=dt.date(2025, 3, 7),
+        date_end=dt.date(2025, 3, 7),
+        claims=[
+            {
+                "source": source,
+                "quote": "More than 100 were killed.",
+                "figure_kind": "more_than",
+                "killed_min": 101,
+            }
+        ],
+    )
+    url = reverse("admin:incidents_incident_change", args=[incident.pk])
+    page = researcher_client.get(url).content.decode()
+    assert "data-figure-rules" in page and "incidents/admin/figure_entry.js" in page
+    for kind in ("exact", "at_least", "more_than", "around", "range", "up_to", "vague"):
+        assert f'data-rule="{kind}"' in page
+    assert "minimum 40, no maximum" in page
+    assert 'class="figure-kind-rule is-selected" data-rule="more_than"' in page
+    # The figure as the source stated it, not the minimum it became.
+    assert 'name="claims-0-figure" value="100"' in page
+
+
+def test_the_figure_preview_applies_the_kinds_rule(researcher_client):
+    url = reverse("admin:incidents_incident_figure_preview")
+    answer = researcher_client.get(url, {"kind": "more_than", "figure": "100"}).json()
+    assert answer == {"killed_min": 101, "killed_max": None, "approximate": False}
+    refused = researcher_client.get(url, {"kind": "range", "figure": "5"}).json()
+    assert "needs the figure it runs to" in refused["errors"]["second"][0]
+    assert "killed_min" not in refused

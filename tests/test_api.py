@@ -326,15 +326,32 @@ def test_claims_through_the_api_recompute_the_figures(client, researcher, source
     url = f"{API}/incidents/{document['id']}/claims/"
     added = client.post(
         url,
-        {"source": "news-article", "killed_min": 15, "quote": "Fifteen were killed."},
+        {
+            "source": "news-article",
+            "killed_min": 10,
+            "killed_max": 15,
+            "figure_kind": "range",
+            "quote": "Between 10 and 15 were killed.",
+        },
         content_type="application/json",
         HTTP_IF_MATCH=f'"{document["version"]}"',
     )
     assert added.status_code == 201, added.content
-    assert (added.json()["killed"]["low"], added.json()["killed"]["high"]) == (12, 15)
+    killed = added.json()["killed"]
+    # The first claim says "at least 12": the high stays open beside the range.
+    assert (killed["low"], killed["high"], killed["high_open"]) == (10, None, True)
+    assert added.json()["claims"][-1]["figure_kind"] == "range"
     claim_id = added.json()["claims"][-1]["id"]
     removed = client.delete(f"{url}{claim_id}/", HTTP_IF_MATCH=added["ETag"])
-    assert removed.status_code == 200 and removed.json()["killed"]["high"] == 12
+    assert removed.status_code == 200 and removed.json()["killed"]["low"] == 12
+    # A kind the figures do not fit is a 400 naming the field, and nothing is written.
+    refused = client.post(
+        url,
+        {"source": "news-article", "killed_min": 10, "figure_kind": "exact", "quote": "Ten."},
+        content_type="application/json",
+        HTTP_IF_MATCH=removed["ETag"],
+    )
+    assert refused.status_code == 400 and "figure_kind" in refused.content.decode()
 
 
 def test_a_step_the_incident_is_not_ready_for_is_409_naming_what_is_missing(client, researcher):

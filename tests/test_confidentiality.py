@@ -87,10 +87,16 @@ def world(db, source, reviewer):
     published = services.incident_create(
         user=None,
         claims=[
-            {"source": source, "killed_min": 8, "quote": "Eight people were killed."},
+            {
+                "source": source,
+                "killed_min": 8,
+                "killed_max": 8,
+                "quote": "Eight people were killed.",
+            },
             {
                 "source": secret,
                 "killed_min": 80,
+                "killed_max": 80,
                 "perpetrator": hidden_actor,
                 "perpetrator_text": "CONFMARK fighters",
                 "quote": "CONFMARK quote: eighty were killed.",

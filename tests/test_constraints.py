@@ -28,7 +28,10 @@ def _rejects(queryset, **values):
         {"latitude": None},  # longitude alone
         {"date_end": dt.date(2025, 3, 6)},  # before date_start
         {"killed_low": 20},  # low above best (12)
-        {"killed_best": 30},  # best above high (12)
+        {"killed_best": 30, "killed_high": 12, "killed_high_open": False},  # best above high
+        {"killed_high": 12},  # a high while the high is open ("at least 12")
+        {"killed_high_open": False},  # no high, and not said to be open
+        {"killed_low": None, "killed_best": None},  # open, but no low and best
         {"killed_low": None},  # incomplete range
         {"figure_rule": "manual", "figure_rationale": ""},
         {"status": Status.RETRACTED, "retraction_reason": ""},
@@ -59,6 +62,11 @@ def test_a_published_incident_needs_a_point(incident):
         {"killed_min": -1},
         {"killed_min": 10, "killed_max": 5},
         {"killed_min": None, "killed_max": 5},
+        {"figure_kind": "exact"},  # "at least 12" has no maximum
+        {"figure_kind": "vague"},  # a vague claim has no figure
+        {"figure_kind": "range", "killed_max": 12},  # a range runs to a higher figure
+        {"figure_kind": "up_to", "killed_max": 20},  # up to: from 0
+        {"figure_kind": "around", "killed_max": 12},  # around: approximate
         {"quote": ""},
         {"children": -3},
     ],

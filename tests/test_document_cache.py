@@ -234,7 +234,7 @@ def test_keep_documents_renders_every_published_incident(client, seeded):
 # The members of a document at representation.DOCUMENT_SHAPE. A change to the document's
 # layout must bump DOCUMENT_SHAPE (so documents kept by an earlier release are not served)
 # and then update this pair.
-SHAPE = 3
+SHAPE = 4
 DOCUMENT_MEMBERS = [
     "acled_event_id",
     "claims",
@@ -269,6 +269,7 @@ CLAIM_MEMBERS = [
     "attributed_to",
     "breakdown",
     "date_as_reported",
+    "figure_kind",
     "id",
     "killed_max",
     "killed_min",
@@ -291,11 +292,30 @@ def test_documents_kept_with_another_layout_are_not_served(client, seeded):
     assert IncidentDocument.objects.get(incident=incident).shape == DOCUMENT_SHAPE
 
 
+KILLED_MEMBERS = [
+    "best",
+    "breakdown",
+    "confidential_claims",
+    "high",
+    "high_open",
+    "includes_confidential",
+    "low",
+    "rationale",
+    "rule",
+]
+
+
 def test_the_document_layout_is_the_one_its_shape_names(client, seeded):
     document = served(client)[published().public_id]
     members = sorted(document)
     claim_members = sorted(document["claims"][0])
-    assert (DOCUMENT_SHAPE, members, claim_members) == (SHAPE, DOCUMENT_MEMBERS, CLAIM_MEMBERS), (
+    killed_members = sorted(document["killed"])
+    assert (DOCUMENT_SHAPE, members, claim_members, killed_members) == (
+        SHAPE,
+        DOCUMENT_MEMBERS,
+        CLAIM_MEMBERS,
+        KILLED_MEMBERS,
+    ), (
         "The incident document changed: bump representation.DOCUMENT_SHAPE and update "
-        "SHAPE, DOCUMENT_MEMBERS and CLAIM_MEMBERS here."
+        "SHAPE, DOCUMENT_MEMBERS, CLAIM_MEMBERS and KILLED_MEMBERS here."
     )

@@ -79,16 +79,17 @@ def test_incident_page_lists_claims_with_quotes_and_hides_confidential_sources(
         incident=incident,
         user=reviewer,
         source=secret,
-        killed_min=41,
-        quote="We counted 41 bodies.",
+        killed_min=35,
+        killed_max=35,
+        quote="We counted 35 bodies.",
     )
     page = client.get(
         reverse("incidents:incident-detail", args=[incident.public_id])
     ).content.decode()
     assert "executed en masse" in page and "about 40 civilians were executed" in page
-    assert "Interview with a survivor" not in page and "41 bodies" not in page
-    # Public figures come from public claims only...
-    assert "low 40, best 40, high 40" in page and "confidential" not in page
+    assert "Interview with a survivor" not in page and "35 bodies" not in page
+    # Public figures come from public claims only ("at least 40": no upper bound)...
+    assert "low 40, best 40, no upper bound: 40 or more" in page and "confidential" not in page
     # ...unless a reviewer has the range count the confidential ones: the page says so.
     incident.refresh_from_db()
     services.incident_set_figures_scope(
@@ -97,9 +98,10 @@ def test_incident_page_lists_claims_with_quotes_and_hides_confidential_sources(
     page = client.get(
         reverse("incidents:incident-detail", args=[incident.public_id])
     ).content.decode()
-    assert "low 40, best 40, high 41" in page  # the figure counts; its source stays private
+    # the figure counts; its source stays private
+    assert "low 35, best 40, no upper bound: 35 or more" in page
     assert "1 claim of a confidential source" in page
-    assert "Interview with a survivor" not in page and "41 bodies" not in page
+    assert "Interview with a survivor" not in page and "35 bodies" not in page
 
 
 def test_database_text_is_escaped(client, seeded, reviewer, source):

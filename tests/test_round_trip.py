@@ -212,6 +212,15 @@ def everything(seeded, reviewer) -> None:
         rationale="Two reports agree on three; one says five.",
     )
     services.incident_publish(incident=manual, user=None)
+    # An open upper bound set by hand (the seed's own open bounds are reconciled ones).
+    services.incident_set_figures(
+        incident=Incident.objects.get(public_id="SY-2025-0007"),
+        user=None,
+        expected_version=None,
+        rule="manual",
+        figures={"killed_low": 5, "killed_best": 6, "killed_high_open": True},
+        rationale="Five named; a sixth reported; more feared, no ceiling given.",
+    )
     merged = make("Merged away")
     Incident.objects.filter(pk=merged.pk).update(status=Status.MERGED, merged_into=manual)
 
@@ -239,6 +248,13 @@ def test_a_researchers_export_round_trips_everything(everything, reviewer, modul
     for public_id, row in before["incidents"].items():
         assert after["incidents"][public_id] == row, public_id
     assert after == before
+    # Open upper bounds come back open, reconciled or set by hand, and claims keep the
+    # kind of figure their source stated.
+    for public_id in ("SY-2025-0005", "SY-2025-0007"):
+        restored = Incident.objects.get(public_id=public_id)
+        assert (restored.killed_high, restored.killed_high_open) == (None, True), public_id
+    assert Claim.objects.filter(figure_kind="at_least", killed_max=None).exists()
+    assert Claim.objects.filter(figure_kind="more_than", killed_min=101).exists()
 
     again = module.import_file(data, user=reviewer)
     assert (again.created, again.updated, again.skipped, again.failed) == (0, 0, 15, 0)
@@ -279,7 +295,8 @@ def test_changes_in_the_file_update_the_records(everything, reviewer):
     data = json.loads(export("geojson", reviewer))
     feature = next(f for f in data["features"] if f["id"] == "SY-2025-0001")
     feature["properties"]["title"] = "Execution of eight men in Arza (revised)"
-    feature["properties"]["sources"][0]["killed_max"] = 9
+    feature["properties"]["sources"][0]["killed_max"] = 9  # 8 to 9: a range now
+    feature["properties"]["sources"][0]["figure_kind"] = "range"
     feature["properties"]["victim_groups"] = ["civilians"]
     data["catalogue"]["actors"][0]["name_ar"] = "اسم جديد"
     slug = data["catalogue"]["actors"][0]["slug"]

@@ -49,15 +49,21 @@ def test_seed_figures_match_the_articles(seeded):
         incident = Incident.objects.get(public_id=public_id)
         return incident.killed_low, incident.killed_best, incident.killed_high
 
+    # "At least 40" (and "about 40"): 40 or more, never a ceiling of 40.
     mukhtariya = Incident.objects.get(place__slug="al-mukhtariyah")
-    assert (mukhtariya.killed_low, mukhtariya.killed_high) == (40, 40)
+    assert (mukhtariya.killed_low, mukhtariya.killed_high) == (40, None)
+    assert mukhtariya.killed_high_open
     assert mukhtariya.claims.count() == 2
     assert figures("SY-2025-0006") == (10, 10, 10)  # Al-Haffa, "around 10"
     assert figures("SY-2025-0007") == (5, 5, 5)  # Al-Fandara and Masyaf
     assert figures("SY-2025-0001") == (8, 8, 8)  # Arza, 31 January
     assert figures("SY-2025-0009") == (50, 50, 50)  # Baniyas, al-Qusour
-    assert figures("SY-2025-0004") == (15, 15, 15)  # outskirts of Jableh
-    assert figures("SY-2025-0002") == (100, 100, 101)  # "over 100" against "100"
+    assert figures("SY-2025-0004") == (15, 15, None)  # outskirts of Jableh, "at least 15"
+    assert figures("SY-2025-0002") == (100, 100, None)  # "over 100" against "100"
+    open_highs = set(
+        Incident.objects.filter(killed_high_open=True).values_list("public_id", flat=True)
+    )
+    assert open_highs == {"SY-2025-0002", "SY-2025-0004", "SY-2025-0005"}
     tuwaym = Incident.objects.get(public_id="SY-2025-0011")
     assert (tuwaym.killed_best, tuwaym.children, tuwaym.women) == (31, 9, 4)
     assert tuwaym.status == Status.DRAFT and tuwaym.latitude is None
@@ -80,7 +86,8 @@ def test_125_against_134_executions_are_reconciled_at_episode_level(seeded):
     summary = episode_summary(episode=episode, user=None)
     executions = next(m for m in summary.measures if "summarily executed" in m.measure)
     figures = executions.reconciled
-    assert (figures.low, figures.best, figures.high) == (125, 125, 134)
+    # "at least 125", "at least 134", "about 125": no source gives a ceiling.
+    assert (figures.low, figures.best, figures.high, figures.high_open) == (125, 125, None, True)
     assert len(executions.claims) == 3
 
 

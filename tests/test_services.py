@@ -25,7 +25,9 @@ def test_create_assigns_sequential_public_ids_and_reconciles_claims(
     second = services.incident_create(user=researcher, **incident_fields(title="Another"))
     assert first.public_id == "SY-2025-0001"
     assert second.public_id == "SY-2025-0002"
-    assert (first.killed_low, first.killed_best, first.killed_high) == (125, 125, 134)
+    # Two floors and no ceiling: the high stays open (never 134).
+    assert (first.killed_low, first.killed_best, first.killed_high) == (125, 125, None)
+    assert first.killed_high_open
     assert first.status == Status.DRAFT
     assert first.created_by == researcher
     assert second.killed_low is None
@@ -58,10 +60,16 @@ def test_adding_and_editing_claims_recomputes_the_range(incident, news_source, r
         quote="between 20 and 25 people",
     )
     incident.refresh_from_db()
-    assert (incident.killed_low, incident.killed_best, incident.killed_high) == (12, 12, 25)
+    # The fixture's claim is "at least 12": the high stays open beside "20 to 25".
+    assert (incident.killed_low, incident.killed_best, incident.killed_high) == (12, 12, None)
     services.claim_update(claim=claim, user=researcher, killed_min=8, killed_max=10)
     incident.refresh_from_db()
+    assert (incident.killed_low, incident.killed_best, incident.killed_high) == (8, 9, None)
+    first = incident.claims.exclude(pk=claim.pk).get()
+    services.claim_update(claim=first, user=researcher, killed_max=12)  # now exactly 12
+    incident.refresh_from_db()
     assert (incident.killed_low, incident.killed_best, incident.killed_high) == (8, 9, 12)
+    assert not incident.killed_high_open
     services.claim_remove(claim=claim, user=researcher)
     incident.refresh_from_db()
     assert (incident.killed_low, incident.killed_best, incident.killed_high) == (12, 12, 12)
@@ -118,8 +126,9 @@ def test_manual_override_needs_a_rationale_and_survives_new_claims(incident, new
         rule=FigureRule.SOURCE_HIERARCHY,
     )
     incident.refresh_from_db()
-    # Monitor report (12) outranks the news article (50).
-    assert (incident.killed_low, incident.killed_best, incident.killed_high) == (12, 12, 12)
+    # Monitor report ("at least 12") outranks the news article (50): 12 or more.
+    assert (incident.killed_low, incident.killed_best, incident.killed_high) == (12, 12, None)
+    assert incident.killed_high_open
     assert incident.figure_rationale == ""
 
 

@@ -30,6 +30,7 @@ from ..models import (
     VictimGroup,
 )
 from .evidence import EvidenceAdmin
+from .figure_entry import GuidedFigureForm
 
 
 def bind_user(form_class: type[forms.ModelForm], user: Any) -> type[forms.ModelForm]:
@@ -165,7 +166,7 @@ class ActorAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class EpisodeClaimForm(CatalogueForm):
+class EpisodeClaimForm(GuidedFigureForm, CatalogueForm):
     """An aggregate figure: the public sees one of a non-confidential source at once."""
 
     service_fields = services.EPISODE_CLAIM_FIELDS
@@ -199,6 +200,8 @@ class EpisodeClaimInline(admin.StackedInline):
         "source",
         "attributed_to",
         "quote",
+        "figure_kind",
+        ("figure", "figure_to"),
         ("killed_min", "killed_max", "approximate"),
         ("civilians", "children", "women"),
         ("medical_personnel", "security_forces", "combatants"),

@@ -17,6 +17,7 @@ from mapping import gazetteer
 from mapping.models import LocationPrecision
 
 from ..drafting import Proposal
+from ..figurekinds import RULES, FigureKind, fits
 from ..models import (
     BREAKDOWN_FIELDS,
     Actor,
@@ -123,6 +124,12 @@ class ProposalForm(forms.Form):
     killed_min = forms.IntegerField(min_value=0, required=False)
     killed_max = forms.IntegerField(min_value=0, required=False)
     approximate = forms.BooleanField(required=False)
+    figure_kind = forms.ChoiceField(
+        label="figure kind",
+        choices=[("", "—"), *FigureKind.choices],
+        required=False,
+        help_text="How the sentence states the figure; its rule set the minimum and maximum.",
+    )
     civilians = forms.IntegerField(min_value=0, required=False)
     children = forms.IntegerField(min_value=0, required=False)
     women = forms.IntegerField(min_value=0, required=False)
@@ -199,6 +206,7 @@ class ProposalForm(forms.Form):
             "killed_min": proposal.killed_min,
             "killed_max": proposal.killed_max,
             "approximate": proposal.approximate,
+            "figure_kind": proposal.figure_kind,
             "perpetrator": proposal.perpetrator.pk if proposal.perpetrator else None,
             "perpetrator_text": proposal.perpetrator_text,
             "attributed_to": proposal.attributed_to,
@@ -252,6 +260,11 @@ class ProposalForm(forms.Form):
             self.add_error("killed_min", "Give a minimum with the maximum.")
         elif low is not None and high is not None and high < low:
             self.add_error("killed_max", "The maximum cannot be below the minimum.")
+        elif not fits(data.get("figure_kind") or "", low, high, bool(data.get("approximate"))):
+            self.add_error(
+                "figure_kind",
+                f"{RULES[data['figure_kind']]} Change the kind, or the figures to fit it.",
+            )
         return data
 
     @property
@@ -266,6 +279,7 @@ class ProposalForm(forms.Form):
             "killed_min": data["killed_min"],
             "killed_max": data["killed_max"],
             "approximate": data["approximate"],
+            "figure_kind": data["figure_kind"],
             "perpetrator": data["perpetrator"],
             "perpetrator_text": data["perpetrator_text"],
             "place_as_reported": data["place_as_reported"],

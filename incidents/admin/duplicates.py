@@ -31,11 +31,7 @@ PERMISSION = "incidents.review_duplicatecandidate"
 
 
 def _figures(incident: Incident) -> str:
-    if incident.killed_best is None:
-        return "no figure"
-    if incident.killed_low == incident.killed_high:
-        return str(incident.killed_best)
-    return f"{incident.killed_low}–{incident.killed_high} (best {incident.killed_best})"
+    return incident.killed_display
 
 
 def _dates(incident: Incident) -> str:

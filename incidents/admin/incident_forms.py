@@ -15,6 +15,7 @@ from mapping import country
 
 from ..models import Claim, FigureRule, Incident, Status
 from ..services import CLAIM_FIELDS, FIGURE_FIELDS, INCIDENT_FIELDS
+from .figure_entry import GuidedFigureForm
 
 
 class PointPickerWidget(forms.NumberInput):
@@ -142,7 +143,9 @@ class ClaimInlineFormSet(BaseInlineFormSet):
                 )
 
 
-class ClaimInlineForm(forms.ModelForm):
+class ClaimInlineForm(GuidedFigureForm, forms.ModelForm):
+    """A claim: its source, quote and figure, entered by figure kind (see figure_entry)."""
+
     class Meta:
         model = Claim
         fields = sorted(CLAIM_FIELDS)

@@ -32,6 +32,7 @@ from ..models import (
 )
 from .drafting import draft_from_article_view
 from .duplicates import duplicates_view
+from .figure_entry import figure_preview_view
 from .incident_forms import ClaimInlineForm, ClaimInlineFormSet, IncidentAdminForm
 from .workflow import review_queue_view, workflow_buttons, workflow_view
 
@@ -48,10 +49,16 @@ class ClaimInline(admin.StackedInline):
             "Figures",
             {
                 "fields": [
+                    "figure_kind",
+                    ("figure", "figure_to"),
                     ("killed_min", "killed_max", "approximate"),
                     ("civilians", "children", "women"),
                     ("medical_personnel", "security_forces", "combatants"),
-                ]
+                ],
+                "description": "Choose how the source states the figure, then type it as "
+                "stated: the minimum and maximum follow the kind's rule, the same as in "
+                "drafting from an article. “At least 7” stays open above: it is never "
+                "published as 7 to 7.",
             },
         ),
         (
@@ -159,7 +166,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
             {
                 "fields": [
                     "figure_rule",
-                    ("killed_low", "killed_best", "killed_high"),
+                    ("killed_low", "killed_best", "killed_high", "killed_high_open"),
                     ("civilians", "children", "women"),
                     ("medical_personnel", "security_forces", "combatants"),
                     "figure_rationale",
@@ -198,11 +205,7 @@ class IncidentAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="killed")
     def killed_range(self, obj: Incident) -> str:
-        if obj.killed_low is None:
-            return "—"
-        if obj.killed_low == obj.killed_high:
-            return str(obj.killed_low)
-        return f"{obj.killed_low}–{obj.killed_high} (best {obj.killed_best})"
+        return "—" if obj.killed_low is None else obj.killed_display
 
     # --- place suggestions ----------------------------------------------------------------
 
@@ -216,6 +219,11 @@ class IncidentAdmin(SimpleHistoryAdmin):
             "draft-from-article/",
             self.admin_site.admin_view(self.draft_from_article_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_draft_from_article",
+        )
+        figure_preview = path(
+            "figure-preview/",
+            self.admin_site.admin_view(figure_preview_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_figure_preview",
         )
         duplicates = path(
             "duplicates/",
@@ -232,7 +240,15 @@ class IncidentAdmin(SimpleHistoryAdmin):
             self.admin_site.admin_view(self.workflow_view),
             name=f"{self.opts.app_label}_{self.opts.model_name}_workflow",
         )
-        return [suggest, drafting, duplicates, review_queue, workflow, *super().get_urls()]
+        return [
+            suggest,
+            drafting,
+            duplicates,
+            figure_preview,
+            review_queue,
+            workflow,
+            *super().get_urls(),
+        ]
 
     def review_queue_view(self, request: HttpRequest) -> HttpResponse:
         """What waits for a reviewer, oldest first (see admin/workflow.py)."""

@@ -139,6 +139,7 @@ def claim_json(*, internal: bool = False) -> JSONBuildObject:
         "killed_min": F("killed_min"),
         "killed_max": F("killed_max"),
         "approximate": JSONBoolean(F("approximate")),
+        "figure_kind": F("figure_kind"),
         "breakdown": _breakdown_json(),
         "perpetrator_text": F("perpetrator_text"),
         "perpetrator": F("perpetrator__slug"),
@@ -229,7 +230,11 @@ def _field_properties() -> dict[str, Any]:
         if field.name in ("latitude", "longitude") or field.name in BREAKDOWN_FIELDS:
             continue
         value = F(field.source)
-        properties[field.exported_as] = UTCTimestamp(value) if field.kind == "timestamp" else value
+        if field.kind == "timestamp":
+            value = UTCTimestamp(value)
+        elif field.kind == "flag":
+            value = JSONBoolean(value)  # true/false, not SQLite's 1/0
+        properties[field.exported_as] = value
     return properties
 
 
@@ -296,6 +301,7 @@ EPISODE_CLAIM_FIELDS = (
     "approximate",
     "perpetrator_text",
     "quote",
+    "figure_kind",
 )
 GROUP_FIELDS = ("slug", "name", "name_ar")
 
@@ -415,16 +421,20 @@ _CSV_COMPUTED_AFTER: dict[str, dict[str, str | None]] = {
         "external_ids": None,
     },
 }
-_CSV_SOURCES: dict[str, str | None] = {}
-for _field in incident_fields(exported=True):
-    _CSV_SOURCES[_field.exported_as] = _field.source
-    _CSV_SOURCES.update(_CSV_COMPUTED_AFTER.get(_field.name, {}))
-# Columns after the catalogue (added later, so after it).
+# Columns after the catalogue (added later, so after it): incident fields declared after
+# the catalogue column was added come here too, in the order they were added.
 _CSV_LATER: dict[str, str] = {
     "external_records": "external_record_json",
     "origin_database": "origin_database",
     "origin_id": "origin_id",
+    "killed_high_open": "killed_high_open",
 }
+_CSV_SOURCES: dict[str, str | None] = {}
+for _field in incident_fields(exported=True):
+    if _field.exported_as in _CSV_LATER:
+        continue
+    _CSV_SOURCES[_field.exported_as] = _field.source
+    _CSV_SOURCES.update(_CSV_COMPUTED_AFTER.get(_field.name, {}))
 CSV_COLUMNS: tuple[str, ...] = (*_CSV_SOURCES, "catalogue", *_CSV_LATER)
 # Cells that hold JSON: never defused (they start with [ or {), parsed by importers.
 CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue", "external_records"})
@@ -486,6 +496,7 @@ def csv_rows(incidents: QuerySet[Incident], *, internal: bool = False) -> QueryS
 
 _AT = {name: index for index, name in enumerate(_READ)}
 _TIMESTAMPS = (_AT["updated_at"], _AT["published_at"])
+_FLAGS = tuple(_AT[f.exported_as] for f in incident_fields(exported=True) if f.kind == "flag")
 _JSON_AT = frozenset(_AT[name] for name in CSV_JSON_COLUMNS if name in _AT)
 # A cell starting with one of these may need the formula guard (see _safe).
 _GUARDED = frozenset("'=+-@\t\r")
@@ -624,6 +635,8 @@ def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iter
             pool = [*row, *derived, cell]
             for at in _TIMESTAMPS:
                 pool[at] = pool[at].isoformat() if pool[at] else ""
+            for at in _FLAGS:
+                pool[at] = "true" if pool[at] else "false"
             for at in _GUARD_AT:
                 value = pool[at]
                 if type(value) is str and value[:1] in _GUARDED:

@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from incidents.fieldspec import SOURCE_PUBLIC
+from incidents.figurekinds import FigureKind
 from incidents.models import (
     Actor,
     ActorKind,
@@ -38,6 +39,16 @@ from incidents.models import (
 from mapping.models import LocationPrecision, Place
 
 from .fields import StrictModelSerializer, StrictSerializer
+
+_HIGH_OPEN_HELP = (
+    "True when no source gives a ceiling (e.g. 'at least 7'): the high is then null, and "
+    "the range reads '7 or more'. Never read the low or best as a ceiling."
+)
+_OPEN_COUNT_HELP = (
+    "How many of the incidents summed have an open high (see killed.high_open). They add "
+    "their best to killed_high, so when this is above 0 killed_high is a floor of the "
+    "total's high ('N or more'), not a ceiling."
+)
 
 
 def _count_field(**kwargs) -> serializers.IntegerField:
@@ -64,6 +75,13 @@ class ClaimInputSerializer(StrictSerializer):
     killed_min = _count_field(required=False, allow_null=True)
     killed_max = _count_field(required=False, allow_null=True)
     approximate = serializers.BooleanField(required=False)
+    figure_kind = serializers.ChoiceField(
+        choices=[("", "not stated"), *FigureKind.choices],
+        required=False,
+        allow_blank=True,
+        help_text="How the source states the figure; killed_min, killed_max and approximate "
+        "must be what its rule gives (see the README's figures section).",
+    )
     civilians = _count_field(required=False, allow_null=True)
     children = _count_field(required=False, allow_null=True)
     women = _count_field(required=False, allow_null=True)
@@ -102,6 +120,9 @@ class FiguresInputSerializer(StrictSerializer):
     killed_low = _count_field(allow_null=True, required=False)
     killed_best = _count_field(allow_null=True, required=False)
     killed_high = _count_field(allow_null=True, required=False)
+    killed_high_open = serializers.BooleanField(
+        required=False, help_text=_HIGH_OPEN_HELP + " Leave killed_high out or null with it."
+    )
     civilians = _count_field(allow_null=True, required=False)
     children = _count_field(allow_null=True, required=False)
     women = _count_field(allow_null=True, required=False)
@@ -277,7 +298,10 @@ class LocationSerializer(StrictSerializer):
 class KilledSerializer(StrictSerializer):
     low = serializers.IntegerField(allow_null=True)
     best = serializers.IntegerField(allow_null=True)
-    high = serializers.IntegerField(allow_null=True)
+    high = serializers.IntegerField(
+        allow_null=True, help_text="Null when there is no figure, or when high_open."
+    )
+    high_open = serializers.BooleanField(help_text=_HIGH_OPEN_HELP)
     rule = serializers.ChoiceField(choices=FigureRule.choices)
     rationale = serializers.CharField()
     breakdown = BreakdownSerializer()
@@ -308,6 +332,11 @@ class ClaimSerializer(StrictSerializer):
     killed_min = serializers.IntegerField(allow_null=True)
     killed_max = serializers.IntegerField(allow_null=True)
     approximate = serializers.BooleanField()
+    figure_kind = serializers.ChoiceField(
+        choices=[("", "not stated"), *FigureKind.choices],
+        help_text="How the source states the figure (exact, at_least, more_than, around, "
+        "range, up_to, vague); empty for claims recorded without it.",
+    )
     breakdown = BreakdownSerializer()
     perpetrator_text = serializers.CharField()
     perpetrator = serializers.CharField(allow_null=True, help_text="Actor slug.")
@@ -373,7 +402,11 @@ class FiguresSerializer(StrictSerializer):
     incidents = serializers.IntegerField()
     killed_low = serializers.IntegerField()
     killed_best = serializers.IntegerField()
-    killed_high = serializers.IntegerField()
+    killed_high = serializers.IntegerField(
+        help_text="The sum of the highs, an open high adding its best: a floor of the "
+        "total's high when killed_high_open is above 0."
+    )
+    killed_high_open = serializers.IntegerField(help_text=_OPEN_COUNT_HELP)
 
 
 class DayFiguresSerializer(FiguresSerializer):
@@ -400,7 +433,8 @@ class ReportedAggregateSerializer(StrictSerializer):
     measure = serializers.CharField()
     low = serializers.IntegerField(allow_null=True)
     best = serializers.IntegerField(allow_null=True)
-    high = serializers.IntegerField(allow_null=True)
+    high = serializers.IntegerField(allow_null=True, help_text="Null when high_open.")
+    high_open = serializers.BooleanField(help_text=_HIGH_OPEN_HELP)
     claims = serializers.IntegerField()
 
 
@@ -440,7 +474,10 @@ class MapCellSerializer(StrictSerializer):
     count = serializers.IntegerField()
     killed_low = serializers.IntegerField()
     killed_best = serializers.IntegerField()
-    killed_high = serializers.IntegerField()
+    killed_high = serializers.IntegerField(
+        help_text="An open high adds its best: a floor when killed_high_open is above 0."
+    )
+    killed_high_open = serializers.IntegerField(help_text=_OPEN_COUNT_HELP)
 
 
 class MapIncidentSerializer(StrictSerializer):
@@ -458,7 +495,8 @@ class MapIncidentSerializer(StrictSerializer):
     place_name = serializers.CharField()
     killed_low = serializers.IntegerField(allow_null=True)
     killed_best = serializers.IntegerField(allow_null=True)
-    killed_high = serializers.IntegerField(allow_null=True)
+    killed_high = serializers.IntegerField(allow_null=True, help_text="Null when open.")
+    killed_high_open = serializers.BooleanField(help_text=_HIGH_OPEN_HELP)
     grade = serializers.ChoiceField(choices=Grade.choices)
     perpetrators = serializers.ListField(child=serializers.CharField())
     source_count = serializers.IntegerField()

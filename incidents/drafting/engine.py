@@ -24,6 +24,7 @@ from typing import Any
 from mapping.gazetteer import Match, district_of
 from mapping.models import LocationPrecision, PlaceKind
 
+from ..figurekinds import FigureKind, kind_of
 from ..models import BREAKDOWN_FIELDS, Actor, DatePrecision, EventType
 from .actors import ActorIndex, ActorMention
 from .dates import DateMention, find_dates, precision_of
@@ -187,6 +188,7 @@ class Proposal:
     killed_min: int | None = None
     killed_max: int | None = None
     approximate: bool = False
+    figure_kind: str = ""
     breakdown: dict[str, int] = field(default_factory=dict)
     figure_text: str = ""
     place: PlaceChoice | None = None
@@ -229,6 +231,7 @@ class Proposal:
             "killed_min": self.killed_min,
             "killed_max": self.killed_max,
             "approximate": self.approximate,
+            "figure_kind": self.figure_kind,
             "breakdown": {name: self.breakdown.get(name) for name in BREAKDOWN_FIELDS},
             "figure_text": self.figure_text,
             "place": _place_dict(self.place),
@@ -478,6 +481,7 @@ def _apply_figures(
     texts = [sentence.text[h.start : h.end] for h in proposal.highlights if h.kind == "figure"]
     proposal.figure_text = "; ".join(texts)
     if not counted:
+        proposal.figure_kind = FigureKind.VAGUE
         proposal.notes.append(
             f'"{texts[0]}" gives no figure: record the claim without one, or count.'
         )
@@ -486,6 +490,11 @@ def _apply_figures(
     if all(p.killed_max is not None for p in counted):
         proposal.killed_max = sum(p.killed_max or 0 for p in counted)
     proposal.approximate = any(p.approximate for p in counted)
+    proposal.figure_kind = (
+        counted[0].kind
+        if len(counted) == 1
+        else kind_of(proposal.killed_min, proposal.killed_max, proposal.approximate)
+    )
     for phrase in counted:
         if phrase.category and not phrase.mixed:
             breakdown[phrase.category] = breakdown.get(phrase.category, 0) + (

@@ -1,6 +1,8 @@
 """Casualty phrases: how many were killed, how sure the source is, and who they were.
 
-A phrase is a number (digits or words, see ``numbers``) with what qualifies it:
+A phrase is a number (digits or words, see ``numbers``) with what qualifies it, read as a
+figure kind whose rule (``incidents.figurekinds.claim_figure``, the same one the admin's
+claim form applies) gives the minimum and maximum:
 
 - "at least 40", "no fewer than 40"      → minimum 40, no maximum
 - "more than 100", "over 100"            → minimum 101, no maximum (the count is above 100)
@@ -24,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ..figurekinds import FigureKind, claim_figure
 from .numbers import MONTHS_AND_UNITS, Number, read_number
 from .text import Token
 
@@ -349,6 +352,7 @@ class Phrase:
     part: bool = False  # a part of the phrase before it ("including 39 children")
     vague: str = ""  # "dozens": no figure
     parts: list[Phrase] = field(default_factory=list)
+    kind: str = ""  # how the figure is stated (incidents.figurekinds.FigureKind)
 
     @property
     def has_figure(self) -> bool:
@@ -611,18 +615,33 @@ def _make_phrase(
     or_more: bool,
     or_so: bool,
 ) -> Phrase:
-    approximate = number.approximate or or_so
     if low is None:
-        return Phrase(start, end, None, None, False, None, vague="vague")
-    if or_more or kind == "min":
-        return Phrase(start, end, low, None, False, None)
-    if kind == "more":
-        return Phrase(start, end, low + 1, None, False, None)
-    if kind == "upto":
-        return Phrase(start, end, 0, high, False, None)
-    if kind == "about":
-        return Phrase(start, end, low, high, True, None)
-    return Phrase(start, end, low, high, approximate, None)
+        figure_kind, first, second = FigureKind.VAGUE, None, None
+    elif or_more or kind == "min":
+        figure_kind, first, second = FigureKind.AT_LEAST, low, None
+    elif kind == "more":
+        figure_kind, first, second = FigureKind.MORE_THAN, low, None
+    elif kind == "upto":
+        figure_kind, first, second = FigureKind.UP_TO, high, None
+    elif kind == "about" or number.approximate or or_so:
+        # "about 10", "about 30 to 50", "a dozen", "40 or so"
+        figure_kind, first, second = FigureKind.AROUND, low, high if high != low else None
+    elif high is not None and high != low:
+        figure_kind, first, second = FigureKind.RANGE, low, high
+    else:
+        figure_kind, first, second = FigureKind.EXACT, low, None
+    values = claim_figure(figure_kind, first, second)
+    phrase = Phrase(
+        start,
+        end,
+        values.killed_min,
+        values.killed_max,
+        values.approximate,
+        None,
+        vague="vague" if figure_kind == FigureKind.VAGUE else "",
+    )
+    phrase.kind = figure_kind
+    return phrase
 
 
 def _between(tokens: Sequence[Token], start: int, end: int, patterns: Sequence[tuple]) -> bool:

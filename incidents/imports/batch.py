@@ -737,6 +737,7 @@ def _figures(incident: Any, entry: Entry, claims: list[ClaimedFigure], label: st
         incident.figure_rationale = entry.rationale
         for name in ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS):
             setattr(incident, name, entry.figures.get(name))
+        incident.killed_high_open = False  # a data set's own estimates are a closed range
         return
     if incident.figure_rule == FigureRule.MANUAL and not ours:
         return  # set by a researcher: the import does not overrule them
@@ -748,12 +749,7 @@ def _figures(incident: Any, entry: Entry, claims: list[ClaimedFigure], label: st
         claims,
         include_confidential=bool(getattr(incident, "figures_include_confidential", False)),
     )
-    incident.killed_low, incident.killed_best, incident.killed_high = (
-        result.low,
-        result.best,
-        result.high,
-    )
-    for name, value in result.breakdown.items():
+    for name, value in result.incident_figures().items():
         setattr(incident, name, value)
 
 
@@ -795,6 +791,8 @@ class _ChunkWriter:
             "date_as_reported",
             "quote",
             "notes",
+            # An outside data set's row states no figure kind (see incidents.figurekinds).
+            "figure_kind",
         ):
             values[name] = values[name] or ""
         values["perpetrator_id"] = (
@@ -1037,6 +1035,7 @@ class _ChunkWriter:
                 "killed_low",
                 "killed_best",
                 "killed_high",
+                "killed_high_open",
                 *BREAKDOWN_FIELDS,
                 "figure_rule",
                 "figure_rationale",

@@ -47,6 +47,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.timezone import now
 
 from incidents import services
+from incidents.figurekinds import FigureKind
 from incidents.identity import database_id
 from incidents.models import (
     BREAKDOWN_FIELDS,
@@ -86,7 +87,7 @@ TEXT_FIELDS = (
     "grade",
 )
 PLACE_FIELDS = ("place", "governorate", "district")
-FIGURES = ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)
+FIGURES = ("killed_low", "killed_best", "killed_high", *BREAKDOWN_FIELDS)  # counts
 CLAIM_TEXT = (
     "attributed_to",
     "perpetrator_text",
@@ -122,7 +123,7 @@ class ReadIncident:
     groups: list[VictimGroup]
     rule: str
     rationale: str
-    figures: dict[str, int | None]
+    figures: dict[str, Any]
     claims: list[dict[str, Any]]
     links: list[tuple[str, str] | None]
     attributions: list[dict[str, Any]]
@@ -596,6 +597,12 @@ class Importer:
         values["killed_min"] = integer(raw.get("killed_min"), "killed_min")
         values["killed_max"] = integer(raw.get("killed_max"), "killed_max")
         values["approximate"] = boolean(raw.get("approximate"), "approximate")
+        # Exports made before claims recorded how the figure was stated have no kind.
+        values["figure_kind"] = text(raw.get("figure_kind"), "figure_kind")
+        if values["figure_kind"] and values["figure_kind"] not in FigureKind.values:
+            raise RowError(
+                f"unknown figure kind '{values['figure_kind'][:40]}'", field="figure_kind"
+            )
         breakdown = raw.get("breakdown") or {}
         if not isinstance(breakdown, dict):
             raise RowError("expected an object", field="breakdown")
@@ -865,7 +872,8 @@ class Importer:
         ]
         rule = text(v.get("figure_rule"), "figure_rule") or FigureRule.RANGE_OF_CLAIMS
         rationale = text(v.get("figure_rationale"), "figure_rationale")
-        figures = {name: integer(v.get(name), name) for name in FIGURES}
+        figures: dict[str, Any] = {name: integer(v.get(name), name) for name in FIGURES}
+        figures["killed_high_open"] = boolean(v.get("killed_high_open"), "killed_high_open")
         claims = []
         raw_claims = v.get("claims") or []
         if not isinstance(raw_claims, list):

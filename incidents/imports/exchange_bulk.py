@@ -131,7 +131,7 @@ def plan(
         updated_by=known,
     )
     if read.rule == FigureRule.MANUAL:
-        for name, value in read.figures.items():
+        for name, value in services._manual_figures(read.figures).items():
             setattr(incident, name, value)
     services._set_admin_areas(incident, read.fields)
     claims = []
@@ -153,12 +153,7 @@ def plan(
                 for claim in claims
             ],
         )
-        incident.killed_low, incident.killed_best, incident.killed_high = (
-            result.low,
-            result.best,
-            result.high,
-        )
-        for name, value in result.breakdown.items():
+        for name, value in result.incident_figures().items():
             setattr(incident, name, value)
     incident.full_clean(exclude=INCIDENT_KEYS, validate_unique=False, validate_constraints=False)
 

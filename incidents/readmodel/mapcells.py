@@ -12,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Q, Sum
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from incidents.models import Incident, IncidentSpan, PublishedMapCell, Status
+from incidents.reconciliation import cell_sums
 
 Cell = tuple[int, int]
 
 
 def _sums(incidents) -> list[PublishedMapCell]:
+    # An open high adds the incident's best to the cell's high and counts in
+    # killed_high_open (see incidents.reconciliation.cell_sums).
     return [
         PublishedMapCell(
             cx=row["map_cx"],
@@ -30,19 +33,13 @@ def _sums(incidents) -> list[PublishedMapCell]:
             killed_low=row["killed_low"] or 0,
             killed_best=row["killed_best"] or 0,
             killed_high=row["killed_high"] or 0,
+            killed_high_open=row["killed_high_open"] or 0,
             latitude_sum=row["latitude_sum"],
             longitude_sum=row["longitude_sum"],
         )
         for row in incidents.filter(status=Status.PUBLISHED, map_cx__isnull=False)
         .values("map_cx", "map_cy")
-        .annotate(
-            count=Count("id"),
-            killed_low=Sum("killed_low"),
-            killed_best=Sum("killed_best"),
-            killed_high=Sum("killed_high"),
-            latitude_sum=Sum("latitude"),
-            longitude_sum=Sum("longitude"),
-        )
+        .annotate(**cell_sums())
         .order_by()
     ]
 

@@ -54,6 +54,7 @@ CLAIM_COLUMNS = (
     "place_as_reported",
     "date_as_reported",
     "quote",
+    "figure_kind",
     *BREAKDOWN_FIELDS,
 )
 _CLAIM_BREAKDOWN_AT = len(CLAIM_COLUMNS) - len(BREAKDOWN_FIELDS)
@@ -179,7 +180,7 @@ def external_id_fields(records: Sequence[tuple[str, str]]) -> dict[str, Any]:
 # a member, or a member's value is written differently: documents kept with another shape
 # are never served (see incidents.readmodel.documentcache). tests/test_document_cache.py holds
 # the members of this shape and fails until both are changed together.
-DOCUMENT_SHAPE = 3
+DOCUMENT_SHAPE = 4
 
 # How documents are written to JSON, kept or served: UTC times end in Z; keys may be numbers.
 JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
@@ -260,6 +261,7 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
                     "killed_min": c[4],
                     "killed_max": c[5],
                     "approximate": bool(c[6]),
+                    "figure_kind": c[12],
                     "breakdown": dict(
                         zip(BREAKDOWN_FIELDS, c[_CLAIM_BREAKDOWN_AT:_SOURCE_AT], strict=True)
                     ),
@@ -310,6 +312,7 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
                     "low": row.killed_low,
                     "best": row.killed_best,
                     "high": row.killed_high,
+                    "high_open": bool(row.killed_high_open),
                     "rule": row.figure_rule,
                     "rationale": row.figure_rationale,
                     "breakdown": {name: getattr(row, name) for name in BREAKDOWN_FIELDS},

@@ -55,6 +55,14 @@ def test_map_shows_exactly_the_published_incidents_with_popups(
     assert _markers(page) == published
     assert page.get_attribute("[data-map]", "data-mode") == "incidents"
     assert page.inner_text("[data-total=incidents]") == str(len(published))
+    # Some incidents have no upper bound ("at least 40"): the totals say how many, and the
+    # summed high reads as a floor.
+    open_highs = Incident.objects.filter(public_id__in=published, killed_high_open=True).count()
+    assert open_highs == 3
+    assert page.inner_text("[data-total=killed_high_open]") == str(open_highs)
+    assert page.inner_text("[data-total=killed_high]").endswith(" or more")
+    listed = page.inner_text("[data-incident-list] li[data-id='SY-2025-0005']")
+    assert "40 or more" in listed.replace("\u2066", "").replace("\u2069", "")
 
     incident = Incident.objects.get(public_id="SY-2025-0005")
     page.click("[data-incident-list] li[data-id='SY-2025-0005'] button")
@@ -62,10 +70,9 @@ def test_map_shows_exactly_the_published_incidents_with_popups(
     popup.wait_for()
     text = popup.inner_text().replace("\u2066", "").replace("\u2069", "")  # bidi isolates
     assert incident.title in text
-    figures = f"{incident.killed_low}–{incident.killed_best}–{incident.killed_high}"
-    if incident.killed_low == incident.killed_high:
-        figures = str(incident.killed_best)
-    assert figures in text
+    # "At least 40" (SNHR) and "about 40": no source gives a ceiling.
+    assert (incident.killed_low, incident.killed_best, incident.killed_high) == (40, 40, None)
+    assert "40 or more" in text and "None" not in text and "40–40–40" not in text
     assert "Fair" in text and "2025-03-07 (exact day)" in text
     assert re.search(r"Sources\s+2\b", text)
     assert "Syrian transitional government forces" in text
@@ -253,6 +260,8 @@ def test_arabic_site_is_right_to_left_with_arabic_titles(browser, live_server, s
     incident = Incident.objects.get(public_id="SY-2025-0005")
     title = page.inner_text("li[data-id='SY-2025-0005'] .incident-title")
     assert title == incident.title_ar
+    meta = page.inner_text("li[data-id='SY-2025-0005'] .incident-meta")
+    assert "40 أو أكثر" in meta.replace("\u2066", "").replace("\u2069", "")
     # The phone layout: nothing wider than the screen, the map on top and usable.
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     box = page.locator("[data-map]").bounding_box()

@@ -199,6 +199,7 @@ class EpisodeDetailView(ApiView):
                     "killed_low": summary.killed_low,
                     "killed_best": summary.killed_best,
                     "killed_high": summary.killed_high,
+                    "killed_high_open": summary.killed_high_open,
                 },
                 "reported_aggregates": [
                     {
@@ -206,6 +207,7 @@ class EpisodeDetailView(ApiView):
                         "low": m.reconciled.low,
                         "best": m.reconciled.best,
                         "high": m.reconciled.high,
+                        "high_open": m.reconciled.high_open,
                         "claims": len(m.claims),
                     }
                     for m in summary.measures

@@ -121,7 +121,13 @@ class MapView(ApiView):
             "incidents": sum(r.get("count", 1) for r in rows),
             "killed_low": sum(r["killed_low"] or 0 for r in rows),
             "killed_best": sum(r["killed_best"] or 0 for r in rows),
-            "killed_high": sum(r["killed_high"] or 0 for r in rows),
+            # An incident with an open high adds its best (a floor of the total's high)
+            # and is counted in killed_high_open.
+            "killed_high": sum(
+                r["killed_high"] if r["killed_high"] is not None else r["killed_best"] or 0
+                for r in rows
+            ),
+            "killed_high_open": sum(int(r["killed_high_open"] or 0) for r in rows),
         }
         return Response(
             {
@@ -146,6 +152,7 @@ class MapView(ApiView):
                         "killed_low": p["killed_low"],
                         "killed_best": p["killed_best"],
                         "killed_high": p["killed_high"],
+                        "killed_high_open": p["killed_high_open"],
                         "grade": p["grade"],
                         "perpetrators": perpetrators[p["id"]],
                         "source_count": sources.get(p["id"], 0),

@@ -30,7 +30,8 @@ export function createPanel(elements, state, layers) {
       `${dateText(incident)} · ${S.killed}: ${figures(
         incident.killed_low,
         incident.killed_best,
-        incident.killed_high
+        incident.killed_high,
+        incident.killed_high_open
       )}`
     );
     choose.appendChild(meta);
@@ -70,9 +71,15 @@ export function createPanel(elements, state, layers) {
   }
 
   function drawTotals(totals, approximate) {
-    for (const key of ["incidents", "killed_low", "killed_best", "killed_high"]) {
+    const open = totals.killed_high_open || 0;
+    const keys = ["incidents", "killed_low", "killed_best", "killed_high", "killed_high_open"];
+    for (const key of keys) {
       const cell = document.querySelector(`[data-total="${key}"]`);
-      if (cell) cell.textContent = (approximate ? "≈ " : "") + String(totals[key]);
+      if (!cell) continue;
+      let text = String(totals[key] || 0);
+      // Some incidents have no upper bound: their sum's high is a floor, not a ceiling.
+      if (key === "killed_high" && open > 0) text = S.orMore.replace("%(n)s", text);
+      cell.textContent = (approximate ? "≈ " : "") + text;
     }
     totalsNote.hidden = !approximate;
   }

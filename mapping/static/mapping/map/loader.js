@@ -43,7 +43,14 @@ function inView(box, latitude, longitude) {
 
 /** The part of a cached wider answer that a view shows, with totals counted here. */
 function viewOf(data, box) {
-  const totals = { incidents: 0, killed_low: 0, killed_best: 0, killed_high: 0 };
+  // An open high adds its best and is counted, as the API's totals do.
+  const totals = {
+    incidents: 0,
+    killed_low: 0,
+    killed_best: 0,
+    killed_high: 0,
+    killed_high_open: 0,
+  };
   if (data.mode === "cells") {
     for (const cell of data.cells) {
       if (!inView(box, cell.latitude, cell.longitude)) continue;
@@ -51,6 +58,7 @@ function viewOf(data, box) {
       totals.killed_low += cell.killed_low;
       totals.killed_best += cell.killed_best;
       totals.killed_high += cell.killed_high;
+      totals.killed_high_open += cell.killed_high_open || 0;
     }
     return { ...data, totals, approximate: true };
   }
@@ -59,7 +67,10 @@ function viewOf(data, box) {
     totals.incidents += 1;
     totals.killed_low += incident.killed_low || 0;
     totals.killed_best += incident.killed_best || 0;
-    totals.killed_high += incident.killed_high || 0;
+    totals.killed_high += incident.killed_high_open
+      ? incident.killed_best || 0
+      : incident.killed_high || 0;
+    if (incident.killed_high_open) totals.killed_high_open += 1;
   }
   // All of the wider answer is drawn, so panning further shows neighbours at once; the
   // list and totals hold the view only.

@@ -31,7 +31,15 @@ export function incidentPopup(incident, back) {
   const rows = [
     [S.date, dateText(incident)],
     [S.place, placeText(incident)],
-    [S.killedRange, figures(incident.killed_low, incident.killed_best, incident.killed_high)],
+    [
+      S.killedRange,
+      figures(
+        incident.killed_low,
+        incident.killed_best,
+        incident.killed_high,
+        incident.killed_high_open
+      ),
+    ],
     [
       S.perpetrators,
       (incident.perpetrators || []).map((slug) => config.actors[slug] || slug).join("; ") ||
@@ -73,7 +81,8 @@ export function stackPopup(incidents, choose) {
     const meta = `${dateText(incident)} · ${S.killed}: ${figures(
       incident.killed_low,
       incident.killed_best,
-      incident.killed_high
+      incident.killed_high,
+      incident.killed_high_open
     )}`;
     button.appendChild(node("span", "popup-choose-meta", meta));
     onPress(button, () => choose(incident.id));
@@ -94,7 +103,17 @@ export function cellPopup(cell, map) {
   facts.appendChild(node("dt", null, S.incidents));
   facts.appendChild(node("dd", null, cell.count));
   facts.appendChild(node("dt", null, S.killedRange));
-  facts.appendChild(node("dd", null, figures(cell.killed_low, cell.killed_best, cell.killed_high)));
+  facts.appendChild(
+    node(
+      "dd",
+      null,
+      figures(cell.killed_low, cell.killed_best, cell.killed_high, cell.killed_high_open > 0)
+    )
+  );
+  if (cell.killed_high_open > 0) {
+    facts.appendChild(node("dt", null, S.openHighs));
+    facts.appendChild(node("dd", "open-highs", cell.killed_high_open));
+  }
   box.appendChild(facts);
   const zoom = node("button", "popup-link", S.zoomIn);
   zoom.type = "button";

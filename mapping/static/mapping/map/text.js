@@ -10,8 +10,26 @@ export function ltr(text) {
   return `\u2066${text}\u2069`;
 }
 
-export function figures(low, best, high) {
+// "7 or more": the number isolated, the words in the page's own direction.
+function orMore(n) {
+  return S.orMore.replace("%(n)s", ltr(String(n)));
+}
+
+/**
+ * An incident's range, or a sum of ranges. open: the high is open ("at least 7", no source
+ * gives a ceiling): for an incident (high null) "7 or more", with its best where it is
+ * above the low; for a sum (high counting open incidents at their best, see the API) the
+ * high reads as a floor, "10–12–15 or more". Never a ceiling that no source gave.
+ */
+export function figures(low, best, high, open) {
   if (best === null || best === undefined) return S.killedUnknown;
+  if (open) {
+    if (high === null || high === undefined) {
+      const floor = orMore(low);
+      return best === low ? floor : `${floor} (${S.bestIs.replace("%(n)s", ltr(String(best)))})`;
+    }
+    return `${ltr(`${low}–${best}–`)}${orMore(high)}`;
+  }
   if (low === high) return String(best);
   return ltr(`${low}–${best}–${high}`);
 }
