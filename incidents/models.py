@@ -29,6 +29,8 @@ from simple_history.models import HistoricalRecords
 from mapping.aggregation import fine_cell, tile_key
 from mapping.models import LocationPrecision, Place
 
+from .validation import CheckedRow
+
 
 def _date_errors(start: date | None, end: date | None) -> dict[str, str]:
     """Field errors for a date range: nothing in the future, the end not before the start."""
@@ -177,7 +179,7 @@ class Actor(models.Model):
         return self.name
 
 
-class Source(models.Model):
+class Source(CheckedRow):
     """A document that makes claims: a report, an article, a statement, a testimony."""
 
     slug = models.SlugField(max_length=120, unique=True)
@@ -224,7 +226,7 @@ class Source(models.Model):
         return self.publisher or "Unknown publisher"
 
 
-class Episode(models.Model):
+class Episode(CheckedRow):
     """A wider event that groups incidents, e.g. the March 2025 coastal violence."""
 
     slug = models.SlugField(max_length=120, unique=True)
@@ -266,7 +268,7 @@ class VictimGroup(models.Model):
         return self.name
 
 
-class Incident(Breakdown):
+class Incident(CheckedRow, Breakdown):
     """One event at one place and time, with its reconciled figures."""
 
     public_id = models.CharField(
@@ -504,13 +506,6 @@ class Incident(Breakdown):
             kwargs["update_fields"] = {*update_fields, "map_cx", "map_cy", "map_tile"}
         super().save(*args, **kwargs)
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        # The map cell as stored, so that saving can refresh the cell the incident leaves.
-        instance._stored_cell = (instance.__dict__.get("map_cx"), instance.__dict__.get("map_cy"))
-        return instance
-
     @property
     def is_public(self) -> bool:
         return self.status == Status.PUBLISHED
@@ -541,7 +536,7 @@ class Incident(Breakdown):
             raise ValidationError(errors)
 
 
-class Attribution(models.Model):
+class Attribution(CheckedRow):
     """An actor held responsible for an incident, and how sure we are of it."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attributions")
@@ -562,7 +557,7 @@ class Attribution(models.Model):
         return f"{self.actor} ({self.get_confidence_display().lower()})"
 
 
-class FigureClaim(Breakdown):
+class FigureClaim(CheckedRow, Breakdown):
     """What a source says about a number of dead, with the sentence that says it.
 
     "at least 40" is ``killed_min=40`` with no maximum; "around 10" is ``killed_min=10,
