@@ -271,8 +271,11 @@ class VictimGroup(models.Model):
 class Incident(CheckedRow, Breakdown):
     """One event at one place and time, with its reconciled figures."""
 
+    # Unique through a constraint in Meta, not unique=True: on PostgreSQL unique=True adds a
+    # second index (varchar_pattern_ops, for LIKE) beside the unique one, as large, and
+    # nothing searches public ids by prefix.
     public_id = models.CharField(
-        "public id", max_length=20, unique=True, editable=False, help_text="e.g. SY-2025-0007"
+        "public id", max_length=20, editable=False, help_text="e.g. SY-2025-0007"
     )
     title = models.CharField("title (English)", max_length=300)
     title_ar = models.CharField("title (Arabic)", max_length=300, blank=True)
@@ -400,6 +403,7 @@ class Incident(CheckedRow, Breakdown):
             ("retract_incident", "Can retract a published incident"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="incident_public_id_unique"),
             models.CheckConstraint(
                 condition=Q(date_start__lte=F("date_end")),
                 name="incident_dates_ordered",
