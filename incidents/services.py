@@ -2,7 +2,8 @@
 
 The admin, the API, the importers and the seed loader all call them, so they obey the same
 rules: validation (``full_clean`` on every row, which runs the model's field checks, its
-``clean`` and its database constraints), an incident's governorate and district taken from
+``clean`` and its database constraints, evaluated in Python: see ``incidents.validation``),
+an incident's governorate and district taken from
 its point (reverse geocoding by the gazetteer, as far as its location precision allows),
 permissions (researchers edit drafts; reviewers
 also publish, retract and edit published records), optimistic concurrency (a write names
