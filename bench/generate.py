@@ -196,7 +196,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     setup()
-    generate(args.incidents, seed=args.seed)
+    from incidents.querylog import without_query_log
+
+    # Bulk statements of thousands of rows: with DEBUG on, Django would keep 9,000 of them.
+    with without_query_log():
+        generate(args.incidents, seed=args.seed)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from mapping.aggregation import fine_cell, tile_key
 from mapping.models import LocationPrecision, Place
 
 from .figurekinds import FigureKind, fits, kind_condition
+from .validation import CheckedRow
 
 
 def _date_errors(start: date | None, end: date | None) -> dict[str, str]:
@@ -180,7 +181,7 @@ class Actor(models.Model):
         return self.name
 
 
-class Source(models.Model):
+class Source(CheckedRow):
     """A document that makes claims: a report, an article, a statement, a testimony."""
 
     slug = models.SlugField(max_length=120, unique=True)
@@ -227,7 +228,7 @@ class Source(models.Model):
         return self.publisher or "Unknown publisher"
 
 
-class Episode(models.Model):
+class Episode(CheckedRow):
     """A wider event that groups incidents, e.g. the March 2025 coastal violence."""
 
     slug = models.SlugField(max_length=120, unique=True)
@@ -269,11 +270,14 @@ class VictimGroup(models.Model):
         return self.name
 
 
-class Incident(Breakdown):
+class Incident(CheckedRow, Breakdown):
     """One event at one place and time, with its reconciled figures."""
 
+    # Unique through a constraint in Meta, not unique=True: on PostgreSQL unique=True adds a
+    # second index (varchar_pattern_ops, for LIKE) beside the unique one, as large, and
+    # nothing searches public ids by prefix.
     public_id = models.CharField(
-        "public id", max_length=20, unique=True, editable=False, help_text="e.g. SY-2025-0007"
+        "public id", max_length=20, editable=False, help_text="e.g. SY-2025-0007"
     )
     title = models.CharField("title (English)", max_length=300)
     title_ar = models.CharField("title (Arabic)", max_length=300, blank=True)
@@ -411,6 +415,7 @@ class Incident(Breakdown):
             ("retract_incident", "Can retract a published incident"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="incident_public_id_unique"),
             models.CheckConstraint(
                 condition=Q(date_start__lte=F("date_end")),
                 name="incident_dates_ordered",
@@ -530,13 +535,6 @@ class Incident(Breakdown):
             kwargs["update_fields"] = {*update_fields, "map_cx", "map_cy", "map_tile"}
         super().save(*args, **kwargs)
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        # The map cell as stored, so that saving can refresh the cell the incident leaves.
-        instance._stored_cell = (instance.__dict__.get("map_cx"), instance.__dict__.get("map_cy"))
-        return instance
-
     @property
     def is_public(self) -> bool:
         return self.status == Status.PUBLISHED
@@ -597,7 +595,7 @@ class Incident(Breakdown):
             raise ValidationError(errors)
 
 
-class Attribution(models.Model):
+class Attribution(CheckedRow):
     """An actor held responsible for an incident, and how sure we are of it."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attributions")
@@ -618,7 +616,7 @@ class Attribution(models.Model):
         return f"{self.actor} ({self.get_confidence_display().lower()})"
 
 
-class FigureClaim(Breakdown):
+class FigureClaim(CheckedRow, Breakdown):
     """What a source says about a number of dead, with the sentence that says it.
 
     "at least 40" is ``killed_min=40`` with no maximum; "around 10" is ``killed_min=10,

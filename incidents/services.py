@@ -2,7 +2,8 @@
 
 The admin, the API, the importers and the seed loader all call them, so they obey the same
 rules: validation (``full_clean`` on every row, which runs the model's field checks, its
-``clean`` and its database constraints), an incident's governorate and district taken from
+``clean`` and its database constraints, evaluated in Python: see ``incidents.validation``),
+an incident's governorate and district taken from
 its point (reverse geocoding by the gazetteer, as far as its location precision allows),
 permissions (researchers edit drafts; reviewers
 also publish, retract and edit published records), optimistic concurrency (a write names
@@ -154,6 +155,31 @@ def _take_version(incident: Incident, expected_version: int | None) -> None:
         incident.version = Incident.objects.values_list("version", flat=True).get(pk=incident.pk)
 
 
+def _take_version_of_current(incident: Incident, expected_version: int | None) -> None:
+    """:func:`_take_version`, leaving ``incident`` holding the row as it is now.
+
+    An incident read at the version the editor names, whose last change (``updated_at``,
+    which every save moves) is still the row's, is the row: the version is taken on that
+    condition and nothing is read again. Otherwise (the row was saved since, or the editor
+    names no version) the version is taken as usual and the row read afresh under its lock.
+    """
+    if (
+        expected_version is not None
+        and incident.version == expected_version
+        and incident.updated_at is not None
+    ):
+        taken = Incident.objects.filter(
+            pk=incident.pk, version=expected_version, updated_at=incident.updated_at
+        ).update(version=F("version") + 1)
+        if taken:
+            incident.version = expected_version + 1
+            return
+    _take_version(incident, expected_version)
+    version = incident.version
+    incident.refresh_from_db()
+    incident.version = version
+
+
 # How many admin levels a position of each precision can vouch for: a point that stands
 # for the whole country says nothing of the governorate; one for a governorate, nothing of
 # the district.
@@ -293,9 +319,10 @@ def incident_edit(
 
     One call is one transaction, one version check and one history entry, so an edit is
     applied whole or not at all. The version is taken first (a conditional UPDATE, which
-    locks the row on PostgreSQL and the database on SQLite), then the row is read afresh
-    under that lock and the changes are applied to it: what another editor committed
-    before is never written back over.
+    locks the row on PostgreSQL and the database on SQLite), on the condition that the row
+    is still the one the caller read (else it is read afresh under that lock), and the
+    changes are applied to it: what another editor committed before is never written back
+    over.
 
     A new point (or location precision) brings the governorate and district with it.
     ``figure_rule``, ``figures`` and ``figure_rationale`` choose how the figures are
@@ -305,10 +332,7 @@ def incident_edit(
     _check_fields(changes, INCIDENT_FIELDS, "An incident")
     if user is not None:
         _require_edit(user, incident)
-    _take_version(incident, expected_version)
-    version = incident.version
-    incident.refresh_from_db()
-    incident.version = version
+    _take_version_of_current(incident, expected_version)
     if user is not None:
         _require_edit(user, incident)  # as it is now, not as the editor read it
 
@@ -435,6 +459,11 @@ def _apply_figures(incident: Incident) -> None:
 @transaction.atomic
 def incident_recompute_figures(*, incident: Incident, user: User | None = None) -> Incident:
     """Recompute the reconciled range from the claims (figures set by hand are kept)."""
+    return _recompute_figures(incident, user)
+
+
+def _recompute_figures(incident: Incident, user: User | None) -> Incident:
+    # Called inside the services' own transaction: no savepoint of its own.
     _apply_figures(incident)
     incident.full_clean(exclude=["public_id"])
     _save(incident, user)
@@ -683,7 +712,7 @@ def claim_add(
         _require_edit(user, incident)
     claim = _claim_create(incident=incident, user=user, values=values)
     _take_version(incident, expected_version)
-    incident_recompute_figures(incident=incident, user=user)
+    _recompute_figures(incident, user)
     return claim
 
 
@@ -700,7 +729,7 @@ def claim_update(
     claim.full_clean()
     _save(claim, user)
     _take_version(incident, expected_version)
-    incident_recompute_figures(incident=incident, user=user)
+    _recompute_figures(incident, user)
     return claim
 
 
@@ -715,7 +744,7 @@ def claim_remove(*, claim: Claim, user: User | None, expected_version: int | Non
         claim._history_user = user  # type: ignore[attr-defined]
     claim.delete()
     _take_version(incident, expected_version)
-    incident_recompute_figures(incident=incident, user=user)
+    _recompute_figures(incident, user)
 
 
 @transaction.atomic
@@ -965,7 +994,7 @@ def source_update(
     if source.confidential != was_confidential:
         citing = Incident.objects.filter(claims__source=source).distinct().order_by("pk")
         for incident in citing.exclude(figure_rule=FigureRule.MANUAL):
-            incident_recompute_figures(incident=incident, user=user)
+            _recompute_figures(incident, user)
     return source
 
 

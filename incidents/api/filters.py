@@ -7,11 +7,13 @@ parameter, a malformed value, an unknown slug or a contradictory pair (``date_fr
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import django_filters as filters
@@ -215,20 +217,22 @@ class IncidentFilterForm(forms.Form):
             and data["killed_min"] > data["killed_max"]
         ):
             self.add_error("killed_max", "killed_max must not be below killed_min.")
+        # Built only for the parameters given: working out what a reader may see costs
+        # queries of its own (the actors shown to the public), which most requests need not.
         lookups = {
-            "perpetrator": selectors.actor_queryset(user=self.user),
-            "governorate": Place.objects.filter(kind="governorate"),
-            "district": Place.objects.filter(kind="district"),
-            "place": Place.objects.all(),
-            "episode": selectors.episode_queryset(user=self.user),
+            "perpetrator": lambda: selectors.actor_queryset(user=self.user),
+            "governorate": lambda: Place.objects.filter(kind="governorate"),
+            "district": lambda: Place.objects.filter(kind="district"),
+            "place": lambda: Place.objects.all(),
+            "episode": lambda: selectors.episode_queryset(user=self.user),
             # Confidential sources never leave the admin: filtering on one finds nothing
             # and says so, exactly as for a source that does not exist.
-            "source": selectors.source_queryset(user=self.user),
+            "source": lambda: selectors.source_queryset(user=self.user),
         }
         for name, visible in lookups.items():
             values = data.get(name)
             if values:
-                missing = _slugs_missing(visible, values)
+                missing = _slugs_missing(visible(), values)
                 if missing:
                     self.add_error(name, f"Unknown {name}: {', '.join(missing)}.")
         return data
@@ -300,6 +304,29 @@ class IncidentFilter(filters.FilterSet):
         fields: list[str] = []
         form = IncidentFilterForm
 
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None) -> None:
+        # django-filter deep-copies every declared filter for each filter set, with its
+        # choices, form field and widget, then builds a form class from them: milliseconds
+        # on every incident read. A filter's per-request state is only its filter set
+        # (``parent``, which its method is looked up on) and model, so each request gets
+        # shallow copies, and the form class is built once (``get_form_class``).
+        self.base_filters = {}  # what the parent's __init__ copies: nothing
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        del self.base_filters  # the class's, again
+        self.filters = {
+            name: _filter_for(declared, self) for name, declared in self.base_filters.items()
+        }
+
+    @classmethod
+    @cache
+    def _form_class(cls) -> type[IncidentFilterForm]:
+        fields = {name: declared.field for name, declared in cls.base_filters.items()}
+        return type(f"{cls.__name__}Form", (cls._meta.form,), fields)
+
+    def get_form_class(self) -> type[IncidentFilterForm]:
+        # The fields do not depend on the request; each form instance copies them anyway.
+        return self._form_class()
+
     @property
     def form(self) -> IncidentFilterForm:
         form = super().form
@@ -352,6 +379,16 @@ class IncidentFilter(filters.FilterSet):
         if places:
             condition |= Q(place_id__in=sorted(places))
         return qs.filter(condition)
+
+
+def _filter_for(declared: filters.Filter, filterset: filters.FilterSet) -> filters.Filter:
+    """A shallow copy of a declared filter that belongs to ``filterset``."""
+    own = copy.copy(declared)
+    own.model = filterset.queryset.model
+    own.parent = filterset
+    if declared.method is not None:
+        own.method = declared.method  # a method of its own, looked up on its own filter set
+    return own
 
 
 def actor_ids_with_affiliates(slugs: Iterable[str]) -> set[int]:

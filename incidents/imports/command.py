@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+
+from incidents.querylog import LongCommand
 
 from .report import FileRefused, ImportReport
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(LongCommand):
     """Subclasses name the importer and what a row is called in its format."""
 
     row_name = "line"

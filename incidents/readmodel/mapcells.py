@@ -1,9 +1,11 @@
 """Keeping the tables derived from incidents in step: ``PublishedMapCell`` (published
 incidents summed per map cell) and ``IncidentSpan`` (the longest incident).
 
-Every save or delete of an incident refreshes the cell it is in and the cell it left;
-refreshing a cell recomputes it from the incidents, so the table cannot drift however
-often it is refreshed. Writes that bypass ``save()`` (bulk loads, raw SQL) call
+Every save or delete of an incident refreshes the cell it is in and the cell it left,
+unless the save changed nothing a cell sums (an incident unpublished before and after, or
+a published one whose status, point and figures stayed: its title, say); refreshing a
+cell recomputes it from the incidents, so the table cannot drift however often it is
+refreshed. Writes that bypass ``save()`` (bulk loads, raw SQL) call
 :func:`rebuild`, which recomputes everything.
 """
 
@@ -44,7 +46,8 @@ def _sums(incidents) -> list[PublishedMapCell]:
     ]
 
 
-@transaction.atomic
+# No savepoint of its own: a failed refresh fails the write that asked for it.
+@transaction.atomic(savepoint=False)
 def refresh(cells: Iterable[Cell | tuple[None, None]]) -> None:
     wanted = {cell for cell in cells if cell[0] is not None and cell[1] is not None}
     if not wanted:
@@ -88,14 +91,47 @@ def rebuild() -> int:
     return len(PublishedMapCell.objects.bulk_create(_sums(Incident.objects.all()), 5000))
 
 
+# What a cell's sums read of an incident; a save that changes none of it leaves its cells.
+_CELL_INPUTS = (
+    "status",
+    "map_cx",
+    "map_cy",
+    "killed_low",
+    "killed_best",
+    "killed_high",
+    "latitude",
+    "longitude",
+)
+
+
+def _changed(stored: dict | None, instance: Incident, names: tuple[str, ...]) -> bool:
+    if stored is None:
+        return True  # a new row, or one not read from the database
+    return any(name not in stored or stored[name] != getattr(instance, name) for name in names)
+
+
 @receiver(post_save, sender=Incident, dispatch_uid="map_cells_on_save")
 def _on_save(sender, instance: Incident, raw: bool = False, **kwargs) -> None:
     if raw:
         return
-    if instance.date_start is not None and instance.date_end is not None:
+    # The values the row had before this save (the instance remembers what it read).
+    stored = instance.stored_values()
+    if (
+        instance.date_start is not None
+        and instance.date_end is not None
+        and _changed(stored, instance, ("date_start", "date_end"))
+    ):
         _grow_span((instance.date_end - instance.date_start).days)
-    refresh([(instance.map_cx, instance.map_cy), getattr(instance, "_stored_cell", (None, None))])
-    instance._stored_cell = (instance.map_cx, instance.map_cy)
+    if kwargs.get("created"):
+        was_published = False
+    else:
+        was_published = stored is None or stored.get("status", Status.PUBLISHED) == Status.PUBLISHED
+    if not was_published and instance.status != Status.PUBLISHED:
+        return  # unpublished before and after: no cell counts it
+    if not _changed(stored, instance, _CELL_INPUTS):
+        return
+    left = (None, None) if stored is None else (stored.get("map_cx"), stored.get("map_cy"))
+    refresh([(instance.map_cx, instance.map_cy), left])
 
 
 @receiver(post_delete, sender=Incident, dispatch_uid="map_cells_on_delete")

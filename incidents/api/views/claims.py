@@ -55,7 +55,6 @@ class IncidentClaimsView(ApiView):
         services.claim_add(
             incident=incident, user=request.user, expected_version=version, **body.validated_data
         )
-        incident.refresh_from_db()
         return Response(
             _incident_document(incident), status=status.HTTP_201_CREATED, headers=_etag(incident)
         )
@@ -96,7 +95,6 @@ class IncidentClaimDetailView(ApiView):
         services.claim_update(
             claim=claim, user=request.user, expected_version=version, **body.validated_data
         )
-        claim.incident.refresh_from_db()
         return Response(_incident_document(claim.incident), headers=_etag(claim.incident))
 
     @extend_schema(
@@ -109,7 +107,6 @@ class IncidentClaimDetailView(ApiView):
         version = expected_version(request)
         incident = claim.incident
         services.claim_remove(claim=claim, user=request.user, expected_version=version)
-        incident.refresh_from_db()
         return Response(_incident_document(incident), headers=_etag(incident))
 
 

@@ -147,7 +147,6 @@ class IncidentDetailView(ApiView):
             figure_rationale=data.get("figure_rationale"),
             **_incident_fields(data),
         )
-        incident.refresh_from_db()
         return Response(_incident_document(incident), headers=_etag(incident))
 
 
@@ -215,5 +214,4 @@ class IncidentPerpetratorsView(ApiView):
         services.attribution_set(
             incident=incident, user=request.user, expected_version=version, **body.validated_data
         )
-        incident.refresh_from_db()
         return Response(_incident_document(incident), headers=_etag(incident))

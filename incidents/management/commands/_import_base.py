@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from incidents.imports import importer
 from incidents.imports.report import FileRefused, ImportReport
+from incidents.querylog import LongCommand
 
 BAR_WIDTH = 30
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(LongCommand):
     format = ""
     label = ""
 

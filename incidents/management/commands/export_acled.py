@@ -6,14 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
 from incidents.api.exports import in_one_snapshot
 from incidents.crosswalk import CURRENT, LAYOUTS, stream_acled_csv
 from incidents.models import Incident, Status
+from incidents.querylog import LongCommand
 
 
-class Command(BaseCommand):
+class Command(LongCommand):
     help = (
         "Write incidents as an ACLED-style CSV (see docs/acled-crosswalk.md): published "
         "incidents only, as the public API gives them, unless --all."

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from incidents import duplicates
+from incidents.querylog import LongCommand
 
 
 def _date(value: str) -> date:
@@ -32,7 +33,7 @@ def _score(value: str) -> float:
     return score
 
 
-class Command(BaseCommand):
+class Command(LongCommand):
     help = "Flag incidents that are likely the same event, for a researcher to merge."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -15,10 +15,11 @@ import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from incidents import services
 from incidents.models import Incident
+from incidents.querylog import LongCommand
 from mapping import gazetteer
 from mapping.geocoding import GeocodeAnswer, geocode
 from mapping.models import LocationPrecision
@@ -58,7 +59,7 @@ def best_answer(place_name: str, min_score: float) -> GeocodeAnswer | None:
     return best
 
 
-class Command(BaseCommand):
+class Command(LongCommand):
     help = (
         "Geocode incidents that have a place name but no point; reports what was resolved, "
         "how surely, and what was not."

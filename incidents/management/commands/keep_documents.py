@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand
-
 from incidents.models import Incident, IncidentDocument, Status
+from incidents.querylog import LongCommand
 from incidents.readmodel import documentcache
 
 
-class Command(BaseCommand):
+class Command(LongCommand):
     help = (
         "Render and keep the API documents that list pages serve, for incidents that have "
         "none or an outdated one. Safe to run at any time; pages keep documents as they go "
