@@ -79,7 +79,8 @@ from .fields import clip, name_slug, normalise_name
 from .report import FileRefused, ImportReport, RowError
 from .rows import Row
 
-CHUNK_ROWS = 5000
+# Rows written per transaction (settings.INCIDENT_MAP["IMPORT_CHUNK_ROWS"]).
+CHUNK_ROWS = settings.INCIDENT_MAP.get("IMPORT_CHUNK_ROWS", 5000)
 LOOKUP_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest bound on parameters
 UNCHANGED = "unchanged since the last import"
 
