@@ -105,9 +105,10 @@ class Readers:
         )
 
 
-def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+def _start(args: list[str], env: dict[str, str], nice: int = 0) -> subprocess.Popen:
+    prefix = ["nice", "-n", str(nice)] if nice else []
     return subprocess.Popen(  # noqa: S603 - our own interpreter
-        [sys.executable, *args],
+        [*prefix, sys.executable, *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -175,7 +176,12 @@ def import_while_serving(args: argparse.Namespace, env: dict[str, str], port: in
             ],
             env,
         ),
-        _start(["manage.py", "db_worker", "--interval", "0.5", "--no-reload"], env),
+        # As make run and deploy/incidentmap-worker.service run it: at nice 10.
+        _start(
+            ["manage.py", "db_worker", "--interval", "0.5", "--no-reload"],
+            env,
+            nice=args.worker_nice,
+        ),
     ]
     readers = Readers(base, urls, args.clients)
     try:
@@ -316,6 +322,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--queue-jobs", type=int, default=2000)
     parser.add_argument("--skip-import", action="store_true")
+    parser.add_argument("--worker-nice", type=int, default=10, help="the worker's nice value")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_ENV", "development")
     setup()

@@ -28,6 +28,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import BinaryField
+from django.db.models.functions import Substr
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -86,10 +88,17 @@ class ImportUploadForm(forms.Form):
 
 
 def _file_rows(run: ImportRun) -> tuple[list[str], list[list[str]]]:
-    """The header and first rows of the kept file, as they are, for the preview."""
-    data = bytes(run.content)
-    if len(data) > FILE_HEAD_BYTES:  # the first rows are in the head: no need to read it all
-        data = data[: data.rfind(b"\n", 0, FILE_HEAD_BYTES) + 1] or data[:FILE_HEAD_BYTES]
+    """The header and first rows of the kept file, as they are, for the preview. Only the
+    file's head is read from the database: a kept file can be tens of megabytes."""
+    data = bytes(
+        ImportRun.objects.filter(pk=run.pk)
+        .annotate(head=Substr("content", 1, FILE_HEAD_BYTES, output_field=BinaryField()))
+        .values_list("head", flat=True)
+        .get()
+        or b""
+    )
+    if len(data) >= FILE_HEAD_BYTES:  # the file goes on: keep whole lines only
+        data = data[: data.rfind(b"\n", 0, FILE_HEAD_BYTES) + 1] or data
     try:
         table = csvfile.read(data, what="a CSV file", required=())
     except FileRefused:
@@ -108,6 +117,10 @@ class ImportRunAdmin(admin.ModelAdmin):
     list_filter = ["format", "status"]
     search_fields = ["file_name"]
     list_select_related = ["created_by"]
+
+    def get_queryset(self, request: HttpRequest):
+        # The kept files can be tens of megabytes each: a list never reads them.
+        return super().get_queryset(request).defer("content")
 
     @admin.display(description="rows")
     def counts(self, run: ImportRun) -> str:
@@ -189,7 +202,9 @@ class ImportRunAdmin(admin.ModelAdmin):
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        run = get_object_or_404(ImportRun.objects.select_related("created_by"), pk=pk)
+        run = get_object_or_404(
+            ImportRun.objects.select_related("created_by").defer("content"), pk=pk
+        )
         if request.method == "POST":
             if not self.has_add_permission(request):
                 raise PermissionDenied
@@ -222,7 +237,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         # Taken under a lock, so a double click applies the file once: the second confirm
         # finds the run "being applied" (or applied) and is told so.
         with transaction.atomic():
-            run = get_object_or_404(ImportRun.objects.select_for_update(), pk=pk)
+            run = get_object_or_404(ImportRun.objects.select_for_update().defer("content"), pk=pk)
             if run.status != ImportRunStatus.PREVIEWED:
                 self.message_user(
                     request, "This import was already applied or refused.", messages.ERROR

@@ -56,6 +56,9 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ["kind", "state"]
     list_select_related = ["created_by"]
 
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).defer("report")
+
     @admin.display(description=gettext_lazy("state"))
     def state_shown(self, job: Job) -> str:
         return jobs.status(job)["state_label"]
@@ -109,7 +112,11 @@ class JobAdmin(admin.ModelAdmin):
     def _job(self, request: HttpRequest, pk: Any) -> Job:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return get_object_or_404(Job.objects.select_related("created_by", "import_run"), pk=pk)
+        # Not the import run's kept file (tens of megabytes): this runs at every poll.
+        return get_object_or_404(
+            Job.objects.select_related("created_by", "import_run").defer("import_run__content"),
+            pk=pk,
+        )
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         if not self.has_add_permission(request):

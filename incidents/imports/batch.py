@@ -343,6 +343,9 @@ def run(
         )
         if len(written.incident_ids) >= ANALYZE_AFTER_ROWS:
             _refresh_statistics()
+        if progress is not None:
+            # Every row is handled; what follows (map cells, duplicates) has no rows to count.
+            progress(steps, steps)
         report.duplicates = after_import(
             written.incident_ids, left_cells=written.left_cells, created=written.created_ids
         )

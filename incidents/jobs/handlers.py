@@ -34,6 +34,13 @@ def _import_progress(job: Job, progress: Progress, *, writing: bool, format: str
     state = {"phase": None}
 
     def report(done: int, steps: int) -> None:
+        if state["phase"] == "follow":
+            return
+        if writing and done >= steps and state["phase"] == "write":
+            # Every row written: the follow-up (map cells, duplicates) has no rows to count.
+            state["phase"] = "follow"
+            progress.phase("follow", None)
+            return
         if writing and format in TWO_PASS_FORMATS:
             rows = steps // 2
             phase, done = ("check", done) if done <= rows else ("write", done - rows)
@@ -85,7 +92,7 @@ def _apply_stopped(job: Job, reason: str) -> None:
     # Chunks written before the stop are whole and stay; the run can be confirmed again,
     # which finds those rows by their ids and writes the rest.
     with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=job.import_run_id)
+        run = ImportRun.objects.select_for_update().defer("content").get(pk=job.import_run_id)
         if run.status != ImportRunStatus.APPLYING:
             return
         run.status = ImportRunStatus.PREVIEWED

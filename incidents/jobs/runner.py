@@ -240,6 +240,7 @@ class Progress:
 PHASES = {
     "check": gettext_lazy("Checking rows"),
     "write": gettext_lazy("Writing rows"),
+    "follow": gettext_lazy("Refreshing the map and flagging duplicates"),
     "documents": gettext_lazy("Keeping documents"),
     "cells": gettext_lazy("Rebuilding the map"),
     "compare": gettext_lazy("Comparing incidents"),
