@@ -186,3 +186,13 @@ def test_researchers_do_not_start_whole_database_jobs(client, researcher):
     client.force_login(researcher)
     assert client.get(reverse("admin:incidents_job_add")).status_code == 403
     assert client.get(reverse("admin:incidents_job_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "next_url", ["//evil.example/", "https://evil.example/", "/\\evil.example"]
+)
+def test_cancel_goes_back_only_to_a_page_of_this_site(client, researcher, next_url):
+    job = _running(researcher, done=1, total=10)
+    client.force_login(researcher)
+    response = client.post(reverse("admin:incidents_job_cancel", args=[job.pk]), {"next": next_url})
+    assert response["Location"] == reverse("admin:incidents_job_change", args=[job.pk])

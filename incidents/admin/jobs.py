@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -162,7 +163,9 @@ class JobAdmin(admin.ModelAdmin):
             raise PermissionDenied
         act(job)
         back = request.POST.get("next") or ""
-        if not back.startswith("/") or back.startswith("//"):
+        if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             back = reverse("admin:incidents_job_change", args=[job.pk])
         return HttpResponseRedirect(back)
 

@@ -105,6 +105,9 @@ def _apply_stopped(job: Job, reason: str) -> None:
 def import_apply(job: Job, progress: Progress) -> dict[str, Any]:
     """Import the file the run keeps (what was previewed), in committed chunks."""
     run = ImportRun.objects.get(pk=job.import_run_id)
+    if run.status == ImportRunStatus.APPLIED:
+        # Finished, but its worker was lost before the job's row said so: nothing to redo.
+        return {"summary": _("Applied."), "written_before_resume": 0}
     if run.status != ImportRunStatus.APPLYING:
         raise JobFailed(_("This import is not waiting to be applied."))
     # A resumed apply finds the rows its first attempt wrote unchanged, and counts them as
