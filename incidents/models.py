@@ -939,6 +939,11 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
 
+    def clean(self) -> None:
+        super().clean()
+        if self.total is not None and self.done > self.total:
+            raise ValidationError({"done": "Rows done cannot exceed the total."})
+
     @property
     def stopped(self) -> bool:
         """Running, but its worker has not been heard of for longer than allowed: killed."""

@@ -196,3 +196,15 @@ def test_cancel_goes_back_only_to_a_page_of_this_site(client, researcher, next_u
     client.force_login(researcher)
     response = client.post(reverse("admin:incidents_job_cancel", args=[job.pk]), {"next": next_url})
     assert response["Location"] == reverse("admin:incidents_job_change", args=[job.pk])
+
+
+def test_rows_done_never_exceed_the_total_in_the_database_and_in_clean(db):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    job = Job(kind=JobKind.KEEP_DOCUMENTS, done=11, total=10)
+    with pytest.raises(ValidationError) as error:
+        job.full_clean()
+    assert "done" in error.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        job.save()
