@@ -208,3 +208,21 @@ def test_rows_done_never_exceed_the_total_in_the_database_and_in_clean(db):
     assert "done" in error.value.message_dict
     with pytest.raises(IntegrityError), transaction.atomic():
         job.save()
+
+
+def test_a_worker_whose_job_was_taken_from_it_writes_nothing_more(researcher):
+    # Its heartbeat was late, the job was declared stopped and cancelled; the slow worker
+    # then reaches the end of the job, and must not say "done" over the cancel.
+    from incidents.jobs import runner
+
+    job = _running(researcher, done=10, total=100)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    jobs.cancel(job=Job.objects.get(pk=job.pk))
+    assert Job.objects.get(pk=job.pk).state == JobState.CANCELLED
+
+    assert runner.finish(job, JobState.DONE, report={"summary": "late"}) is False
+    progress = runner.Progress(job)
+    with pytest.raises(runner.JobSuperseded):
+        progress.phase("write", 100)
+    job.refresh_from_db()
+    assert job.state == JobState.CANCELLED and job.report == {} and job.done == 10

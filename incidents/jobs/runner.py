@@ -62,6 +62,10 @@ class JobCancelled(Exception):
     """Raised inside a handler when someone asked for the job to stop."""
 
 
+class JobSuperseded(JobCancelled):
+    """This attempt no longer owns its job (see :func:`_ours`): stop without a word."""
+
+
 class JobFailed(Exception):
     """A handler's way to end a job with a message for the person who started it (a file
     that cannot be imported), rather than a programming error with a traceback."""
@@ -117,7 +121,7 @@ def execute(job_id: int) -> None:
         job.save(
             update_fields=["state", "attempts", "started_at", "heartbeat_at", "worker", "error"]
         )
-    heartbeat = _Heartbeat(job.pk)
+    heartbeat = _Heartbeat(job.pk, job.attempts)
     # A job run inside a transaction (the immediate backend, within a request) is invisible
     # to other connections until the end: a heartbeat from another thread could not help.
     if not connection.in_atomic_block:
@@ -125,17 +129,19 @@ def execute(job_id: int) -> None:
     progress = Progress(job)
     try:
         report = HANDLERS[job.kind](job, progress)
+    except JobSuperseded:
+        return  # declared stopped and cancelled or resumed meanwhile: the row is not ours
     except JobCancelled:
-        finish(job, JobState.CANCELLED, error=_("Cancelled while it ran."))
-        abandon(job, _("The job was cancelled."))
+        if finish(job, JobState.CANCELLED, error=_("Cancelled while it ran.")):
+            abandon(job, _("The job was cancelled."))
     except JobFailed as error:
-        finish(job, JobState.FAILED, error=str(error))
-        abandon(job, str(error))
+        if finish(job, JobState.FAILED, error=str(error)):
+            abandon(job, str(error))
     except Exception as error:
         logger.exception("Job %s (%s) failed", job.pk, job.kind)
         text = f"{error.__class__.__name__}: {error}"[:2000]
-        finish(job, JobState.FAILED, error=text)
-        abandon(job, text)
+        if finish(job, JobState.FAILED, error=text):
+            abandon(job, text)
         raise  # the Tasks backend records the traceback too
     else:
         finish(job, JobState.DONE, report=report)
@@ -143,18 +149,27 @@ def execute(job_id: int) -> None:
         heartbeat.stop()
 
 
-def finish(job: Job, state: str, *, report: dict | None = None, error: str = "") -> None:
-    job.state = state
-    job.finished_at = timezone.now()
-    job.error = error
-    fields = ["state", "finished_at", "error"]
+def _ours(job: Job):
+    """The job's row, if this attempt still owns it: a worker too slow to beat in time may
+    find its job declared stopped, then cancelled or resumed by someone else."""
+    return Job.objects.filter(pk=job.pk, state=JobState.RUNNING, attempts=job.attempts)
+
+
+def finish(job: Job, state: str, *, report: dict | None = None, error: str = "") -> bool:
+    """End the job; False (and nothing written) when this attempt no longer owns it."""
+    values: dict[str, Any] = {"state": state, "finished_at": timezone.now(), "error": error}
     if report is not None:
-        job.report = report
-        fields.append("report")
+        values["report"] = report
         if job.total is not None:
-            job.done = job.total
-            fields.append("done")
-    job.save(update_fields=fields)
+            values["done"] = job.total
+    if job.state == JobState.RUNNING:
+        if not _ours(job).update(**values):
+            return False
+    else:  # not started (cancelled in the queue): the caller holds the row's lock
+        Job.objects.filter(pk=job.pk).update(**values)
+    for name, value in values.items():
+        setattr(job, name, value)
+    return True
 
 
 def abandon(job: Job, reason: str) -> None:
@@ -165,18 +180,19 @@ def abandon(job: Job, reason: str) -> None:
 class _Heartbeat(threading.Thread):
     """Writes the job's ``heartbeat_at`` while the worker lives; dies with the process."""
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, attempt: int) -> None:
         super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
         self.job_id = job_id
+        self.attempt = attempt
         self._stopping = threading.Event()
 
     def run(self) -> None:
         try:
             while not self._stopping.wait(settings.JOBS["HEARTBEAT_SECONDS"]):
                 try:
-                    Job.objects.filter(pk=self.job_id, state=JobState.RUNNING).update(
-                        heartbeat_at=timezone.now()
-                    )
+                    Job.objects.filter(
+                        pk=self.job_id, state=JobState.RUNNING, attempts=self.attempt
+                    ).update(heartbeat_at=timezone.now())
                 except DatabaseError:
                     # SQLite busy with the job's own chunk: the next beat will do.
                     close_old_connections()
@@ -205,7 +221,7 @@ class Progress:
         self.job.done = 0
         self.job.phase_started_at = now
         self.job.phase_started_done = 0
-        Job.objects.filter(pk=self.job.pk).update(
+        _ours(self.job).update(
             phase=name,
             total=total,
             done=0,
@@ -225,13 +241,14 @@ class Progress:
         if time.monotonic() - self._written < settings.JOBS["PROGRESS_SECONDS"]:
             return
         self._written = time.monotonic()
-        Job.objects.filter(pk=self.job.pk).update(
-            done=done, total=self.job.total, heartbeat_at=timezone.now()
-        )
+        _ours(self.job).update(done=done, total=self.job.total, heartbeat_at=timezone.now())
         self._check_cancel()
 
     def _check_cancel(self) -> None:
-        if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+        asked = _ours(self.job).values_list("cancel_requested", flat=True).first()
+        if asked is None:
+            raise JobSuperseded
+        if asked:
             raise JobCancelled
 
 
