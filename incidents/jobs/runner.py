@@ -23,7 +23,10 @@ How a job stays trustworthy:
   their ids (``incidents.imports.batch``), the follow-up of chunks written before the stop is
   owed in ``ImportFollowUp`` and done by the next run.
 - **A job runs once at a time.** :func:`execute` takes the row under a lock and runs only a
-  queued job; a second delivery of the same queue entry finds it running and returns.
+  queued job; a second delivery of the same queue entry finds it running and returns. Every
+  write of a running attempt names it (``attempts``): a worker too slow to beat in time,
+  whose job was meanwhile cancelled or resumed, finds the row no longer its own and stops
+  without writing over it (:class:`JobSuperseded`).
 
 Management commands keep doing the same work in the foreground, with their own progress.
 """
