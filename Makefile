@@ -1,5 +1,6 @@
-# The two commands: `make run` (set up and serve on SQLite) and `make test` (lint, then the
-# whole suite on SQLite and, where a server answers, on PostgreSQL).
+# The two commands: `make run` (set up and serve on SQLite, with a background worker) and
+# `make test` (lint, then the whole suite on SQLite and, where a server answers, on
+# PostgreSQL).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -27,8 +28,9 @@ seed: setup
 	$(BIN)/python manage.py load_seed
 	$(BIN)/python manage.py ensure_local_accounts
 
+# The web server and a background worker (imports and other long jobs), stopped together.
 run: seed
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(BIN)/python -m config.run_local $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

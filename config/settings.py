@@ -43,6 +43,11 @@ Environment variables:
                     other than Amazon's), EVIDENCE_S3_REGION, EVIDENCE_S3_PREFIX (default
                     ``evidence``); credentials come from boto3's usual sources
                     (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, an instance role, ...)
+    TASKS_BACKEND   the queue of background jobs (default ``django_tasks_db.DatabaseBackend``:
+                    the jobs wait in the database, run by ``manage.py db_worker``)
+    JOB_STALE_SECONDS  a running job whose worker has not been heard of for this long is
+                    shown as stopped, with a "resume" (default 30)
+    IMPORT_CHUNK_ROWS  rows an import writes per transaction (default 5000)
 """
 
 from __future__ import annotations
@@ -135,6 +140,8 @@ INSTALLED_APPS = [
     "csp",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "mapping",
     "incidents",
 ]
@@ -486,6 +493,29 @@ INCIDENT_MAP = {
     # accepted (empty: every type the sniffer recognises).
     "EVIDENCE_MAX_BYTES": env_int("EVIDENCE_MAX_BYTES", 100 * 1024 * 1024, minimum=1),
     "EVIDENCE_TYPES": env_list("EVIDENCE_TYPES", []),
+    # Rows an ACLED or UCDP import writes per transaction: each chunk commits whole, and
+    # progress is written between chunks.
+    "IMPORT_CHUNK_ROWS": int(os.environ.get("IMPORT_CHUNK_ROWS", "5000")),
+}
+
+# Background jobs (Django's Tasks API; the django-tasks backport until Django 6): imports,
+# rebuilds and whole-database passes run in a worker process (``manage.py db_worker``), never
+# in a web request. The database backend needs no other server; each worker takes the next
+# job with SELECT ... FOR UPDATE SKIP LOCKED, so any number of workers on any number of
+# machines share one queue (README: "Background jobs").
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "").strip() or "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+JOBS = {
+    # A worker writes a heartbeat every HEARTBEAT_SECONDS while it runs a job; a job not
+    # heard of for STALE_SECONDS lost its worker (killed, machine gone) and can be resumed.
+    "HEARTBEAT_SECONDS": float(os.environ.get("JOB_HEARTBEAT_SECONDS", "5")),
+    "STALE_SECONDS": float(os.environ.get("JOB_STALE_SECONDS", "30")),
+    # How often a running job writes its progress (and looks for a cancel request).
+    "PROGRESS_SECONDS": 0.5,
 }
 
 # Geocoding: the offline gazetteer always answers; an online geopy provider can be put in

@@ -25,6 +25,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from mapping.aggregation import fine_cell, tile_key
@@ -840,7 +841,9 @@ class ImportFormat(models.TextChoices):
 
 
 class ImportRunStatus(models.TextChoices):
+    CHECKING = "checking", "Being checked"
     PREVIEWED = "previewed", "Previewed, not applied"
+    APPLYING = "applying", "Being applied"
     APPLIED = "applied", "Applied"
     FAILED = "failed", "Refused"
 
@@ -944,6 +947,96 @@ class ImportFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up of an import for incident {self.incident_id}"
+
+
+class JobKind(models.TextChoices):
+    IMPORT_CHECK = "import_check", _("Check an import file")
+    IMPORT_APPLY = "import_apply", _("Apply an import file")
+    KEEP_DOCUMENTS = "keep_documents", _("Keep the API documents")
+    REBUILD_MAP_CELLS = "rebuild_map_cells", _("Rebuild the map cells")
+    FIND_DUPLICATES = "find_duplicates", _("Find duplicates in the whole database")
+    GEOCODE_INCIDENTS = "geocode_incidents", _("Geocode incidents without a point")
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Job(models.Model):
+    """Work too long for a web request, run by a worker process (``incidents.jobs``).
+
+    The row is what the admin shows while the job runs: its state, how far it got
+    (``done`` of ``total`` in the current ``phase``), and at the end its report. A worker
+    writes ``heartbeat_at`` every few seconds while it runs the job, so a job whose worker
+    was killed is recognised (:attr:`stopped`) and can be resumed. The queue entry itself
+    lives in the Tasks backend (``task_id``); this row outlives it.
+    """
+
+    kind = models.CharField(max_length=30, choices=JobKind.choices)
+    state = models.CharField(max_length=20, choices=JobState.choices, default=JobState.QUEUED)
+    options = models.JSONField(default=dict, blank=True, editable=False)
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
+    phase = models.CharField(max_length=100, blank=True, editable=False)
+    done = models.PositiveIntegerField(default=0, editable=False)
+    total = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # Where the current phase began, for the rate and the time left.
+    phase_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    phase_started_done = models.PositiveIntegerField(default=0, editable=False)
+    report = models.JSONField(default=dict, blank=True, editable=False)
+    error = models.TextField(blank=True, editable=False)
+    cancel_requested = models.BooleanField(default=False, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
+    worker = models.CharField(max_length=200, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "kind"], name="job_state_kind")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total__isnull=True) | Q(done__lte=F("total")),
+                name="job_done_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.total is not None and self.done > self.total:
+            raise ValidationError({"done": "Rows done cannot exceed the total."})
+
+    @property
+    def stopped(self) -> bool:
+        """Running, but its worker has not been heard of for longer than allowed: killed."""
+        if self.state != JobState.RUNNING:
+            return False
+        last = self.heartbeat_at or self.started_at
+        limit = settings.JOBS["STALE_SECONDS"]
+        return last is None or (timezone.now() - last).total_seconds() > limit
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
 
 class DuplicateCandidate(models.Model):

@@ -46,6 +46,14 @@ def _fresh_gazetteer_index() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _jobs_run_at_once(settings: Any) -> None:
+    # Where a test is not about processes, a job runs as soon as it is queued, in the test's
+    # own process and transaction. Tests of real workers (tests/test_jobs_worker.py) start
+    # processes, which use the configured database backend.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -107,13 +107,16 @@ def test_the_preview_lists_failed_rows_with_their_lines(client, gazetteer_loaded
     assert "Rows that failed (5)" in html
 
 
-def test_a_file_with_the_wrong_columns_is_refused_on_the_upload_page(client, researcher):
+def test_a_file_with_the_wrong_columns_is_refused_on_its_page(client, researcher):
+    # The file is read by a background job (here run at once): its refusal is kept on the
+    # run and shown on the run's page.
     client.force_login(researcher)
     response = _upload(client, DATA / "ucdp_ged.csv", format="acled")
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert "This is not an ACLED export" in html and "geo_precision" in html
     run = ImportRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == _preview_url(run)
+    html = client.get(_preview_url(run)).content.decode()
+    assert 'id="import-refused"' in html
+    assert "This is not an ACLED export" in html and "geo_precision" in html
     assert run.status == ImportRunStatus.FAILED
     assert "This is not an ACLED export" in run.report["refused"]
     # A refused run cannot be confirmed.

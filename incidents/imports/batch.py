@@ -79,7 +79,8 @@ from .fields import clip, name_slug, normalise_name
 from .report import FileRefused, ImportReport, RowError
 from .rows import Row
 
-CHUNK_ROWS = 5000
+# Rows written per transaction (settings.INCIDENT_MAP["IMPORT_CHUNK_ROWS"]).
+CHUNK_ROWS = settings.INCIDENT_MAP.get("IMPORT_CHUNK_ROWS", 5000)
 LOOKUP_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest bound on parameters
 UNCHANGED = "unchanged since the last import"
 
@@ -342,6 +343,9 @@ def run(
         )
         if len(written.incident_ids) >= ANALYZE_AFTER_ROWS:
             _refresh_statistics()
+        if progress is not None:
+            # Every row is handled; what follows (map cells, duplicates) has no rows to count.
+            progress(steps, steps)
         report.duplicates = after_import(
             written.incident_ids, left_cells=written.left_cells, created=written.created_ids
         )

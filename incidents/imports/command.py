@@ -47,8 +47,8 @@ class ImportCommand(LongCommand):
         step = {"next": 0}
 
         def progress(done: int, total: int) -> None:
-            # About every tenth of the file, and at its end.
-            if done >= step["next"] or done == total:
+            # About every tenth of the file, and at its end (once).
+            if done >= step["next"] or (done == total and step["next"] <= total):
                 self.stderr.write(f"{done} of {total} records")
                 step["next"] = done + max(1, total // 10)
 
