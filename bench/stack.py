@@ -305,7 +305,7 @@ def nginx(site: NginxSite, logs: list[str] | None = None) -> Iterator[str]:
         text=True,
     )
     try:
-        wait_for(f"{site.url}/static/", process, timeout=30)
+        wait_for(f"{site.url}/", process, timeout=30)
         yield site.url
     finally:
         output = _stop(process)
