@@ -140,11 +140,17 @@ def site(
     database = directory / "site.sqlite3"
     shutil.copyfile(_migrated_sqlite_file, database)
     url = f"sqlite:///{database}"
-    for command in [["load_gazetteer"], ["load_seed"], ["ensure_local_accounts"]]:
-        result = manage(url, *command)
-        assert result.returncode == 0, result.stdout + result.stderr
-    created = manage(url, "drf_create_token", "researcher")
-    token = re.search(r"Generated token (\w+)", created.stdout).group(1)
+    # One process for what `make seed` does, and a token for the researcher.
+    prepared = manage(
+        url,
+        "shell",
+        "-c",
+        "from django.core.management import call_command as c; "
+        "c('load_gazetteer', verbosity=0); c('load_seed', verbosity=0); "
+        "c('ensure_local_accounts', verbosity=0); c('drf_create_token', 'researcher')",
+    )
+    assert prepared.returncode == 0, prepared.stdout + prepared.stderr
+    token = re.search(r"Generated token (\w+)", prepared.stdout).group(1)
 
     upstream = stack.free_port()
     nginx_site = stack.render_nginx(
