@@ -11,6 +11,8 @@ Environment variables:
     DEBUG           ``1``/``0``; defaults to on in development, always off in production
     DATABASE_URL    e.g. ``postgres://user@127.0.0.1:5432/incidentmap``;
                     defaults to SQLite at ``var/incidentmap.sqlite3``
+    DATABASE_REPLICA_URLS  comma-separated URLs of PostgreSQL streaming replicas of that
+                    database: anonymous reads go to them (``config.replicas``)
     ALLOWED_HOSTS   comma-separated host names (production default: none, so it must be set)
     STATIC_ROOT     where collectstatic writes the static files (default ``staticfiles/``)
     CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. ``https://map.example.org``
@@ -155,6 +157,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: it needs to know whether the request is a signed-in user's.
+    "config.replicas.AnonymousReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -201,6 +205,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # writes queue (up to the timeout) instead of one failing with "database is locked"
     # when it upgrades a read lock.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+# Streaming replicas of the primary, as aliases replica_1, replica_2, ...: anonymous reads
+# are routed to them (config.replicas). In a test run each is a mirror of the primary, so
+# the suite needs no second server.
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    _replica = dj_database_url.parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS: replica {_number} is not the same kind of database as "
+            "DATABASE_URL; a replica is a streaming copy of the primary."
+        )
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica_{_number}")
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Rows an export fetches from the database at a time, and rows per piece it sends.
 EXPORT_CHUNK_SIZE = int(os.environ.get("EXPORT_CHUNK_SIZE", "2000"))

@@ -3,6 +3,8 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularRedocView
 
 admin.site.site_header = "Incident map — research admin"
@@ -21,7 +23,11 @@ redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch is on every public page. With a CSRF token in it, each page would
+    # be made for one visitor (a token of theirs, a cookie set) and no shared cache (nginx, a
+    # CDN) could keep it for the next reader. Switching someone's language is the most a
+    # forged request could do here, so the switch takes no token.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("api/v1/redoc/", redoc),
     path("api/v1/", include("incidents.api.urls")),
     path("", include("incidents.urls")),

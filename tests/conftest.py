@@ -21,6 +21,8 @@ from mapping.loader import load_gazetteer
 from mapping.models import Place, PlaceKind, PlaceOrigin
 from tests.dbsnapshot import Snapshot
 
+MIRROR_ALIAS = "replica_1"
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Give this run's PostgreSQL test database a name of its own.
@@ -37,6 +39,14 @@ def pytest_configure(config: pytest.Config) -> None:
     if database["ENGINE"].endswith("postgresql"):
         database.setdefault("TEST", {})
         database["TEST"]["NAME"] = f"test_{database['NAME']}_{run}"
+    # A replica for the tests of read routing (tests/test_replicas.py): Django's test mirror
+    # of the primary, so no second server is needed. Nothing reads from it unless a test
+    # lists it in DATABASE_REPLICAS, as DATABASE_REPLICA_URLS does when deployed.
+    if MIRROR_ALIAS not in settings.DATABASES:
+        settings.DATABASES[MIRROR_ALIAS] = {
+            **{k: v for k, v in database.items() if k != "TEST"},
+            "TEST": {"MIRROR": "default"},
+        }
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import orjson
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import F, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
@@ -57,6 +57,7 @@ _INCIDENTS = Incident._meta.db_table
 
 def _kept(ids: Sequence[int]) -> dict[int, str]:
     """The kept documents of these incidents that are still current, by incident id."""
+    connection = connections[router.db_for_read(IncidentDocument)]
     if connection.vendor == "postgresql":
         # One plain statement with the ids as an array: at 500 ids the ORM's IN list and
         # row handling cost more than the lookup itself. Names are the models' own.

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Model
 from django.urls import reverse
 
@@ -70,6 +70,7 @@ def _rows(model: type[Model], columns: Sequence[str], key: str, ids: Iterable[in
     input. Elsewhere the ORM reads the rows, with its converters.
     """
     ids = list(ids)
+    connection = connections[router.db_for_read(model)]
     if connection.vendor == "postgresql":
         sql = (
             f"SELECT {', '.join(columns)} FROM {model._meta.db_table} "  # noqa: S608
@@ -95,6 +96,7 @@ _SOURCE_AT = len(CLAIM_COLUMNS)
 
 def _claims(ids: Sequence[int]) -> list[tuple]:
     """The incidents' claims, each followed by its source's ``SOURCE_COLUMNS``."""
+    connection = connections[router.db_for_read(Claim)]
     if connection.vendor == "postgresql":
         claim, source = Claim._meta.db_table, Source._meta.db_table
         columns = [f"c.{c}" for c in CLAIM_COLUMNS] + [f"s.{c}" for c in SOURCE_COLUMNS]
@@ -128,6 +130,8 @@ def _named(wanted: dict[str, Iterable[int | None]]) -> dict[str, dict[int, tuple
     """Slug and names of the actors, places, episodes and victim groups wanted, by id."""
     ids = {kind: sorted({pk for pk in pks if pk is not None}) for kind, pks in wanted.items()}
     found: dict[str, dict[int, tuple]] = {kind: {} for kind in wanted}
+    # The router's choice for the request (a replica for anonymous reads, config.replicas).
+    connection = connections[router.db_for_read(Actor)]
     if connection.vendor == "postgresql":
         # One round trip for the four small lookups.
         parts, params = [], []
