@@ -23,6 +23,10 @@ Environment variables:
     CACHE_DIR       the embedded default's shared cache (default ``var/cache``)
     CACHE_KEY_PREFIX  prefix of every cache key (default ``incidentmap``), for deployments
                     sharing one Redis
+    HTTP_MAX_AGE    seconds a browser or proxy may reuse a public answer (default 5)
+    HTTP_STALE_WHILE_REVALIDATE  seconds more it may serve the map, statistics and home
+                    page while fetching them afresh (default 5)
+    PUBLIC_ANSWER_TTL  seconds an unused kept public answer stays in the cache (default 600)
     NUM_PROXIES     how many proxies in front of the app append to ``X-Forwarded-For``
                     (default 0: the header is ignored, clients are told apart by address)
     LOGIN_FAILURE_LIMIT   wrong passwords before a lockout (default 5)
@@ -132,6 +136,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session, CSRF and locale middleware, so that it sees every cookie they set
+    # (a response that sets one is never cached publicly); see incidents.httpcache.
+    "incidents.httpcache.HttpCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -237,9 +244,10 @@ if PRODUCTION:
         SILENCED_SYSTEM_CHECKS.append("security.W008")
 
 # The cache all server processes share: API request counts (incidents.api.throttling) must
-# add up across gunicorn workers and machines. Redis when REDIS_URL is set (production);
-# otherwise files under var/cache, locked for every operation (config.cache explains why not
-# the database).
+# add up across gunicorn workers and machines, and a publication must reach every worker's
+# cached public answers at once (incidents.readmodel.generation). Redis when REDIS_URL is
+# set (production); otherwise files under var/cache, locked for every operation
+# (config.cache explains why not the database).
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "incidentmap")
 if REDIS_URL:
@@ -260,6 +268,16 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
+
+# Public answers (statistics, the map, pages) are kept in that cache per publication
+# generation (incidents.readmodel.answers), so a change is seen by the next reader; this is
+# only how long an entry no one asks for any more stays. Browsers and proxies may reuse a
+# public answer for HTTP_MAX_AGE seconds, and the map, statistics and home page for
+# HTTP_STALE_WHILE_REVALIDATE more while they fetch it afresh (incidents.httpcache): the
+# longest a reader can see a retracted incident is their sum.
+PUBLIC_ANSWER_TTL = env_int("PUBLIC_ANSWER_TTL", 600, minimum=1)
+HTTP_MAX_AGE = env_int("HTTP_MAX_AGE", 5)
+HTTP_STALE_WHILE_REVALIDATE = env_int("HTTP_STALE_WHILE_REVALIDATE", 5)
 
 # Proxies in front of the app that append the client's address to X-Forwarded-For. The API's
 # throttles and the login lockout trust that many entries from the right, and no header at

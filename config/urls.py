@@ -3,6 +3,8 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularRedocView
 
 admin.site.site_header = "Incident map — research admin"
@@ -19,9 +21,16 @@ redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
     SpectacularRedocView.as_view(url_name="api:schema")
 )
 
+# The language switch is on every public page. With a CSRF token in its form, every page
+# would set a CSRF cookie and hold a token of its own reader, and no page could be cached for
+# all readers. What a forged request could do here is switch a visitor's language, so the
+# switch takes no token; it still only sets the language cookie, by POST, and redirects
+# within the site only (Django's own view).
+language_switch = csrf_exempt(set_language)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", language_switch, name="set_language"),
     path("api/v1/redoc/", redoc),
     path("api/v1/", include("incidents.api.urls")),
     path("", include("incidents.urls")),

@@ -509,6 +509,8 @@ class Incident(Breakdown):
         instance = super().from_db(db, field_names, values)
         # The map cell as stored, so that saving can refresh the cell the incident leaves.
         instance._stored_cell = (instance.__dict__.get("map_cx"), instance.__dict__.get("map_cy"))
+        # The status as stored, so that a save can tell whether the public saw it before.
+        instance._stored_status = instance.__dict__.get("status")
         return instance
 
     @property
@@ -728,6 +730,23 @@ class PublishedMapCell(models.Model):
 
     def __str__(self) -> str:
         return f"cell {self.cx},{self.cy}: {self.count} incidents"
+
+
+class PublicationGeneration(models.Model):
+    """How many times what the public sees has changed (one row).
+
+    Every write that may change a public answer (publishing, retracting, merging, an
+    import, a change to a record that published work shows) moves it on once its
+    transaction commits (``incidents.readmodel.generation``). Cached public answers and
+    HTTP validators are keyed on it, so none outlives the change. It is kept here as well as
+    in the shared cache so that the count survives a flush of the cache.
+    """
+
+    value = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"publication generation {self.value}"
 
 
 class IncidentSpan(models.Model):

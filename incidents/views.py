@@ -22,6 +22,7 @@ from mapping import country
 from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from . import selectors, vocabulary
+from .httpcache import HOME, PAGE, public
 from .models import BREAKDOWN_FIELDS, Episode, Incident
 
 # Interface strings the map's JavaScript needs, translated on the server.
@@ -111,6 +112,7 @@ def _map_config() -> dict[str, Any]:
     }
 
 
+@public(HOME)
 def home(request: HttpRequest) -> HttpResponse:
     config = _map_config()
     governorates = [
@@ -147,6 +149,7 @@ def _breakdown(row: Any) -> list[tuple[str, int]]:
     ]
 
 
+@public(PAGE)
 def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     # The public page shows the published record to everyone, signed in or not.
     try:
@@ -238,6 +241,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "incidents/incident_detail.html", context)
 
 
+@public(PAGE)
 def episode_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         episode = selectors.episode_get(slug=slug, user=None)
