@@ -352,6 +352,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "incidents.api.schema.document_common_responses",
         "incidents.api.schema.document_no_nul_characters",
+        "incidents.api.schema.document_not_modified",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ActorKindEnum": "incidents.models.ActorKind",

@@ -247,3 +247,12 @@ def test_a_draft_edit_leaves_public_validators_alone(
             title="A draft, renamed",
         )
     assert client.get(f"{API}/statistics/", HTTP_IF_NONE_MATCH=before).status_code == 304
+
+
+def test_the_api_schema_says_which_reads_may_be_answered_304(client: Client, db) -> None:
+    paths = client.get(f"{API}/schema/?format=json").json()["paths"]
+    assert "304" in paths["/api/v1/statistics/"]["get"]["responses"]
+    assert "304" in paths["/api/v1/incidents/"]["get"]["responses"]
+    # The detail's ETag is its version, for If-Match: never a 304.
+    assert "304" not in paths["/api/v1/incidents/{public_id}/"]["get"]["responses"]
+    assert "304" not in paths["/api/v1/incidents/"]["post"]["responses"]

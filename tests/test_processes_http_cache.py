@@ -213,7 +213,11 @@ def test_a_signed_in_answer_never_lands_in_a_shared_cache(
     nginx = _nginx_or_skip()
     settings = {"DEBUG": "0", "CACHE_DIR": str(tmp_path / "cache"), "API_ANON_RATE": ""}
     _published, draft = _shell(process_database_url, SETUP, **settings).split()[-2:]
-    manage(process_database_url, "ensure_local_accounts", **settings)
+    # A flushed test database (PostgreSQL) has lost the roles' groups: made again first.
+    roles = "from django.apps import apps; from incidents.roles import ensure_role_groups; "
+    _shell(process_database_url, roles + "ensure_role_groups(apps)", **settings)
+    accounts = manage(process_database_url, "ensure_local_accounts", **settings)
+    assert accounts.returncode == 0, accounts.stdout + accounts.stderr
     token = manage(process_database_url, "drf_create_token", "researcher", **settings)
     token = token.stdout.split()[2]
     env = environment(process_database_url, **settings)
