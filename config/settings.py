@@ -247,26 +247,36 @@ if PRODUCTION:
 # add up across gunicorn workers and machines, and a publication must reach every worker's
 # cached public answers at once (incidents.readmodel.generation). Redis when REDIS_URL is
 # set (production); otherwise files under var/cache, locked for every operation
-# (config.cache explains why not the database).
+# (config.cache explains why not the database). The kept public answers have a cache alias
+# of their own ("answers"): the same Redis, or a directory of their own, so that the many
+# entries of the map's views are culled among themselves, never with the request counts.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "incidentmap")
 if REDIS_URL:
     CACHES = {
-        "default": {
+        alias: {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
+        for alias in ("default", "answers")
     }
 else:
+    CACHE_DIR = Path(os.environ.get("CACHE_DIR") or BASE_DIR / "var" / "cache")
     CACHES = {
         "default": {
             "BACKEND": "config.cache.SharedFileCache",
-            "LOCATION": os.environ.get("CACHE_DIR") or str(BASE_DIR / "var" / "cache"),
+            "LOCATION": str(CACHE_DIR),
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             # One entry or two per client a minute; culling would forget counts.
             "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
+        },
+        "answers": {
+            "BACKEND": "config.cache.SharedFileCache",
+            "LOCATION": str(CACHE_DIR / "answers"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        },
     }
 
 # Public answers (statistics, the map, pages) are kept in that cache per publication

@@ -23,8 +23,9 @@ on an API view); :class:`HttpCacheMiddleware` does the rest, the same way for ev
 - **Vary.** ``Accept-Language`` (set by the locale middleware) and ``Cookie`` everywhere:
   the language cookie changes the page and the session cookie its privacy; the API adds
   ``Authorization`` (and DRF ``Accept``).
-- **Pages kept.** Anonymous pages (home, incident, episode) are kept rendered in the shared
-  cache under their ``ETag``, so a second reader in any process gets them without a query.
+- **Pages kept.** Anonymous pages (home, incident, episode) at their plain address are kept
+  rendered in the shared cache under their ``ETag``, so a second reader in any process gets
+  them without a query.
 """
 
 from __future__ import annotations
@@ -185,7 +186,9 @@ class HttpCacheMiddleware:
             return None  # answered after the API's own throttles (ApiView.initial)
         if matches(request, decision.etag):
             return not_modified(decision)
-        if policy.keep_page:
+        # Pages are kept at their plain address only: a query string does not change them
+        # (the map applies its filters in the browser), and must not fill the cache.
+        if policy.keep_page and not request.META.get("QUERY_STRING"):
             decision.page_key = f"page:{decision.etag}"
             kept = answers.get(decision.page_key)
             if kept is not None:

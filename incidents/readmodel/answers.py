@@ -7,7 +7,9 @@ changes. :func:`cached` keeps each answer under a key made of its name, what it 
 (:mod:`incidents.readmodel.generation`) and the release (:func:`release`: a new release may
 answer differently from the same data). A change moves the generation on, so the next
 reader computes afresh; entries of old generations are never asked for again and expire
-after ``PUBLIC_ANSWER_TTL`` seconds (a safety net, not the mechanism).
+after ``PUBLIC_ANSWER_TTL`` seconds (a safety net, not the mechanism). They live in the
+cache alias ``answers`` (the same Redis as the rest, or a directory of their own), so that
+culling them never forgets the API's request counts.
 
 When many readers miss the same answer at once (a link shared widely, just after a
 publication), one computes it while the others wait for it, up to a few seconds, instead of
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 from . import generation
 
@@ -83,7 +85,7 @@ def query_parts(params: Any) -> list[tuple[str, list[str]]]:
 
 def get(cache_key: str) -> Any:
     try:
-        return cache.get(cache_key)
+        return caches["answers"].get(cache_key)
     except Exception:
         logger.exception("The shared cache did not answer.")
         return None
@@ -91,7 +93,7 @@ def get(cache_key: str) -> Any:
 
 def put(cache_key: str, value: Any) -> None:
     try:
-        cache.set(cache_key, value, timeout=settings.PUBLIC_ANSWER_TTL)
+        caches["answers"].set(cache_key, value, timeout=settings.PUBLIC_ANSWER_TTL)
     except Exception:
         logger.exception("The shared cache did not keep an answer.")
 
@@ -106,7 +108,7 @@ def cached(name: str, parts: Iterable[Any], compute: Callable[[], T]) -> T:
         return found
     lock = f"{cache_key}:computing"
     try:
-        computing_elsewhere = not cache.add(lock, 1, timeout=int(_WAIT_SECONDS * 6))
+        computing_elsewhere = not caches["answers"].add(lock, 1, timeout=int(_WAIT_SECONDS * 6))
     except Exception:
         computing_elsewhere = False
     if computing_elsewhere:
@@ -117,7 +119,7 @@ def cached(name: str, parts: Iterable[Any], compute: Callable[[], T]) -> T:
             if found is not None:
                 return found
             try:
-                if not cache.has_key(lock):
+                if not caches["answers"].has_key(lock):
                     break  # the other reader gave up (its request was refused, or failed)
             except Exception:
                 break
@@ -129,6 +131,6 @@ def cached(name: str, parts: Iterable[Any], compute: Callable[[], T]) -> T:
         return value
     finally:
         try:
-            cache.delete(lock)
+            caches["answers"].delete(lock)
         except Exception:
             logger.exception("The shared cache did not answer.")
