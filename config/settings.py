@@ -191,6 +191,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # when it upgrades a read lock.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Rows an export fetches from the database at a time, and rows per piece it sends.
+EXPORT_CHUNK_SIZE = int(os.environ.get("EXPORT_CHUNK_SIZE", "2000"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

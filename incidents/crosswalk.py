@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
@@ -647,13 +648,14 @@ def stream_acled_csv(
     incidents: QuerySet[Incident],
     *,
     internal: bool = False,
-    chunk_size: int = 2000,
+    chunk_size: int | None = None,
     layout: str = CURRENT,
 ) -> Iterator[str]:
     """ACLED-style CSV text, a chunk of rows at a time (UTF-8, no byte order mark, like
     ACLED's own exports), in ACLED's current layout or the one before 2023 (``layout``).
     ``internal`` changes nothing: no column shows internal notes."""
     columns = LAYOUTS[layout]
+    chunk_size = chunk_size or getattr(settings, "EXPORT_CHUNK_SIZE", 2000)
     yield csv_line(columns)
     lines: list[str] = []
     for row in acled_rows(incidents, chunk_size=chunk_size, layout=layout):

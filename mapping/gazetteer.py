@@ -151,9 +151,27 @@ class _Index:
                         self.names.setdefault((place.pk, key), name)
         self.fuzzy_keys = list(self.norm)
         self.districts: dict[int, list[Place]] = {}
+        self.children: dict[int, list[int]] = {}
         for place in places:
+            if place.parent_id is not None:
+                self.children.setdefault(place.parent_id, []).append(place.pk)
             if place.kind == PlaceKind.DISTRICT and place.parent_id is not None:
                 self.districts.setdefault(place.parent_id, []).append(place)
+        # Each place's names once transliteration is set aside, for the substring search.
+        self.name_keys: list[tuple[int, str]] = [
+            (pk, key) for (pk, key) in self.names if key in self.norm
+        ]
+
+    def within(self, roots: set[int]) -> set[int]:
+        """``roots`` and every place inside them, at any depth."""
+        found = set(roots)
+        frontier = list(roots)
+        while frontier:
+            for child in self.children.get(frontier.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    frontier.append(child)
+        return found
 
     @staticmethod
     def _names(place: Place) -> list[str]:
@@ -253,6 +271,30 @@ def search(query: str, *, governorate: str | None = None, limit: int = 10) -> Se
     matches = sorted(scored.values(), key=_rank)[:limit]
     found = bool(matches) and matches[0].score >= FOUND_SCORE
     return SearchResult(query=query, matches=matches, found=found)
+
+
+def places_meant(text: str) -> set[int]:
+    """The places a text search for ``text`` means, by key.
+
+    A place one of whose names or alternate spellings (English or Arabic) is ``text`` once
+    case and transliteration are set aside ("Banias", "Baniyas" and "بانياس" are one
+    place), with every place inside it (a governorate's towns); and, for three characters or
+    more, places a name of which contains ``text`` in that same form ("Mukht").
+    """
+    query = (text or "").strip()
+    if not query or len(query) > MAX_QUERY_LENGTH:
+        return set()
+    index = _get_index()
+    named: set[int] = set(index.exact.get(exact_key(query), ()))
+    q_norm = norm_key(query)
+    named |= index.norm.get(q_norm, set())
+    q_skeleton = skeleton_key(query)
+    if q_skeleton:
+        named |= index.skeleton.get(q_skeleton, set())
+    found = index.within(named)
+    if len(q_norm) >= 3:
+        found |= {pk for pk, key in index.name_keys if q_norm in key}
+    return found
 
 
 def reverse(latitude: float, longitude: float) -> AdminAreas:

@@ -16,12 +16,13 @@ from typing import Any
 
 import django_filters as filters
 from django import forms
+from django.db import connections
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-from incidents import selectors
+from incidents import selectors, textsearch
 from incidents.models import (
     Actor,
     Attribution,
@@ -35,6 +36,7 @@ from incidents.models import (
     Status,
 )
 from incidents.readmodel import mapcells
+from mapping import gazetteer
 from mapping.aggregation import tiles_in
 from mapping.models import LocationPrecision, Place
 
@@ -279,7 +281,9 @@ class IncidentFilter(filters.FilterSet):
     q = filters.CharFilter(
         method="filter_text",
         max_length=200,
-        label="Text in the English or Arabic title or summary, or the place name.",
+        label="Text in the English or Arabic title or summary or the place name, ignoring "
+        "case; or a place's name in any of the gazetteer's spellings (Banias, Baniyas, "
+        "بانياس), which finds the incidents at that place and inside it.",
     )
     external_id = ExternalIdFilter(
         label="Ids in outside data sets, comma-separated: ACLED event_id_cnty or UCDP GED "
@@ -343,15 +347,11 @@ class IncidentFilter(filters.FilterSet):
         text = value.strip()
         if not text:
             return qs
-        return qs.filter(
-            Q(title__icontains=text)
-            | Q(title_ar__icontains=text)
-            | Q(summary__icontains=text)
-            | Q(summary_ar__icontains=text)
-            | Q(place_name__icontains=text)
-            | Q(place__name__icontains=text)
-            | Q(place__name_ar__icontains=text)
-        )
+        condition = textsearch.text_condition(text, connections[qs.db])
+        places = gazetteer.places_meant(text)
+        if places:
+            condition |= Q(place_id__in=sorted(places))
+        return qs.filter(condition)
 
 
 def actor_ids_with_affiliates(slugs: Iterable[str]) -> set[int]:

@@ -16,7 +16,7 @@ from incidents import selectors
 from incidents.crosswalk import CURRENT, PRE_2023, stream_acled_csv
 from incidents.httpcache import LIST
 
-from ..exports import GEOJSON_MEDIA_TYPE, stream_csv, stream_geojson
+from ..exports import GEOJSON_MEDIA_TYPE, in_one_snapshot, stream_csv, stream_geojson
 from ..filters import (
     filter_incidents,
 )
@@ -76,7 +76,8 @@ def _export_view(
                 raise ValidationError({"layout": [f"One of: {', '.join(layouts)}."]})
             options["layout"] = layout
         response = StreamingHttpResponse(
-            stream(incidents, internal=internal, **options), content_type=media_type
+            in_one_snapshot(stream(incidents, internal=internal, **options), using=incidents.db),
+            content_type=media_type,
         )
         response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
         return response

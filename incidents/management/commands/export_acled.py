@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from incidents.api.exports import in_one_snapshot
 from incidents.crosswalk import CURRENT, LAYOUTS, stream_acled_csv
 from incidents.models import Incident, Status
 
@@ -40,10 +41,14 @@ class Command(BaseCommand):
             incidents = incidents.filter(status=Status.PUBLISHED)
         output: Path | None = options["output"]
         if output is None:
-            for chunk in stream_acled_csv(incidents, layout=options["layout"]):
+            for chunk in in_one_snapshot(
+                stream_acled_csv(incidents, layout=options["layout"]), using=incidents.db
+            ):
                 self.stdout.write(chunk, ending="")
             return
         with output.open("w", encoding="utf-8", newline="") as stream:
-            for chunk in stream_acled_csv(incidents, layout=options["layout"]):
+            for chunk in in_one_snapshot(
+                stream_acled_csv(incidents, layout=options["layout"]), using=incidents.db
+            ):
                 stream.write(chunk)
         self.stderr.write(f"{output}: {incidents.count()} incidents written.")

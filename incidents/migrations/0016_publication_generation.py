@@ -13,7 +13,7 @@ def create_row(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0014_incident_figures_from_public_claims"),
+        ("incidents", "0015_incident_text_search_index"),
     ]
 
     operations = [
