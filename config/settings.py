@@ -25,6 +25,10 @@ Environment variables:
     CACHE_DIR       the embedded default's shared cache (default ``var/cache``)
     CACHE_KEY_PREFIX  prefix of every cache key (default ``incidentmap``), for deployments
                     sharing one Redis
+    HTTP_MAX_AGE    seconds a browser or proxy may reuse a public answer (default 5)
+    HTTP_STALE_WHILE_REVALIDATE  seconds more it may serve the map, statistics and home
+                    page while fetching them afresh (default 5)
+    PUBLIC_ANSWER_TTL  seconds an unused kept public answer stays in the cache (default 600)
     NUM_PROXIES     how many proxies in front of the app append to ``X-Forwarded-For``
                     (default 0: the header is ignored, clients are told apart by address)
     LOGIN_FAILURE_LIMIT   wrong passwords before a lockout (default 5)
@@ -152,6 +156,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session, CSRF and locale middleware, so that it sees every cookie they set
+    # (a response that sets one is never cached publicly); see incidents.httpcache.
+    "incidents.httpcache.HttpCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -316,29 +323,50 @@ if PRODUCTION:
         SILENCED_SYSTEM_CHECKS.append("security.W008")
 
 # The cache all server processes share: API request counts (incidents.api.throttling) must
-# add up across gunicorn workers and machines. Redis when REDIS_URL is set (production);
-# otherwise files under var/cache, locked for every operation (config.cache explains why not
-# the database).
+# add up across gunicorn workers and machines, and a publication must reach every worker's
+# cached public answers at once (incidents.readmodel.generation). Redis when REDIS_URL is
+# set (production); otherwise files under var/cache, locked for every operation
+# (config.cache explains why not the database). The kept public answers have a cache alias
+# of their own ("answers"): the same Redis, or a directory of their own, so that the many
+# entries of the map's views are culled among themselves, never with the request counts.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "incidentmap")
 if REDIS_URL:
     CACHES = {
-        "default": {
+        alias: {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
+        for alias in ("default", "answers")
     }
 else:
+    CACHE_DIR = Path(os.environ.get("CACHE_DIR") or BASE_DIR / "var" / "cache")
     CACHES = {
         "default": {
             "BACKEND": "config.cache.SharedFileCache",
-            "LOCATION": os.environ.get("CACHE_DIR") or str(BASE_DIR / "var" / "cache"),
+            "LOCATION": str(CACHE_DIR),
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             # One entry or two per client a minute; culling would forget counts.
             "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
+        },
+        "answers": {
+            "BACKEND": "config.cache.SharedFileCache",
+            "LOCATION": str(CACHE_DIR / "answers"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        },
     }
+
+# Public answers (statistics, the map, pages) are kept in that cache per publication
+# generation (incidents.readmodel.answers), so a change is seen by the next reader; this is
+# only how long an entry no one asks for any more stays. Browsers and proxies may reuse a
+# public answer for HTTP_MAX_AGE seconds, and the map, statistics and home page for
+# HTTP_STALE_WHILE_REVALIDATE more while they fetch it afresh (incidents.httpcache): the
+# longest a reader can see a retracted incident is their sum.
+PUBLIC_ANSWER_TTL = env_int("PUBLIC_ANSWER_TTL", 600, minimum=1)
+HTTP_MAX_AGE = env_int("HTTP_MAX_AGE", 5)
+HTTP_STALE_WHILE_REVALIDATE = env_int("HTTP_STALE_WHILE_REVALIDATE", 5)
 
 # Proxies in front of the app that append the client's address to X-Forwarded-For. The API's
 # throttles and the login lockout trust that many entries from the right, and no header at
@@ -413,6 +441,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "incidents.api.schema.document_common_responses",
         "incidents.api.schema.document_no_nul_characters",
+        "incidents.api.schema.document_not_modified",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ActorKindEnum": "incidents.models.ActorKind",

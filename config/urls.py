@@ -21,13 +21,16 @@ redoc = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
     SpectacularRedocView.as_view(url_name="api:schema")
 )
 
+# The language switch is on every public page. With a CSRF token in its form, every page
+# would set a CSRF cookie and hold a token of its own reader, and no page could be cached for
+# all readers. What a forged request could do here is switch a visitor's language, so the
+# switch takes no token; it still only sets the language cookie, by POST, and redirects
+# within the site only (Django's own view).
+language_switch = csrf_exempt(set_language)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # The language switch is on every public page. With a CSRF token in it, each page would
-    # be made for one visitor (a token of theirs, a cookie set) and no shared cache (nginx, a
-    # CDN) could keep it for the next reader. Switching someone's language is the most a
-    # forged request could do here, so the switch takes no token.
-    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
+    path("i18n/setlang/", language_switch, name="set_language"),
     path("api/v1/redoc/", redoc),
     path("api/v1/", include("incidents.api.urls")),
     path("", include("incidents.urls")),

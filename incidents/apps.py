@@ -23,8 +23,9 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents"
 
     def ready(self) -> None:
-        # Connect the signals that keep map cells and drop outdated kept documents.
-        from .readmodel import documentcache, mapcells  # noqa: F401
+        # Connect the signals that keep map cells, drop outdated kept documents and move the
+        # publication generation on.
+        from .readmodel import documentcache, generation, mapcells  # noqa: F401
 
         post_migrate.connect(_text_index_after_migrate, sender=self, dispatch_uid="text-index")
         checks.register(evidence_types_check)

@@ -536,6 +536,13 @@ class Incident(CheckedRow, Breakdown):
             kwargs["update_fields"] = {*update_fields, "map_cx", "map_cy", "map_tile"}
         super().save(*args, **kwargs)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # The status as stored, so that a save can tell whether the public saw it before.
+        instance._stored_status = instance.__dict__.get("status")
+        return instance
+
     @property
     def is_public(self) -> bool:
         return self.status == Status.PUBLISHED
@@ -810,6 +817,23 @@ class PublishedMapCell(models.Model):
 
     def __str__(self) -> str:
         return f"cell {self.cx},{self.cy}: {self.count} incidents"
+
+
+class PublicationGeneration(models.Model):
+    """How many times what the public sees has changed (one row).
+
+    Every write that may change a public answer (publishing, retracting, merging, an
+    import, a change to a record that published work shows) moves it on once its
+    transaction commits (``incidents.readmodel.generation``). Cached public answers and
+    HTTP validators are keyed on it, so none outlives the change. It is kept here as well as
+    in the shared cache so that the count survives a flush of the cache.
+    """
+
+    value = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"publication generation {self.value}"
 
 
 class IncidentSpan(models.Model):

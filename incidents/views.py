@@ -23,6 +23,7 @@ from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from . import evidence, selectors, vocabulary
 from .figurekinds import FigureKind
+from .httpcache import HOME, PAGE, public
 from .models import BREAKDOWN_FIELDS, Episode, EvidenceFile, Incident
 
 # Interface strings the map's JavaScript needs, translated on the server.
@@ -116,6 +117,7 @@ def _map_config() -> dict[str, Any]:
     }
 
 
+@public(HOME)
 def home(request: HttpRequest) -> HttpResponse:
     config = _map_config()
     governorates = [
@@ -170,6 +172,7 @@ def _public_files(files: list[EvidenceFile]) -> list[dict[str, Any]]:
     ]
 
 
+@public(PAGE)
 def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     # The public page shows the published record to everyone, signed in or not.
     try:
@@ -266,6 +269,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "incidents/incident_detail.html", context)
 
 
+@public(PAGE)
 def episode_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         episode = selectors.episode_get(slug=slug, user=None)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.dispatch import Signal
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from . import country, gazetteer
@@ -26,6 +27,10 @@ from .gazetteer_data import COUNTRY as GAZETTEER_COUNTRY
 from .gazetteer_data import CURATED_FILE, EXTRACT_FILE
 from .geo import distance_km, governorate_slug_at
 from .models import LocationPrecision, Place, PlaceKind, PlaceOrigin
+
+# Sent when a load has written places in bulk (bypassing save()), for whatever keeps answers
+# derived from them (the public answers' cache, incidents.readmodel.generation).
+gazetteer_loaded = Signal()
 
 # Fields the files own; a researcher's own fields (none yet) would stay out of this list.
 SYNCED_FIELDS = (
@@ -261,4 +266,5 @@ def load_gazetteer(
         )
     sync.level("curated places", curated_records)
     gazetteer.invalidate()
+    gazetteer_loaded.send(sender=Place)
     return report

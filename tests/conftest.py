@@ -192,17 +192,25 @@ def _in_process_cache() -> Iterator[None]:
     processes (tests/test_processes_throttling.py) run the real configuration."""
     from django.test import override_settings
 
-    local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    local = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": alias,
+        }
+        for alias in ("default", "answers")
+    }
     with override_settings(CACHES=local):
         yield
 
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> None:
-    """API throttles count requests in the cache; each test starts with none counted."""
-    from django.core.cache import cache
+    """API throttles count requests in the cache, and public answers are kept there; each
+    test starts with none counted and none kept."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "answers"):
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -189,7 +189,7 @@ def test_a_sources_address_is_an_http_address_or_empty_as_documented(client, rev
         assert (response.status_code == 201) is accepted, response.content
 
 
-def test_catalogue_paging_takes_ascii_digits_once(client):
+def test_catalogue_paging_takes_ascii_digits_once(client, db):
     # "²" passed str.isdigit() and then failed int(): a 500.
     for query in ["limit=%C2%B2", "offset=%C2%B2", "limit=1&limit=2"]:
         response = client.get(f"/api/v1/episodes/?{query}")

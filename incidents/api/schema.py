@@ -25,6 +25,23 @@ def document_common_responses(result: dict[str, Any], **kwargs: Any) -> dict[str
     return result
 
 
+NOT_MODIFIED = {
+    "description": "Not modified: the ETag sent in If-None-Match is still current (anonymous "
+    "readers; the ETag changes with every change to what the public sees)."
+}
+
+
+def document_not_modified(result: dict[str, Any], generator: Any = None, **kwargs: Any):
+    """GETs of views whose anonymous answers carry a validator (incidents.httpcache) may be
+    answered 304."""
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or ():
+        policy = getattr(getattr(callback, "cls", None), "http_cache", None)
+        operation = result.get("paths", {}).get(path, {}).get(method.lower())
+        if method == "GET" and policy is not None and policy.validator and operation:
+            operation["responses"].setdefault("304", NOT_MODIFIED)
+    return result
+
+
 # PostgreSQL cannot store or compare text holding a NUL character, so the API refuses one in
 # any value it reads (400 naming the field); the document says so on every free-text value.
 NO_NUL = "^[^\\x00]*$"

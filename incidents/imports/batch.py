@@ -72,7 +72,7 @@ from ..models import (
     SourceKind,
     Status,
 )
-from ..readmodel import documentcache, mapcells
+from ..readmodel import documentcache, generation, mapcells
 from ..reconciliation import ClaimedFigure, reconcile
 from . import csvfile, rows
 from .fields import clip, name_slug, normalise_name
@@ -547,6 +547,9 @@ def _queue_follow_ups(incident_ids: list[int]) -> None:
         batch_size=500,
         ignore_conflicts=True,
     )
+    # The chunk's rows bypass save(): what the public sees (a published row in the lists
+    # and statistics) changes when the chunk commits.
+    generation.changed()
 
 
 def _count(report: DatasetReport, entry: Entry, existing: dict[str, _Existing]) -> None:
@@ -1134,6 +1137,7 @@ def after_import(
     elif cells:
         mapcells.refresh(sorted(cells))
     mapcells._grow_span(longest)
+    generation.changed()  # the map's cells and the kept documents have caught up
     flagged = flag_duplicates(ids)
     for start in range(0, len(ids), LOOKUP_CHUNK):
         ImportFollowUp.objects.filter(pk__in=ids[start : start + LOOKUP_CHUNK]).delete()

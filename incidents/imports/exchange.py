@@ -65,7 +65,7 @@ from incidents.models import (
     Status,
     VictimGroup,
 )
-from incidents.readmodel import documentcache
+from incidents.readmodel import documentcache, generation
 from mapping.models import Place
 
 from . import exchange_bulk, rows
@@ -1234,6 +1234,7 @@ class Importer:
             Incident.objects.filter(pk=incident.pk).update(published_at=published_at)
             incident.published_at = published_at
             documentcache.forget([incident.pk])
+            generation.changed()
             changed = True
         return changed
 

@@ -52,7 +52,7 @@ from incidents.models import (
     SourceKind,
     Status,
 )
-from incidents.readmodel import mapcells
+from incidents.readmodel import generation, mapcells
 from incidents.reconciliation import ClaimedFigure, reconcile
 from mapping.aggregation import fine_cell, tile_key
 
@@ -396,6 +396,8 @@ def _map(plans: Sequence[Plan]) -> None:
     }
     if cells:
         mapcells.refresh(sorted(cells))
+    # The rows were written in bulk, bypassing save() and its signals.
+    generation.changed()
     longest = max(
         ((item.incident.date_end - item.incident.date_start).days for item in plans), default=0
     )

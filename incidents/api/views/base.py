@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents import selectors, services
+from incidents import httpcache, selectors, services
 from incidents.models import (
     Incident,
 )
@@ -144,9 +144,21 @@ def _etag(incident: Incident) -> dict[str, str]:
     return {"ETag": f'"{incident.version}"'}
 
 
+class NotModified(Exception):
+    """The client's copy is current (``If-None-Match``): answered 304 with no body."""
+
+
 class ApiView(APIView):
+    # How anonymous answers of GET may be cached (incidents.httpcache); None: not at all.
+    http_cache: httpcache.Policy | None = None
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        # After authentication and the throttles: a client's copy still current is
+        # answered before any query (the ETag was computed by the middleware).
+        decision = getattr(request._request, "http_cache", None)
+        if decision is not None and decision.etag and httpcache.matches(request, decision.etag):
+            raise NotModified()
         # PostgreSQL cannot store or compare text with NUL characters; say so up front.
         for name, values in request.query_params.lists():
             if "\x00" in name or any("\x00" in value for value in values):
@@ -163,6 +175,8 @@ class ApiView(APIView):
         return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
     def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, NotModified):
+            return Response(status=304)
         if isinstance(exc, RequestDataTooBig):
             exc = PayloadTooLarge(str(exc))
         return super().handle_exception(exc)

@@ -17,7 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import selectors, services
+from incidents import httpcache, selectors, services
 
 from .. import serializers as s
 from .base import (
@@ -84,6 +84,7 @@ def _list_response(serializer_class: type, name: str) -> Any:
 
 
 class _CatalogueView(ApiView):
+    http_cache = httpcache.LIST
     serializer_class: type[serializers.ModelSerializer]
     service_name: str
 
@@ -142,6 +143,8 @@ def _catalogue(name: str, serializer_class, service_name: str, visible, doc: str
     ListView.visible = lambda self, request: visible(request)  # type: ignore[method-assign]
 
     class DetailView(ApiView):
+        http_cache = httpcache.LIST
+
         @extend_schema(
             operation_id=f"{name}_retrieve",
             responses={200: serializer_class, **READ_ERRORS},
@@ -179,6 +182,8 @@ EpisodeListView, _EpisodeDetailBase = _catalogue(
 
 
 class EpisodeDetailView(ApiView):
+    http_cache = httpcache.LIST
+
     @extend_schema(
         operation_id="episodes_retrieve",
         responses={200: s.EpisodeDetailSerializer, **READ_ERRORS},

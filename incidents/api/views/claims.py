@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import services
+from incidents import httpcache, services
 from incidents.models import (
     Claim,
 )
@@ -31,6 +31,8 @@ from .base import (
 
 
 class IncidentClaimsView(ApiView):
+    http_cache = httpcache.RECORD
+
     @extend_schema(
         operation_id="incidents_claims_list",
         responses={200: s.ClaimSerializer(many=True), **READ_ERRORS},
@@ -61,6 +63,8 @@ class IncidentClaimsView(ApiView):
 
 
 class IncidentClaimDetailView(ApiView):
+    http_cache = httpcache.RECORD
+
     def _claim(self, request: Request, public_id: str, claim_id: int) -> Claim:
         incident = _visible_incident(request, public_id)
         return get_object_or_404(

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 
 from incidents import selectors
 from incidents.crosswalk import CURRENT, PRE_2023, stream_acled_csv
+from incidents.httpcache import LIST
 
 from ..exports import GEOJSON_MEDIA_TYPE, in_one_snapshot, stream_csv, stream_geojson
 from ..filters import (
@@ -82,7 +83,7 @@ def _export_view(
         return response
 
     view_name = "".join(part.title() for part in name.split("."))
-    return type(f"Incident{view_name}View", (ApiView,), {"get": get})
+    return type(f"Incident{view_name}View", (ApiView,), {"get": get, "http_cache": LIST})
 
 
 IncidentGeoJSONView = _export_view(

@@ -14,13 +14,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import selectors
+from incidents import httpcache, selectors
 from incidents.models import (
     Attribution,
     Claim,
     PublishedMapCell,
     Status,
 )
+from incidents.readmodel import answers
 from incidents.statistics import incident_statistics
 from mapping.aggregation import View, aggregate
 from mapping.models import PRECISION_RADIUS_M
@@ -37,7 +38,17 @@ from .base import (
 )
 
 
+def _public_answer(request: Request, name: str, compute):
+    """``compute()``, kept per publication generation for anonymous readers (who all see
+    the same published records); computed afresh for signed-in ones."""
+    if request.user.is_authenticated:
+        return compute()
+    return answers.cached(name, answers.query_parts(request.query_params), compute)
+
+
 class StatisticsView(ApiView):
+    http_cache = httpcache.LIVE
+
     @extend_schema(
         operation_id="statistics",
         parameters=FILTERS,
@@ -49,14 +60,19 @@ class StatisticsView(ApiView):
         ),
     )
     def get(self, request: Request) -> Response:
-        incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
-        return Response(incident_statistics(incidents=incidents, user=request.user))
+        def compute():
+            incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
+            return incident_statistics(incidents=incidents, user=request.user)
+
+        return Response(_public_answer(request, "statistics", compute))
 
 
 SYRIA_BBOX = (35.5, 32.3, 42.5, 37.4)
 
 
 class MapView(ApiView):
+    http_cache = httpcache.LIVE
+
     @extend_schema(
         operation_id="map",
         parameters=[
@@ -77,6 +93,9 @@ class MapView(ApiView):
         ),
     )
     def get(self, request: Request) -> Response:
+        return Response(_public_answer(request, "map", lambda: self._answer(request)))
+
+    def _answer(self, request: Request) -> dict:
         zoom_raw = request.query_params.get("zoom")
         if zoom_raw is None:
             raise ValidationError({"zoom": ["This parameter is required (0 to 20)."]})
@@ -129,38 +148,36 @@ class MapView(ApiView):
             ),
             "killed_high_open": sum(int(r["killed_high_open"] or 0) for r in rows),
         }
-        return Response(
-            {
-                **result,
-                "zoom": int(zoom_raw),
-                "bbox": list(bbox),
-                "totals": totals,
-                "incidents": [
-                    {
-                        "id": p["public_id"],
-                        "title": p["title"],
-                        "title_ar": p["title_ar"],
-                        "event_type": p["event_type"],
-                        "date_start": p["date_start"],
-                        "date_end": p["date_end"],
-                        "date_precision": p["date_precision"],
-                        "latitude": p["latitude"],
-                        "longitude": p["longitude"],
-                        "location_precision": p["location_precision"],
-                        "precision_radius_m": PRECISION_RADIUS_M.get(p["location_precision"]),
-                        "place_name": p["place_name"],
-                        "killed_low": p["killed_low"],
-                        "killed_best": p["killed_best"],
-                        "killed_high": p["killed_high"],
-                        "killed_high_open": p["killed_high_open"],
-                        "grade": p["grade"],
-                        "perpetrators": perpetrators[p["id"]],
-                        "source_count": sources.get(p["id"], 0),
-                    }
-                    for p in points
-                ],
-            }
-        )
+        return {
+            **result,
+            "zoom": int(zoom_raw),
+            "bbox": list(bbox),
+            "totals": totals,
+            "incidents": [
+                {
+                    "id": p["public_id"],
+                    "title": p["title"],
+                    "title_ar": p["title_ar"],
+                    "event_type": p["event_type"],
+                    "date_start": p["date_start"],
+                    "date_end": p["date_end"],
+                    "date_precision": p["date_precision"],
+                    "latitude": p["latitude"],
+                    "longitude": p["longitude"],
+                    "location_precision": p["location_precision"],
+                    "precision_radius_m": PRECISION_RADIUS_M.get(p["location_precision"]),
+                    "place_name": p["place_name"],
+                    "killed_low": p["killed_low"],
+                    "killed_best": p["killed_best"],
+                    "killed_high": p["killed_high"],
+                    "killed_high_open": p["killed_high_open"],
+                    "grade": p["grade"],
+                    "perpetrators": perpetrators[p["id"]],
+                    "source_count": sources.get(p["id"], 0),
+                }
+                for p in points
+            ],
+        }
 
 
 # --- sources, actors, episodes ----------------------------------------------------------------

@@ -16,7 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import selectors, services
+from incidents import httpcache, selectors, services
 from incidents.models import (
     Incident,
 )
@@ -47,6 +47,7 @@ from .base import (
 
 
 class IncidentListView(ApiView):
+    http_cache = httpcache.LIST
     filterset_class = IncidentFilter
 
     @extend_schema(
@@ -92,6 +93,8 @@ class IncidentListView(ApiView):
 
 
 class IncidentDetailView(ApiView):
+    http_cache = httpcache.RECORD  # its ETag is its version, for If-Match
+
     @extend_schema(
         operation_id="incidents_retrieve",
         responses={

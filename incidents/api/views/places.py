@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from incidents import httpcache
 from mapping import gazetteer
 from mapping.gazetteer_data import BOUNDARIES_FILE
 from mapping.models import Place, PlaceKind
@@ -59,6 +60,8 @@ class PlaceSearchSerializer(serializers.Serializer):
 
 
 class PlacesView(ApiView):
+    http_cache = httpcache.LIST
+
     @extend_schema(
         operation_id="places_search",
         parameters=[
