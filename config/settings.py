@@ -563,7 +563,7 @@ JOBS = {
     "HEARTBEAT_SECONDS": float(os.environ.get("JOB_HEARTBEAT_SECONDS", "5")),
     "STALE_SECONDS": float(os.environ.get("JOB_STALE_SECONDS", "30")),
     # How often a running job writes its progress (and looks for a cancel request).
-    "PROGRESS_SECONDS": 0.5,
+    "PROGRESS_SECONDS": float(os.environ.get("JOB_PROGRESS_SECONDS", "0.5")),
 }
 
 # Geocoding: the offline gazetteer always answers; an online geopy provider can be put in

@@ -126,7 +126,7 @@ def _shell(url: str, script: str, **env: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _worker(url: str) -> subprocess.Popen:
+def _worker(url: str, **extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -138,7 +138,7 @@ def _worker(url: str) -> subprocess.Popen:
             "--no-reload",
         ],
         cwd=ROOT,
-        env=environment(url, **WORKER_ENV),
+        env=environment(url, **WORKER_ENV, **extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -227,7 +227,9 @@ def test_a_worker_killed_mid_import_leaves_whole_chunks_and_resume_finishes(queu
 
 def test_a_running_import_cancelled_stops_between_chunks(queued_import):
     url, job_id = queued_import
-    worker = _worker(url)
+    # Progress written (and the cancel looked for) at every chunk, not every half second:
+    # on a quick machine the whole file is written within the first half second.
+    worker = _worker(url, JOB_PROGRESS_SECONDS="0")
     try:
         status = _shell(
             url, WAIT, JOB_ID=job_id, UNTIL="writing", AT_LEAST=str(2 * CHUNK), THEN_CANCEL="1"
