@@ -11,10 +11,11 @@ FTS5 table on SQLite instead of reading every incident.
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import post_migrate
 
 from incidents import services, textsearch
+from incidents.apps import _text_index_after_migrate
 from incidents.models import Incident, Status
 from tests.conftest import incident_fields
 
@@ -107,7 +108,13 @@ def test_rows_written_while_sqlite_had_lost_its_triggers_are_indexed_again(clien
             cursor.execute(f"DROP TRIGGER {name}")
     lost = _publish(source, title="Written without the triggers")
     assert found(client, "without the triggers") == set()
-    call_command("migrate", verbosity=0)
+    # What runs after every migrate (connected to post_migrate in IncidentsConfig.ready).
+    assert any(key[0] == "text-index" for key, *_ in post_migrate.receivers)
+    _text_index_after_migrate(using=connection.alias)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        triggers = sorted(row[0] for row in cursor.fetchall())
+    assert triggers == sorted(textsearch._TRIGGERS)
     assert found(client, "without the triggers") == {lost.public_id}
 
 
