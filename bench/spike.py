@@ -87,6 +87,13 @@ def prepare_database(database_url: str, incidents: int, fresh: bool) -> None:
             probe.close()
         if ready:
             connection.close()
+            # A database filled by an earlier version: bring its tables up to this one.
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                cwd=ROOT,
+                env={**os.environ, "DATABASE_URL": database_url},
+                check=True,
+            )
             return
         if exists:
             cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
