@@ -230,3 +230,13 @@ def test_api_docs_run_their_one_inline_script_with_the_policy_nonce(client):
         not in redoc["Content-Security-Policy"].split("script-src")[1].split(";")[0]
     )
     assert "fonts.googleapis.com" not in redoc.content.decode()
+
+
+def test_every_page_has_an_icon_and_favicon_ico_is_not_a_404(client, seeded) -> None:
+    """Browsers asked for /favicon.ico on every page load and logged a 404."""
+    home = client.get("/")
+    assert b'rel="icon"' in home.content
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 302
+    assert answer["Location"].endswith("img/favicon.svg")
+    assert finders.find("img/favicon.svg")
