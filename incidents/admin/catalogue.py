@@ -29,6 +29,7 @@ from ..models import (
     Source,
     VictimGroup,
 )
+from .claim_formsets import save_claims
 from .evidence import EvidenceAdmin
 from .figure_entry import GuidedFigureForm
 
@@ -232,31 +233,21 @@ class EpisodeAdmin(ReviewedCatalogueAdmin, SimpleHistoryAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not EpisodeClaim:  # pragma: no cover - no other inline
             return super().save_formset(request, form, formset, change)
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for claim_form in formset.forms:
-            if not claim_form.has_changed() and not claim_form.instance.pk:
-                continue
-            values = {
-                name: claim_form.cleaned_data[name]
-                for name in services.EPISODE_CLAIM_FIELDS
-                if name in claim_form.cleaned_data
-            }
-            if formset._should_delete_form(claim_form):
-                if claim_form.instance.pk:
-                    services.episode_claim_remove(claim=claim_form.instance, user=request.user)
-                    formset.deleted_objects.append(claim_form.instance)
-            elif not claim_form.instance.pk:
-                claim = services.episode_claim_add(
-                    episode=form.instance, user=request.user, **values
-                )
-                formset.new_objects.append(claim)
-            elif claim_form.has_changed():
-                stored = EpisodeClaim.objects.select_related("source").get(
-                    pk=claim_form.instance.pk
-                )
-                changed = {k: v for k, v in values.items() if k in claim_form.changed_data}
-                claim = services.episode_claim_update(claim=stored, user=request.user, **changed)
-                formset.changed_objects.append((claim, claim_form.changed_data))
+        user = request.user
+        save_claims(
+            formset,
+            fields=services.EPISODE_CLAIM_FIELDS,
+            add=lambda values: services.episode_claim_add(
+                episode=form.instance, user=user, **values
+            ),
+            # The row as stored, with its source: the service compares against it.
+            update=lambda claim, changed: services.episode_claim_update(
+                claim=EpisodeClaim.objects.select_related("source").get(pk=claim.pk),
+                user=user,
+                **changed,
+            ),
+            remove=lambda claim: services.episode_claim_remove(claim=claim, user=user),
+        )
         return None
 
 

@@ -30,6 +30,7 @@ from ..models import (
     FigureRule,
     Incident,
 )
+from .claim_formsets import save_claims
 from .drafting import draft_from_article_view
 from .duplicates import duplicates_view
 from .figure_entry import figure_preview_view
@@ -411,28 +412,14 @@ class IncidentAdmin(SimpleHistoryAdmin):
             super().save_formset(request, form, formset, change)
 
     def _save_claims(self, request: HttpRequest, incident: Incident, formset: Any) -> None:
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for claim_form in formset.forms:
-            if not claim_form.has_changed() and not claim_form.instance.pk:
-                continue
-            values = {
-                name: claim_form.cleaned_data[name]
-                for name in services.CLAIM_FIELDS
-                if name in claim_form.cleaned_data
-            }
-            if formset._should_delete_form(claim_form):
-                if claim_form.instance.pk:
-                    services.claim_remove(claim=claim_form.instance, user=request.user)
-                    formset.deleted_objects.append(claim_form.instance)
-            elif not claim_form.instance.pk:
-                claim = services.claim_add(incident=incident, user=request.user, **values)
-                formset.new_objects.append(claim)
-            elif claim_form.has_changed():
-                changed = {k: v for k, v in values.items() if k in claim_form.changed_data}
-                claim = services.claim_update(
-                    claim=claim_form.instance, user=request.user, **changed
-                )
-                formset.changed_objects.append((claim, claim_form.changed_data))
+        user = request.user
+        save_claims(
+            formset,
+            fields=services.CLAIM_FIELDS,
+            add=lambda values: services.claim_add(incident=incident, user=user, **values),
+            update=lambda claim, changed: services.claim_update(claim=claim, user=user, **changed),
+            remove=lambda claim: services.claim_remove(claim=claim, user=user),
+        )
         incident.refresh_from_db()
 
     def _save_attributions(self, request: HttpRequest, incident: Incident, formset: Any) -> None:
