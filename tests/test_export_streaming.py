@@ -13,7 +13,9 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -144,7 +146,19 @@ def test_an_export_cut_by_a_failure_reads_as_incomplete_to_the_client(
         headline="A report",
         kind=SourceKind.MONITOR_REPORT,
     )
-    _published(source, 12)
+    # Rows of about 200 kB each, and a client that reads nothing after the first piece
+    # with a receive buffer it fixes small: the export (about 8 MB in every format) cannot
+    # fit in the socket buffers, so the server is still inside its export transaction,
+    # waiting to send, when its session is ended. With small rows the server could finish
+    # the whole export before the session was looked for.
+    quote = "They were killed in the shelling of the market. " * 4000
+    for n in range(40):
+        incident = services.incident_create(
+            user=None,
+            claims=[{"source": source, "killed_min": n + 1, "quote": quote}],
+            **incident_fields(title=f"Shelling number {n}", summary=quote, longitude=35.9),
+        )
+        services.incident_publish(incident=incident, user=None)
     logs: list[str] = []
     env = environment(
         process_database_url, DEBUG="0", EXPORT_CHUNK_SIZE="2", API_ANON_RATE="1000/minute"
@@ -153,20 +167,31 @@ def test_an_export_cut_by_a_failure_reads_as_incomplete_to_the_client(
     (url,) = next(servers)
     try:
         address = urlsplit(url)
+        reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        reader.settimeout(30)
+        reader.connect((address.hostname, address.port))
         client = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        client.sock = reader
         client.request("GET", path)
         response = client.getresponse()
         assert response.status == 200
         assert response.getheader("Transfer-Encoding") == "chunked"
         first = response.read1()
         assert first
+        ended: list[tuple[bool]] = []
+        deadline = time.monotonic() + 10
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND state = 'idle in transaction'"
-            )
-            assert cursor.fetchall() == [(True,)], "no export was reading"
+            while not ended and time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state = 'idle in transaction'"
+                )
+                ended = cursor.fetchall()
+                if not ended:
+                    time.sleep(0.05)
+        assert ended == [(True,)], "no export was waiting inside its transaction"
         with pytest.raises(http.client.IncompleteRead) as cut:
             response.read()
         body = first + cut.value.partial
