@@ -22,16 +22,15 @@ from incidents.crosswalk import CURRENT, PRE_2023, stream_acled_csv
 from incidents.httpcache import LIST
 
 from ..exports import GEOJSON_MEDIA_TYPE, in_one_snapshot, stream_csv, stream_geojson
-from ..readable import Readable
 from ..filters import (
     filter_incidents,
 )
+from ..readable import Readable
 from .base import (
     FILTERS,
     READ_ERRORS,
     ApiView,
 )
-
 
 # The filters a download's file name tells, in this order; the others (a map view's box,
 # a text search, figures) are in the address the file came from, not in its name.
