@@ -27,7 +27,7 @@ from mapping.models import LocationPrecision
 API = "/api/v1"
 
 # The CSV's columns before the readable ones were appended: scripts read them by position.
-EARLIER_CSV_COLUMNS = [
+EARLIER_CSV_COLUMNS = (
     "id",
     "title",
     "title_ar",
@@ -77,7 +77,7 @@ EARLIER_CSV_COLUMNS = [
     "origin_database",
     "origin_id",
     "killed_high_open",
-]
+)
 
 
 def text_of(response) -> str:
