@@ -67,7 +67,7 @@ def test_header_navigation_works_on_a_phone(browser, live_server, seeded, artifa
     assert links.count() >= 3
     for index in range(links.count()):
         box = links.nth(index).bounding_box()
-        assert box and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"]
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     page.screenshot(path=str(artifacts / f"about-phone-{language}.png"))
     # The example table keeps its labels on a phone.
     cell = page.locator("[data-example] td").first
