@@ -315,8 +315,9 @@ def test_download_without_dates_is_named_after_the_day(client, seeded):
         r'inline; filename="incidents-hama-as-of-\d{4}-\d{2}-\d{2}\.geojson"',
         response["Content-Disposition"],
     )
+    # The ACLED-style file keeps its fixed name, which tools comparing with ACLED expect.
     acled = client.get(f"{API}/incidents.acled.csv?date_from=2025-03-06&date_to=2025-03-06")
-    assert 'filename="incidents-2025-03-06_2025-03-06.acled.csv"' in acled["Content-Disposition"]
+    assert 'filename="incidents.acled.csv"' in acled["Content-Disposition"]
 
 
 # --- the API's pages ------------------------------------------------------------------------

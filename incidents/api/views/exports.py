@@ -95,10 +95,9 @@ def _export_view(
     importing it back restores the merges (the formats that import back). ``layouts``: the
     format has several layouts, chosen by the ``layout`` parameter (the first by default).
     ``readable``: the stream takes the site's address and the reader's language, for its
-    readable columns (``api.readable``). The file is named after the filters
-    (:func:`download_stem`) and ``extension``.
+    readable columns (``api.readable``). Without a fixed ``filename``, the file is named
+    after the filters (:func:`download_stem`).
     """
-    extension = filename.removeprefix("incidents") if filename else f".{name}"
     parameters = list(FILTERS)
     if layouts:
         parameters.append(
@@ -131,12 +130,12 @@ def _export_view(
             options["readable"] = Readable(
                 site=request.build_absolute_uri("/").rstrip("/"), language=get_language()
             )
-        filename = download_stem(request) + extension
         response = StreamingHttpResponse(
             in_one_snapshot(stream(incidents, internal=internal, **options), using=incidents.db),
             content_type=media_type,
         )
-        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+        named = filename or f"{download_stem(request)}.{name}"
+        response["Content-Disposition"] = f'{disposition}; filename="{named}"'
         return response
 
     view_name = "".join(part.title() for part in name.split("."))
