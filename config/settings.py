@@ -442,6 +442,7 @@ SPECTACULAR_SETTINGS = {
         "incidents.api.schema.document_common_responses",
         "incidents.api.schema.document_no_nul_characters",
         "incidents.api.schema.document_not_modified",
+        "incidents.api.schema.document_anonymous_reads",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ActorKindEnum": "incidents.models.ActorKind",
@@ -515,6 +516,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+
+# Where readers report an error in the data (the about page shows it); empty: not shown.
+CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "").strip()
 
 # The application's own tunables.
 INCIDENT_MAP = {

@@ -56,6 +56,9 @@ MAP_STRINGS = {
     "areaLocation": _("Approximate location: the dashed circle is the area it stands for"),
     "cellLegend": _("Many incidents: a circle per area, sized by the number of incidents"),
     "sizeLegend": _("Circle size grows with the number killed (best estimate)"),
+    "rangeLegend": _(
+        "Killed: low–best–high: the lowest figure a source gives, the best estimate, the highest"
+    ),
     "widerThanView": _(
         "Incidents located only to an area wider than this view are listed but not drawn; "
         "zoom out to see their area."

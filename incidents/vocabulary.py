@@ -88,6 +88,54 @@ BREAKDOWN: dict[str, Promise] = {
 }
 
 
+# What each value means, for the about page (beside the label). A value without an entry
+# here is still listed there, by its label.
+GRADE_MEANINGS: dict[str, Promise] = {
+    "confirmed": _(
+        "Independent sources agree on the event, and at least one documented it directly "
+        "(a monitor's own documentation, named victims, verified images)."
+    ),
+    "fair": _(
+        "Reported by a credible source, consistent with other reports, but not yet "
+        "documented independently."
+    ),
+    "weak": _(
+        "A single report, or reports that cannot be checked; recorded so that it is not "
+        "lost, and to be confirmed or discounted."
+    ),
+    "contested": _(
+        "Sources disagree on whether the event happened as described, or on who did it; "
+        "the claims are shown side by side."
+    ),
+    "discounted": _(
+        "Examined and found unreliable or wrong; kept so that the reason is on record."
+    ),
+}
+
+DATE_PRECISION_MEANINGS: dict[str, Promise] = {
+    "day": _("The sources give the day the event happened."),
+    "days": _("The event spans, or is dated to, a few days: the dates shown are its span."),
+    "week": _("Only the week is known: the dates shown are that week."),
+    "month": _("Only the month is known: the dates shown are that month."),
+}
+
+LOCATION_PRECISION_MEANINGS: dict[str, Promise] = {
+    "exact": _("The spot where it happened."),
+    "neighbourhood": _("A neighbourhood of a town."),
+    "settlement": _("A town or village, without the spot inside it."),
+    "subdistrict": _("Only the subdistrict (nahiya) is known."),
+    "district": _("Only the district is known."),
+    "governorate": _("Only the governorate is known."),
+    "country": _("Only the country is known."),
+}
+
+CONFIDENCE_MEANINGS: dict[str, Promise] = {
+    "alleged": _("A source says so, without evidence we could weigh."),
+    "probable": _("Several sources, or the circumstances, point to this party."),
+    "confirmed": _("Established by the evidence, or not disputed by the party itself."),
+}
+
+
 def label(vocabulary: dict[str, Promise], value: str) -> str:
     """The translated label of ``value``, or the value itself if it is not known."""
     return str(vocabulary.get(value, value))

@@ -45,6 +45,7 @@ from incidents.models import (
     VictimGroup,
 )
 
+from .readable import READABLE_COLUMNS, Readable
 from .sqljson import (
     AsJSON,
     AsText,
@@ -435,7 +436,8 @@ for _field in incident_fields(exported=True):
         continue
     _CSV_SOURCES[_field.exported_as] = _field.source
     _CSV_SOURCES.update(_CSV_COMPUTED_AFTER.get(_field.name, {}))
-CSV_COLUMNS: tuple[str, ...] = (*_CSV_SOURCES, "catalogue", *_CSV_LATER)
+# Last, names beside the codes and each incident's address, for readers (api.readable).
+CSV_COLUMNS: tuple[str, ...] = (*_CSV_SOURCES, "catalogue", *_CSV_LATER, *READABLE_COLUMNS)
 # Cells that hold JSON: never defused (they start with [ or {), parsed by importers.
 CSV_JSON_COLUMNS = frozenset({"attributions", "claims", "catalogue", "external_records"})
 
@@ -530,8 +532,8 @@ def _derived(claims: list[dict], attributions: list[dict], records: list[dict]) 
 
 
 # A row is written from a pool of cells: those read (in _READ's order), the derived ones,
-# then the catalogue's; _ORDER picks them in the columns' order.
-_POOL = (*_READ, *_DERIVED_ORDER, "catalogue")
+# the catalogue's, then the readable ones; _ORDER picks them in the columns' order.
+_POOL = (*_READ, *_DERIVED_ORDER, "catalogue", *READABLE_COLUMNS)
 _ORDER = tuple(_POOL.index(name) for name in CSV_COLUMNS)
 # Cells the formula guard applies to: all but the JSON ones.
 _GUARD_AT = tuple(
@@ -611,10 +613,15 @@ def _with_parents(slugs: set[str], actors: dict[str, dict]) -> list[str]:
     return [slug for slug in order if slug in wanted]
 
 
-def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iterator[str]:
+def stream_csv(
+    incidents: QuerySet[Incident], *, internal: bool = False, readable: Readable | None = None
+) -> Iterator[str]:
     """One row per incident. Claims and attributions are JSON cells; ``catalogue`` holds,
-    on the first row that names each source, actor, episode or victim group, its record."""
+    on the first row that names each source, actor, episode or victim group, its record.
+    ``readable``: the site's address and the language of the readable columns."""
     yield "\ufeff" + csv_line(CSV_COLUMNS)  # the BOM lets spreadsheets read UTF-8
+    labels = (readable or Readable()).labeller()
+    at_event_type, at_governorate, at_id = _AT["event_type"], _AT["governorate"], _AT["id"]
     seen: dict[str, set] = {
         kind: set() for kind in ("sources", "actors", "episodes", "victim_groups")
     }
@@ -632,7 +639,10 @@ def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iter
         for row, (claims, attributions), cell in zip(chunk, decoded, cells, strict=True):
             derived = _derived(claims, attributions, orjson.loads(row[at_records] or "[]"))
             # The cells read, then the derived ones, then the catalogue's: see _POOL.
-            pool = [*row, *derived, cell]
+            readable_cells = labels(
+                row[at_event_type], row[at_governorate], attributions, claims, row[at_id]
+            )
+            pool = [*row, *derived, cell, *readable_cells]
             for at in _TIMESTAMPS:
                 pool[at] = pool[at].isoformat() if pool[at] else ""
             for at in _FLAGS:

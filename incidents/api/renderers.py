@@ -25,4 +25,10 @@ class FastJSONRenderer(JSONRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default, option=JSON_OPTIONS)
+        text = orjson.dumps(data, default=_default, option=JSON_OPTIONS)
+        # The browsable API (and a client asking "application/json; indent=N") wants it
+        # indented; orjson indents by two spaces, whatever N. Kept documents are embedded
+        # as they are (orjson.Fragment), so the whole is read back to be indented through.
+        if self.get_indent(accepted_media_type or "", renderer_context or {}):
+            return orjson.dumps(orjson.loads(text), option=JSON_OPTIONS | orjson.OPT_INDENT_2)
+        return text

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,11 +25,54 @@ from ..exports import GEOJSON_MEDIA_TYPE, in_one_snapshot, stream_csv, stream_ge
 from ..filters import (
     filter_incidents,
 )
+from ..readable import Readable
 from .base import (
     FILTERS,
     READ_ERRORS,
     ApiView,
 )
+
+# The filters a download's file name tells, in this order; the others (a map view's box,
+# a text search, figures) are in the address the file came from, not in its name.
+_NAMED_FILTERS = (
+    "governorate",
+    "district",
+    "place",
+    "episode",
+    "event_type",
+    "perpetrator",
+    "grade",
+    "source",
+)
+_NAME_CHARACTERS = re.compile(r"[^a-z0-9]+")
+_LONGEST_STEM = 120
+
+
+def download_stem(request: Request, today: date | None = None) -> str:
+    """The file name of a download, without its extension, naming the view and its dates:
+    ``incidents-latakia-2025-03-07_2025-03-09``; with no date filter, the day of the
+    download (``incidents-latakia-as-of-2026-12-03``). Called after the filters were
+    checked, so values are known codes and slugs; anything else is reduced to a-z, 0-9, -."""
+    parts = ["incidents"]
+    for name in _NAMED_FILTERS:
+        for value in request.query_params.get(name, "").split(","):
+            # "latakia-governorate" says "governorate" once too often in a file name.
+            cleaned = _NAME_CHARACTERS.sub("-", value.lower()).strip("-")
+            cleaned = cleaned.removesuffix(f"-{name}") if cleaned != name else cleaned
+            if cleaned:
+                parts.append(cleaned)
+    first, last = (
+        _NAME_CHARACTERS.sub("-", request.query_params.get(name, "").lower()).strip("-")
+        for name in ("date_from", "date_to")
+    )
+    if first and last:
+        dates = f"{first}_{last}"
+    elif first or last:
+        dates = f"from-{first}" if first else f"to-{last}"
+    else:
+        dates = f"as-of-{(today or timezone.localdate()).isoformat()}"
+    stem = "-".join(parts)[: _LONGEST_STEM - len(dates) - 1].rstrip("-")
+    return f"{stem}-{dates}"
 
 
 def _export_view(
@@ -37,6 +85,7 @@ def _export_view(
     filename: str = "",
     with_merged: bool = False,
     layouts: tuple[str, ...] = (),
+    readable: bool = False,
 ) -> type[ApiView]:
     """A view streaming every incident that matches the filters in one format.
 
@@ -45,8 +94,10 @@ def _export_view(
     source, for anyone). ``with_merged``: their export also holds merged incidents, so that
     importing it back restores the merges (the formats that import back). ``layouts``: the
     format has several layouts, chosen by the ``layout`` parameter (the first by default).
+    ``readable``: the stream takes the site's address and the reader's language, for its
+    readable columns (``api.readable``). Without a fixed ``filename``, the file is named
+    after the filters (:func:`download_stem`).
     """
-    filename = filename or f"incidents.{name}"
     parameters = list(FILTERS)
     if layouts:
         parameters.append(
@@ -75,11 +126,16 @@ def _export_view(
             if layout not in layouts:
                 raise ValidationError({"layout": [f"One of: {', '.join(layouts)}."]})
             options["layout"] = layout
+        if readable:
+            options["readable"] = Readable(
+                site=request.build_absolute_uri("/").rstrip("/"), language=get_language()
+            )
         response = StreamingHttpResponse(
             in_one_snapshot(stream(incidents, internal=internal, **options), using=incidents.db),
             content_type=media_type,
         )
-        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+        named = filename or f"{download_stem(request)}.{name}"
+        response["Content-Disposition"] = f'{disposition}; filename="{named}"'
         return response
 
     view_name = "".join(part.title() for part in name.split("."))
@@ -115,8 +171,14 @@ IncidentCSVView = _export_view(
     "names a source, actor, episode or victim group, its record as JSON, so the file "
     "imports on its own (manage.py import_csv). Text that a spreadsheet would run as a "
     "formula is prefixed with an apostrophe. Signed-in researchers' exports also hold "
-    "merged incidents, as in the GeoJSON. Streamed.",
+    "merged incidents, as in the GeoJSON. After these, readable columns: the event type's "
+    "and governorate's names and the perpetrators' (with the confidence of each "
+    "attribution) and sources' names, in the language asked for (Accept-Language), and "
+    "each incident's address (`incident_url`). Every column is described in the codebook "
+    "(/about/codebook/). The file is named after the filters and dates, e.g. "
+    "incidents-latakia-2025-03-07_2025-03-09.csv. Streamed.",
     with_merged=True,
+    readable=True,
 )
 
 

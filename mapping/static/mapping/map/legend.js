@@ -49,6 +49,7 @@ export function createLegend(map, state, layers) {
       list.appendChild(entry("#444", false, S.preciseLocation, "legend-shape"));
       list.appendChild(entry("#444", true, S.areaLocation, "legend-shape"));
       list.appendChild(node("li", "legend-note", S.sizeLegend));
+      list.appendChild(node("li", "legend-note", S.rangeLegend));
       if (response.incidents.some(layers.enclosesView)) {
         list.appendChild(node("li", "legend-note", S.widerThanView));
       }
