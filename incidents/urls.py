@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "incidents"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("embed/", views.embed, name="embed"),
     path("incidents/<str:public_id>/", views.incident_detail, name="incident-detail"),
+    path("episodes/", views.episode_list, name="episode-list"),
     path("episodes/<slug:slug>/", views.episode_detail, name="episode-detail"),
+    path("feeds/incidents.atom", feeds.incident_feed, name="incident-feed"),
     path("evidence/<uuid:token>/", views.evidence_file, name="evidence-file"),
 ]
