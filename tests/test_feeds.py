@@ -16,6 +16,8 @@ from django.utils import timezone
 from incidents import services
 from incidents.models import Incident, Status
 
+from .conftest import incident_fields
+
 FEED = "/feeds/incidents.atom"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -198,3 +200,32 @@ def test_the_map_page_links_to_the_feed(client, seeded):
     assert '<link rel="alternate" type="application/atom+xml"' in page
     assert f'href="{FEED}"' in page
     assert "data-feed-link" in page
+
+
+def test_the_feed_costs_the_same_queries_whatever_the_number_of_entries(
+    client, seeded, reviewer, source
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        # A new address each time: the answer is computed, not served from a validator.
+        queries.n += 1
+        with CaptureQueriesContext(connection) as captured:
+            assert (
+                client.get(f"{FEED}?killed_min=0&date_from=2000-01-0{queries.n}").status_code == 200
+            )
+        return len(captured)
+
+    queries.n = 0
+    few = queries()
+    incident = Incident.objects.get(public_id="SY-2025-0003")
+    services.incident_retract(incident=incident, user=reviewer, reason="Wrong date.")
+    for n in range(5):
+        new = services.incident_create(
+            user=None,
+            claims=[{"source": source, "killed_min": n, "killed_max": n, "quote": "Killed."}],
+            **incident_fields(title=f"Incident {n}"),
+        )
+        services.incident_publish(incident=new, user=reviewer)
+    assert queries() == few
