@@ -229,3 +229,13 @@ def test_the_feed_costs_the_same_queries_whatever_the_number_of_entries(
         )
         services.incident_publish(incident=new, user=reviewer)
     assert queries() == few
+
+
+def test_the_admin_says_the_retraction_reason_is_public(client, seeded, reviewer):
+    incident = Incident.objects.get(public_id="SY-2025-0005")
+    client.force_login(reviewer)
+    page = client.get(f"/admin/incidents/incident/{incident.pk}/change/").content.decode()
+    assert 'id="id_workflow_reason"' in page
+    assert "The reason is public: the Atom feed of incidents gives it" in page
+    listing = client.get("/admin/incidents/incident/").content.decode()
+    assert "public, in the Atom feed" in listing
