@@ -206,3 +206,21 @@ def test_the_dates_a_total_covers_are_ordered_in_the_database_and_in_the_form(se
             episode=claim.episode, source=claim.source, measure="x", quote="q", measure_kind="nope"
         ).full_clean()
     assert "measure_kind" in error.value.message_dict
+
+
+def test_the_episodes_list_is_cached_like_the_other_public_pages(client, seeded, reviewer):
+    first = client.get(reverse("incidents:episode-list"))
+    assert first["Cache-Control"] == "public, max-age=5"
+    again = client.get(reverse("incidents:episode-list"), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    # A publication changes the counts: the old validator no longer matches.
+    incident = Incident.objects.filter(episode__slug=SLUG, status=Status.IN_REVIEW).first()
+    if incident is None:
+        incident = Incident.objects.get(public_id="SY-2025-0005")
+        services.incident_retract(incident=incident, user=reviewer, reason="Test.")
+    else:
+        services.incident_publish(incident=incident, user=reviewer)
+    after = client.get(reverse("incidents:episode-list"), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200
+    count = Incident.objects.filter(episode__slug=SLUG, status=Status.PUBLISHED).count()
+    assert re.search(rf"data-count>{count}<", after.content.decode())
