@@ -1,4 +1,4 @@
-"""Public pages: the map, incident records and episodes."""
+"""Public pages: the map and its embeddable copy, incident records, episodes and the feed."""
 
 from django.urls import path
 

@@ -1,4 +1,5 @@
-"""Public pages: the map, each incident's record and each episode.
+"""Public pages: the map (and its embeddable copy), each incident's record, the episodes
+and each episode.
 
 Views stay thin: they ask the selectors, which decide what the visitor may see. The public
 pages always show published records only, even to a signed-in researcher; drafts live in
