@@ -519,6 +519,40 @@ CONTENT_SECURITY_POLICY = {
 
 # Where readers report an error in the data (the about page shows it); empty: not shown.
 CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "").strip()
+def embed_origins(items: list[str]) -> tuple[str, ...]:
+    """The sites allowed to frame the embeddable map (/embed/), as CSP frame-ancestors
+    sources: each an origin (scheme://host[:port], no path), or ``*`` for any site, which
+    must be written so: nothing is allowed by default."""
+    origins = []
+    for item in items:
+        if item == "*":
+            origins.append(item)
+            continue
+        parts = urlsplit(item)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+            or parts.username
+            or any(c in item for c in " ;,'\"")
+        ):
+            raise ImproperlyConfigured(
+                f"EMBED_ALLOWED_ORIGINS: {item!r} is not an origin such as "
+                "https://news.example.org (or * for any site)."
+            )
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ImproperlyConfigured(f"EMBED_ALLOWED_ORIGINS: bad port in {item!r}.") from None
+        origins.append(f"{parts.scheme}://{parts.netloc}")
+    return tuple(origins)
+
+
+# Sites whose pages may show the map in an <iframe> (/embed/ only; every other page is
+# never framed): comma-separated origins, none by default.
+EMBED_ALLOWED_ORIGINS = embed_origins(env_list("EMBED_ALLOWED_ORIGINS", []))
 
 # The application's own tunables.
 INCIDENT_MAP = {

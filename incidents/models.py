@@ -757,6 +757,16 @@ class Claim(FigureClaim):
         return f"{self.source.publisher_display}: {self.figure_display}"
 
 
+class MeasureKind(models.TextChoices):
+    """Which column of the episode page's table by monitor a total belongs in."""
+
+    ALL_DEATHS = "all_deaths", "All deaths"
+    CIVILIANS = "civilians", "Civilians"
+    SECURITY_FORCES = "security_forces", "Security forces"
+    EXECUTIONS = "executions", "Executions"
+    OTHER = "other", "Other measure"
+
+
 class EpisodeClaim(FigureClaim):
     """A monitor's aggregate figure for a whole episode: shown beside, never added to,
     the sum of the episode's incidents."""
@@ -767,13 +777,60 @@ class EpisodeClaim(FigureClaim):
         help_text="What is counted, e.g. 'Civilians summarily executed on 7 March'. "
         "Claims with the same measure are reconciled together.",
     )
+    measure_kind = models.CharField(
+        "kind of measure",
+        max_length=20,
+        choices=MeasureKind.choices,
+        default=MeasureKind.OTHER,
+        help_text="Its column on the public table by monitor. Totals of one kind are shown "
+        "side by side, and compared only when their measure and dates are the same.",
+    )
+    covers_from = models.DateField(
+        "dates covered from",
+        null=True,
+        blank=True,
+        help_text="First day the count covers, where the source says; empty if it does not.",
+    )
+    covers_to = models.DateField(
+        "dates covered to",
+        null=True,
+        blank=True,
+        help_text="Last day the count covers, where the source says; empty if it does not.",
+    )
     history = HistoricalRecords()
 
     class Meta(FigureClaim.Meta):
         ordering = ["episode", "measure", "id"]
+        constraints = [
+            *FigureClaim.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(covers_from__isnull=True)
+                | Q(covers_to__isnull=True)
+                | Q(covers_from__lte=F("covers_to")),
+                name="episodeclaim_covers_ordered",
+                violation_error_message="The dates covered end before they start.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.measure}: {self.figure_display} ({self.attributed_to or self.source})"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            super().clean()
+        except ValidationError as error:
+            errors.update(error.message_dict)
+        if (
+            self.covers_from is not None
+            and self.covers_to is not None
+            and self.covers_to < self.covers_from
+        ):
+            errors.setdefault("covers_to", []).append(
+                "The last day covered cannot be before the first."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class PublicIdSequence(models.Model):

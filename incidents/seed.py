@@ -111,7 +111,12 @@ def load_seed(path: Path) -> SeedReport:
             episode = services.episode_create(user=None, **values)
             for claim in claims:
                 services.episode_claim_add(
-                    episode=episode, user=None, **{**claim, "source": sources[claim["source"]]}
+                    episode=episode,
+                    user=None,
+                    **{
+                        **_dates(claim, "covers_from", "covers_to"),
+                        "source": sources[claim["source"]],
+                    },
                 )
                 report.count("episode claims", True)
         else:

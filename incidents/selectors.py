@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from mapping.geo import distance_km
 
@@ -182,6 +182,74 @@ def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
     )
 
 
+@dataclass(frozen=True)
+class EpisodeListRow:
+    """An episode with the count and summed range of the incidents the reader may see."""
+
+    episode: Episode
+    incident_count: int
+    killed_low: int
+    killed_best: int
+    killed_high: int  # a floor when killed_high_open
+    killed_high_open: int
+
+
+def episode_list(*, user: User | None) -> list[EpisodeListRow]:
+    """Episodes the user may see, newest first, each with its incidents' count and range
+    (for the public: published incidents only). Two queries, whatever the number."""
+    episodes = list(episode_queryset(user=user))
+    sums = {
+        row["episode"]: row
+        for row in incident_queryset(user=user)
+        .filter(episode__in=[e.pk for e in episodes])
+        .order_by()
+        .values("episode")
+        .annotate(
+            count=Count("id"),
+            low=Sum("killed_low"),
+            best=Sum("killed_best"),
+            high=Sum(high_or_best()),
+            open=open_highs(),
+        )
+    }
+    rows = []
+    for episode in episodes:
+        found = sums.get(episode.pk, {})
+        rows.append(
+            EpisodeListRow(
+                episode=episode,
+                incident_count=found.get("count") or 0,
+                killed_low=found.get("low") or 0,
+                killed_best=found.get("best") or 0,
+                killed_high=found.get("high") or 0,
+                killed_high_open=found.get("open") or 0,
+            )
+        )
+    return rows
+
+
+def feed_incidents() -> QuerySet[Incident]:
+    """What the public feed may say something about: published incidents, and retracted
+    ones (all once published), whose entries say only that and why they were retracted.
+    Newest change first (the ``updated_at`` index)."""
+    return (
+        Incident.objects.filter(status__in=[Status.PUBLISHED, Status.RETRACTED])
+        .select_related("governorate", "place")
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def last_changed(incident_ids: list[int]) -> dict[int, datetime]:
+    """When each incident's history last recorded a change (one query)."""
+    rows = (
+        Incident.history.filter(id__in=incident_ids)  # type: ignore[attr-defined]
+        .order_by()
+        .values("id")
+        .annotate(last=Max("history_date"))
+    )
+    return {row["id"]: row["last"] for row in rows}
+
+
 def public_actors() -> QuerySet[Actor]:
     """Actors held responsible for a published incident: the public map's perpetrator list."""
     # EXISTS per actor: the few actors are each settled at their first published incident,
@@ -240,9 +308,14 @@ def episode_queryset(*, user: User | None) -> QuerySet[Episode]:
     public aggregate claim."""
     episodes = Episode.objects.all()
     if not can_see_unpublished(user):
+        # EXISTS, not a join: an episode of a million incidents is settled at its first
+        # published one, where a join with DISTINCT would read them all.
         episodes = episodes.filter(
-            Q(incidents__status=Status.PUBLISHED) | Q(claims__source__confidential=False)
-        ).distinct()
+            Exists(Incident.objects.filter(episode=OuterRef("pk"), status=Status.PUBLISHED))
+            | Exists(
+                EpisodeClaim.objects.filter(episode=OuterRef("pk"), source__confidential=False)
+            )
+        )
     return episodes.order_by("-date_start", "slug")
 
 

@@ -911,7 +911,10 @@ def episode_create(*, user: User | None, **fields: Any) -> Episode:
 
 
 EPISODE_CLAIM_FIELDS = (CLAIM_FIELDS - {"perpetrator", "place_as_reported", "date_as_reported"}) | {
-    "measure"
+    "measure",
+    "measure_kind",
+    "covers_from",
+    "covers_to",
 }
 
 

@@ -1,4 +1,5 @@
-"""Public pages: the map, each incident's record and each episode.
+"""Public pages: the map (and its embeddable copy), each incident's record, the episodes
+and each episode.
 
 Views stay thin: they ask the selectors, which decide what the visitor may see. The public
 pages always show published records only, even to a signed-in researcher; drafts live in
@@ -21,9 +22,9 @@ from django.utils.translation import gettext_lazy as _
 from mapping import country
 from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
-from . import evidence, selectors, vocabulary
+from . import evidence, monitors, selectors, vocabulary
 from .figurekinds import FigureKind
-from .httpcache import HOME, PAGE, public
+from .httpcache import HOME, PAGE, Policy, public
 from .models import BREAKDOWN_FIELDS, Episode, EvidenceFile, Incident
 
 # Interface strings the map's JavaScript needs, translated on the server.
@@ -68,6 +69,12 @@ MAP_STRINGS = {
     "stackBack": _("All incidents at this point"),
     "filterRefused": _("The filter “%(name)s” in this address was refused: %(reason)s"),
     "clearFilter": _("Clear this filter"),
+    # Chips of the filters that have no field in the form (map/share.js).
+    "chips": {"episode": _("Episode: %(name)s")},
+    "removeFilter": _("Remove the filter “%(name)s”"),
+    "embedTitle": _("Map of published incidents"),
+    "copied": _("Embed code copied."),
+    "copyFailed": _("The code could not be copied for you: it is selected, copy it yourself."),
 }
 
 
@@ -116,12 +123,26 @@ def _map_config() -> dict[str, Any]:
         "actors": {
             actor.slug: _localized(actor.name, actor.name_ar) for actor in selectors.public_actors()
         },
-        "strings": {k: str(v) for k, v in MAP_STRINGS.items()},
+        "strings": _strings(MAP_STRINGS),
+        "feed": reverse("incidents:incident-feed"),
+        "embed": reverse("incidents:embed"),
+        "home": reverse("incidents:home"),
+        "episodes": {
+            episode.slug: _localized(episode.title, episode.title_ar)
+            for episode in selectors.episode_queryset(user=None)
+        },
     }
 
 
-@public(HOME)
-def home(request: HttpRequest) -> HttpResponse:
+def _strings(strings: dict[str, Any]) -> dict[str, Any]:
+    """Lazy translations as text, in the language of the request, at any depth."""
+    return {
+        key: _strings(value) if isinstance(value, dict) else str(value)
+        for key, value in strings.items()
+    }
+
+
+def _map_page(request: HttpRequest, *, embed: bool) -> HttpResponse:
     config = _map_config()
     governorates = [
         (place.slug, _localized(place.name, place.name_ar))
@@ -133,8 +154,36 @@ def home(request: HttpRequest) -> HttpResponse:
         "grades": list(config["labels"]["grade"].items()),
         "actors": list(config["actors"].items()),
         "governorates": governorates,
+        "embed": embed,
+        "embed_url": request.build_absolute_uri(reverse("incidents:embed")),
     }
     return render(request, "incidents/home.html", context)
+
+
+@public(HOME)
+def home(request: HttpRequest) -> HttpResponse:
+    return _map_page(request, embed=False)
+
+
+# The embedded map is not kept rendered (incidents.httpcache's PAGE): its framing headers
+# come from the settings on every answer.
+EMBED = Policy("embed", stale_while_revalidate=True)
+
+
+@public(EMBED)
+def embed(request: HttpRequest) -> HttpResponse:
+    """The map alone, for an <iframe> on another site, with the filters in its address.
+
+    Every other page may be framed by no one (``X-Frame-Options: DENY`` and CSP
+    ``frame-ancestors 'none'``); this one by the origins of ``EMBED_ALLOWED_ORIGINS``
+    (none by default, any site only where it says ``*``)."""
+    response = _map_page(request, embed=True)
+    origins = settings.EMBED_ALLOWED_ORIGINS
+    if origins:
+        response._csp_replace = {"frame-ancestors": list(origins)}  # type: ignore[attr-defined]
+        # frame-ancestors says who may; the older header can only say "nobody" or "us".
+        response.xframe_options_exempt = True  # type: ignore[attr-defined]
+    return response
 
 
 def _figure_text(claim: Any) -> str:
@@ -273,6 +322,78 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @public(PAGE)
+def episode_list(request: HttpRequest) -> HttpResponse:
+    rows = [
+        {
+            "row": row,
+            "title": _localized(row.episode.title, row.episode.title_ar),
+        }
+        for row in selectors.episode_list(user=None)
+    ]
+    return render(request, "incidents/episode_list.html", {"rows": rows})
+
+
+def _dates_covered(start: Any, end: Any) -> str:
+    if start is None or end is None:
+        return gettext("dates not stated")
+    if start == end:
+        return start.isoformat()
+    return f"{start.isoformat()} – {end.isoformat()}"
+
+
+def _monitor_table(claims: list[Any]) -> dict[str, Any]:
+    """The table by monitor as the template shows it: every cell with its column's label,
+    which a phone shows beside each figure."""
+    table = monitors.monitor_table(claims, unknown=gettext("Monitor not named"))
+    columns = [
+        {"kind": kind, "label": vocabulary.label(vocabulary.MEASURE_KINDS, kind)}
+        for kind in table.kinds
+    ]
+    rows = []
+    for row in table.rows:
+        cells = []
+        for column in columns:
+            entries: dict[tuple, dict[str, Any]] = {}
+            for entry in table.cell(row, column["kind"]):
+                claim = entry.claim
+                figure = _figure_text(claim) if entry.breakdown is None else str(entry.breakdown)
+                # The same figure of the same monitor, reported by several articles: once,
+                # with each of them.
+                shown = entries.setdefault(
+                    (figure, entry.breakdown is None, entry.key),
+                    {
+                        "figure": figure,
+                        "measure": claim.measure,
+                        "breakdown": entry.breakdown is not None,
+                        "covers": _dates_covered(claim.covers_from, claim.covers_to),
+                        "sources": [],
+                    },
+                )
+                if claim.source not in shown["sources"]:
+                    shown["sources"].append(claim.source)
+            cells.append(
+                {"label": column["label"], "kind": column["kind"], "entries": entries.values()}
+            )
+        rows.append({"monitor": row.monitor, "cells": cells})
+    labels = {c["kind"]: c["label"] for c in columns}
+    notes = []
+    for comparison in table.comparisons:
+        notes.append(
+            {
+                "kind": comparison.kind,
+                "label": labels[comparison.kind],
+                "comparable": [
+                    {"measure": measure, "monitors": names}
+                    for measure, names in comparison.comparable
+                ],
+                "differ": comparison.differ,
+                "monitors": comparison.monitors,
+            }
+        )
+    return {"columns": columns, "rows": rows, "notes": notes}
+
+
+@public(PAGE)
 def episode_detail(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         episode = selectors.episode_get(slug=slug, user=None)
@@ -317,6 +438,9 @@ def episode_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "summary": summary,
         "rows": rows,
         "measures": measures,
+        "monitor_table": _monitor_table(
+            [claim for measure in summary.measures for claim in measure.claims]
+        ),
     }
     return render(request, "incidents/episode_detail.html", context)
 

@@ -78,6 +78,15 @@ SOURCE_KINDS: dict[str, Promise] = {
     "dataset": _("Event data set"),
 }
 
+# The columns of an episode's table by monitor (models.MeasureKind).
+MEASURE_KINDS: dict[str, Promise] = {
+    "all_deaths": _("All deaths"),
+    "civilians": _("Civilians"),
+    "security_forces": _("Security forces"),
+    "executions": _("Executions"),
+    "other": _("Other measures"),
+}
+
 BREAKDOWN: dict[str, Promise] = {
     "civilians": _("Civilians"),
     "children": _("Children"),

@@ -494,6 +494,10 @@ def _public_reads(world) -> list[str]:
         f"{API}/governorates/",
         "/",
         f"/incidents/{published.public_id}/",
+        "/episodes/",
+        "/feeds/incidents.atom",
+        f"/feeds/incidents.atom?episode={world['episode'].slug}",
+        "/embed/",
     ]
     for slug in Source.objects.values_list("slug", flat=True):
         reads.append(f"{API}/sources/{slug}/")

@@ -8,7 +8,15 @@ from django.conf import settings
 from django.utils import translation
 
 from incidents import vocabulary
-from incidents.models import Confidence, DatePrecision, EventType, FigureRule, Grade, SourceKind
+from incidents.models import (
+    Confidence,
+    DatePrecision,
+    EventType,
+    FigureRule,
+    Grade,
+    MeasureKind,
+    SourceKind,
+)
 from mapping.models import LocationPrecision
 
 PO = settings.BASE_DIR / "locale" / "ar" / "LC_MESSAGES" / "django.po"
@@ -43,6 +51,7 @@ def test_the_compiled_catalogue_matches_the_source():
         (vocabulary.CONFIDENCES, Confidence),
         (vocabulary.FIGURE_RULES, FigureRule),
         (vocabulary.SOURCE_KINDS, SourceKind),
+        (vocabulary.MEASURE_KINDS, MeasureKind),
     ],
 )
 def test_every_choice_has_a_translated_public_label(labels, choices):

@@ -296,6 +296,9 @@ ACTOR_FIELDS = ("slug", "name", "name_ar", "aliases", "kind", "affiliation_note"
 EPISODE_FIELDS = ("slug", "title", "title_ar", "summary", "summary_ar", "date_start", "date_end")
 EPISODE_CLAIM_FIELDS = (
     "measure",
+    "measure_kind",
+    "covers_from",
+    "covers_to",
     "attributed_to",
     "killed_min",
     "killed_max",

@@ -61,6 +61,7 @@ from incidents.models import (
     ImportRun,
     Incident,
     IncidentOrigin,
+    MeasureKind,
     Source,
     Status,
     VictimGroup,
@@ -612,6 +613,15 @@ class Importer:
             values["notes"] = text(raw.get("notes"), "notes")
         if episode_claim:
             values["measure"] = text(raw.get("measure"), "measure")
+            # Exports made before totals had a kind and dates covered have neither.
+            values["measure_kind"] = text(raw.get("measure_kind"), "measure_kind") or "other"
+            if values["measure_kind"] not in MeasureKind.values:
+                raise RowError(
+                    f"unknown kind of measure '{values['measure_kind'][:40]}'",
+                    field="measure_kind",
+                )
+            values["covers_from"] = day(raw.get("covers_from"), "covers_from")
+            values["covers_to"] = day(raw.get("covers_to"), "covers_to")
         else:
             perpetrator = optional_text(raw.get("perpetrator"), "perpetrator")
             values["perpetrator"] = None

@@ -13,6 +13,7 @@
  *   map/legend.js     the legend; map/list.js the list, totals and downloads
  *   map/loader.js     loading views, with a cache of wider answers for panning
  *   map/timeline-data.js and map/timeline.js   the timeline under the filters
+ *   map/share.js      the feed link, embed code and chips, all with the current filters
  *
  * When a response has been drawn the map sets data-drawn (a counter) on its element and a
  * performance mark "map-drawn", which the tests and bench/map_browser.py wait for.
@@ -27,6 +28,7 @@ import { createLayers } from "./map/layers.js";
 import { createLegend } from "./map/legend.js";
 import { createPanel } from "./map/list.js";
 import { createLoader } from "./map/loader.js";
+import { createShare } from "./map/share.js";
 import { filterParams, stateFromUrl, writeUrl } from "./map/state.js";
 import { connectTimeline } from "./map/timeline-data.js";
 
@@ -46,6 +48,7 @@ function apiParams(extra, options) {
 
 const filters = connectFilters(form, state, {
   filtered() {
+    share.update();
     loader.load();
     timeline.load();
   },
@@ -53,6 +56,15 @@ const filters = connectFilters(form, state, {
   measured: () => timeline.draw(),
 });
 filters.show();
+const share = createShare(state, {
+  removed() {
+    filters.show();
+    writeUrl(state, true);
+    share.update();
+    loader.load();
+    timeline.load();
+  },
+});
 if (window.matchMedia("(max-width: 40rem)").matches) {
   // On a phone the map comes first; the filters fold away under it until asked for.
   form.closest("details").open = false;
@@ -131,6 +143,7 @@ const loader = createLoader({
     delete state.filters[name];
     filters.show();
     writeUrl(state, false);
+    share.update();
     loader.load();
     timeline.load();
   },
@@ -140,6 +153,7 @@ map.on("moveend", () => {
   const centre = map.getCenter();
   state.view = { lat: centre.lat, lon: centre.lng, z: Math.round(map.getZoom()) };
   writeUrl(state, false);
+  share.update();
   loader.load();
 });
 // Shapes sized for the old zoom would be repainted at the new one only to be replaced by
@@ -161,6 +175,7 @@ const timeline = connectTimeline({
 window.addEventListener("popstate", () => {
   Object.assign(state, stateFromUrl());
   filters.show();
+  share.update();
   if (state.view) {
     const centre = map.getCenter();
     const moved =
