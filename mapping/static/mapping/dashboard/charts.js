@@ -103,7 +103,7 @@ export function bandChart(container, months, sums, labelledBy) {
   const step = (width - MARGIN.left - MARGIN.right) / Math.max(1, months.length);
   const x = (i) => MARGIN.left + i * step;
   const y = axes(svg, width, months, niceMax(Math.max(0, ...sums.killed_high)), x, step);
-  const band = Math.max(1, step * 0.7);
+  const band = Math.min(48, Math.max(1, step * 0.7)); // a lone month: a bar, not a wall
   const points = [];
   months.forEach((month, i) => {
     if (!sums.incidents[i]) return;
@@ -166,7 +166,7 @@ export function stackedChart(container, months, series, labelledBy) {
   const x = (i) => MARGIN.left + i * step;
   const totals = months.map((_, i) => series.reduce((n, s) => n + s.incidents[i], 0));
   const y = axes(svg, width, months, niceMax(Math.max(0, ...totals)), x, step);
-  const bar = Math.max(1, step * 0.8);
+  const bar = Math.min(64, Math.max(1, step * 0.8));
   months.forEach((_, i) => {
     let below = 0;
     for (const s of series) {
@@ -204,9 +204,11 @@ export function barList(container, rows, legendItems, labelledBy) {
   const max = Math.max(1, ...rows.map((row) => row.total));
   // An image to assistive technology, described by the chart's summary; the table under
   // it holds the same rows, readable.
+  const image = node("div", "bar-chart");
+  image.setAttribute("role", "img");
+  image.setAttribute("aria-labelledby", labelledBy);
   const list = node("ol", "bar-list");
-  list.setAttribute("role", "img");
-  list.setAttribute("aria-labelledby", labelledBy);
+  image.append(list);
   for (const row of rows) {
     const item = node("li");
     const label = node("span", "bar-label", row.label);
@@ -221,7 +223,7 @@ export function barList(container, rows, legendItems, labelledBy) {
     item.append(label, track, node("span", "bar-value", row.detail));
     list.append(item);
   }
-  const parts = [list];
+  const parts = [image];
   if (legendItems && legendItems.length) {
     const legend = node("ul", "chart-legend");
     for (const entry of legendItems) {
