@@ -22,9 +22,11 @@ the shared cache by the API view); the page and the CSV add the labels.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import CharField, F, Func, QuerySet
 
 from mapping.models import Place
@@ -58,13 +60,39 @@ NOTES = [
 
 
 class _Month(Func):
-    """``YYYY-MM`` of a date column."""
+    """The month of a date column: ``YYYY-MM`` on SQLite, which keeps dates as text; on
+    PostgreSQL the number ``YYYYMM``, cheaper to make and to group by than text
+    (:func:`_month_text` reads both)."""
 
     output_field = CharField()
-    template = "substr(%(expressions)s, 1, 7)"  # SQLite keeps dates as 'YYYY-MM-DD' text
+    template = "substr(%(expressions)s, 1, 7)"
 
     def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM')")
+        template = (
+            "(EXTRACT(YEAR FROM %(expressions)s)::int * 100 "
+            "+ EXTRACT(MONTH FROM %(expressions)s)::int)"
+        )
+        return self.as_sql(compiler, connection, template=template)
+
+
+def _month_text(value: str | int | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return f"{value // 100:04d}-{value % 100:02d}"
+
+
+@contextmanager
+def _settings_for_one_pass(using: str) -> Iterator[None]:
+    """On PostgreSQL, for the two statements only: memory enough to group every set in hash
+    tables instead of sorting on disk, and no JIT compilation, which costs more than it
+    saves on a query of a second or less. (``SET LOCAL`` ends with the transaction.)"""
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute("SET LOCAL jit = off")
+        yield
 
 
 # The sums, over the rows ``f`` of the filtered incidents.
@@ -183,12 +211,15 @@ def dashboard_figures(*, incidents: QuerySet[Incident]) -> dict[str, Any]:
     """The dashboard's figures for ``incidents`` (already filtered, and visible to the
     reader): see the module."""
     sql, params, using = _rows_sql(incidents)
-    groups = _incident_groups(sql, params, using)
-    attributed = _attribution_groups(sql, params, using)
+    with _settings_for_one_pass(using):
+        groups = _incident_groups(sql, params, using)
+        attributed = [
+            (_month_text(m), *rest) for m, *rest in _attribution_groups(sql, params, using)
+        ]
 
     by_group: dict[str, list[tuple]] = defaultdict(list)
-    for name, *row in groups:
-        by_group[name].append(tuple(row))
+    for name, m, *row in groups:
+        by_group[name].append((_month_text(m), *row))
     total_rows = by_group["total"]
     totals = _figures(total_rows[0][4:]) if total_rows else _figures()
 
