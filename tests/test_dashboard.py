@@ -226,3 +226,17 @@ def test_the_page_links_its_api_and_is_in_the_header(client, seeded):
     assert "<script>" not in html and 'style="' not in html
     arabic = Client(HTTP_ACCEPT_LANGUAGE="ar").get("/dashboard/").content.decode()
     assert 'dir="rtl"' in arabic and "لوحة" in arabic
+
+
+def test_a_view_without_incidents_is_empty_not_an_error(client, seeded):
+    data = _get(
+        client, f"{API}/dashboard/?status=published&date_from=2011-01-01&date_to=2011-01-02"
+    )
+    assert data["totals"] == dict.fromkeys(FIGURES, 0)
+    assert data["months"] == []
+    assert data["event_types"] == data["governorates"] == data["perpetrators"] == []
+    assert data["top_places"] == []
+    rows = _csv(
+        client, f"{API}/dashboard/killed-by-month.csv?date_from=2011-01-01&date_to=2011-01-02"
+    )
+    assert rows == []
