@@ -240,3 +240,16 @@ def test_a_view_without_incidents_is_empty_not_an_error(client, seeded):
         client, f"{API}/dashboard/killed-by-month.csv?date_from=2011-01-01&date_to=2011-01-02"
     )
     assert rows == []
+
+
+def test_the_schema_documents_the_dashboard_and_its_csv_files(client):
+    paths = client.get(f"{API}/schema/?format=json").json()["paths"]
+    data = paths["/api/v1/dashboard/"]["get"]
+    assert {"date_from", "governorate", "perpetrator", "event_type"} <= {
+        p["name"] for p in data["parameters"]
+    }
+    assert "400" in data["responses"]
+    csv_file = paths["/api/v1/dashboard/{chart}.csv"]["get"]
+    chart = next(p for p in csv_file["parameters"] if p["name"] == "chart")
+    assert sorted(chart["schema"]["enum"]) == sorted(CHARTS)
+    assert "text/csv" in csv_file["responses"]["200"]["content"]
