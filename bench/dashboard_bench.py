@@ -50,9 +50,7 @@ def views() -> dict[str, str]:
     from incidents.models import Attribution, Incident, Status
 
     published = Incident.objects.filter(status=Status.PUBLISHED)
-    year = (
-        published.order_by("-date_start").values_list("date_start", flat=True).first()
-    ).year - 1
+    year = (published.order_by("-date_start").values_list("date_start", flat=True).first()).year - 1
     governorate = (
         published.exclude(governorate=None)
         .values("governorate__slug")
