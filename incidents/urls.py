@@ -1,4 +1,5 @@
-"""Public pages: the map and its embeddable copy, incident records, episodes and the feed."""
+"""Public pages: the map and its embeddable copy, the dashboard, incident records, episodes
+and the feed."""
 
 from django.urls import path
 
@@ -9,6 +10,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.home, name="home"),
     path("embed/", views.embed, name="embed"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("incidents/<str:public_id>/", views.incident_detail, name="incident-detail"),
     path("about/", about.about, name="about"),
     path("about/codebook/", about.codebook_page, name="codebook"),

@@ -1,5 +1,5 @@
-"""Public pages: the map (and its embeddable copy), each incident's record, the episodes
-and each episode.
+"""Public pages: the map (and its embeddable copy), the dashboard, each incident's record,
+the episodes and each episode.
 
 Views stay thin: they ask the selectors, which decide what the visitor may see. The public
 pages always show published records only, even to a signed-in researcher; drafts live in
@@ -466,3 +466,81 @@ def evidence_file(request: HttpRequest, token: str) -> HttpResponse:
         inline=image,
         public=True,
     )
+
+
+# Interface strings of the dashboard's JavaScript, translated on the server.
+DASHBOARD_STRINGS = {
+    "month": _("Month"),
+    "incidents": _("Incidents"),
+    "killedLow": _("Killed, low"),
+    "killedBest": _("Killed, best estimate"),
+    "killedHigh": _("Killed, high"),
+    "openHighs": _("Incidents with no upper bound"),
+    "orMore": _("%(n)s or more"),
+    "other": _("Other"),
+    "none": _("not recorded"),
+    "all": _("All"),
+    "place": _("Place"),
+    "within": _("Within"),
+    "perpetrator": _("Perpetrator"),
+    "total": _("Total"),
+    "loading": _("Loading…"),
+    "loadFailed": _("The dashboard could not load its figures. Try again."),
+    "refused": _("The filter “%(name)s” in this address was refused: %(reason)s"),
+    "noData": _("No published incident matches these filters."),
+    "bandSummary": _(
+        "From %(first)s to %(last)s, %(incidents)s incidents killed between %(low)s and "
+        "%(high)s people (best estimate %(best)s); the deadliest month was %(peak)s with "
+        "%(peakBest)s killed (best estimate)."
+    ),
+    "bandOpen": _(
+        "%(open)s incidents have no upper bound (a source says “at least”), so the high is a "
+        "floor: “or more”."
+    ),
+    "seriesSummary": _(
+        "Of %(incidents)s incidents, %(topCount)s (%(share)s%%) were in “%(top)s”, the "
+        "largest group; the busiest month was %(peak)s with %(peakCount)s incidents."
+    ),
+    "perpetratorSummary": _(
+        "%(top)s is named in the most incidents: %(count)s (%(confirmed)s confirmed, "
+        "%(probable)s probable, %(alleged)s alleged). An incident with several perpetrators "
+        "counts for each."
+    ),
+    "noPerpetrator": _("No perpetrator is named in these incidents."),
+    "placesSummary": _(
+        "The place with the most killed is %(top)s: %(best)s killed (best estimate) in "
+        "%(incidents)s incidents."
+    ),
+    "noPlaces": _("None of these incidents has a place recorded."),
+    "openMark": _("▲ a month with incidents that have no upper bound"),
+}
+
+
+@public(PAGE)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Charts of the incidents matching the map's filters; the figures come from the API."""
+    config = _map_config()
+    config["api"]["dashboard"] = reverse("api:dashboard")
+    config["api"]["dashboardCsv"] = reverse("api:dashboard-csv", args=["CHART"])
+    config["mapUrl"] = reverse("incidents:home")
+    config["labels"]["confidence"] = {k: str(v) for k, v in vocabulary.CONFIDENCES.items()}
+    config["dashboardStrings"] = {k: str(v) for k, v in DASHBOARD_STRINGS.items()}
+    governorates = [
+        (place.slug, _localized(place.name, place.name_ar))
+        for place in Place.objects.filter(kind=PlaceKind.GOVERNORATE).order_by("name")
+    ]
+    context = {
+        "map_config": config,
+        "event_types": list(config["labels"]["event_type"].items()),
+        "grades": list(config["labels"]["grade"].items()),
+        "actors": list(config["actors"].items()),
+        "governorates": governorates,
+        "charts": [
+            ("killed-by-month", _("Killed per month: low, best estimate and high")),
+            ("event-types", _("Incidents per month by event type")),
+            ("governorates", _("Incidents per month by governorate")),
+            ("perpetrators", _("Incidents by perpetrator, with the confidence of the attribution")),
+            ("places", _("Places with the most killed")),
+        ],
+    }
+    return render(request, "incidents/dashboard.html", context)

@@ -52,6 +52,8 @@ urlpatterns = [
     ),
     path("statistics/", views.StatisticsView.as_view(), name="statistics"),
     path("map/", views.MapView.as_view(), name="map"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("dashboard/<slug:chart>.csv", views.DashboardCSVView.as_view(), name="dashboard-csv"),
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<slug:slug>/", views.SourceDetailView.as_view(), name="source-detail"),
     path("sources/<slug:slug>/files/", views.EvidenceListView.as_view(), name="evidence-list"),

@@ -12,6 +12,7 @@ from .catalogue import (
     SourceListView,
 )
 from .claims import IncidentClaimDetailView, IncidentClaimsView
+from .dashboard import DashboardCSVView, DashboardView
 from .evidence import (
     EvidenceDetailView,
     EvidenceDownloadView,
@@ -34,6 +35,8 @@ from .places import GovernoratesView, PlacesView
 __all__ = [
     "ActorDetailView",
     "ActorListView",
+    "DashboardCSVView",
+    "DashboardView",
     "EpisodeDetailView",
     "EpisodeListView",
     "EvidenceDetailView",

@@ -30,8 +30,9 @@ function stateToForm(form, state) {
       setValue(form.elements[name], value);
     }
   }
-  setValue(form.elements.color, state.color);
-  setValue(form.elements.metric, state.metric);
+  // The dashboard's form has neither choice.
+  if (form.elements.color) setValue(form.elements.color, state.color);
+  if (form.elements.metric) setValue(form.elements.metric, state.metric);
 }
 
 function formToFilters(form, state) {
@@ -71,8 +72,13 @@ export function connectFilters(form, state, on) {
 
   function apply() {
     state.filters = formToFilters(form, state);
-    state.color = form.elements.color.value === "perpetrator" ? "perpetrator" : "event_type";
-    state.metric = form.elements.metric.value === "killed" ? "killed" : "incidents";
+    // A page without the colour or metric choice (the dashboard) keeps what the URL said.
+    if (form.elements.color) {
+      state.color = form.elements.color.value === "perpetrator" ? "perpetrator" : "event_type";
+    }
+    if (form.elements.metric) {
+      state.metric = form.elements.metric.value === "killed" ? "killed" : "incidents";
+    }
     show();
     writeUrl(state, true);
     on.filtered();

@@ -1,0 +1,315 @@
+"""The dashboard's figures: killed per month as a range, incidents per month by event type,
+governorate and perpetrator (with the attribution's confidence), and the top places.
+
+Everything is counted in two statements over the filtered incidents, whatever the number of
+incidents: one groups the incidents themselves in every way the charts need at once (on
+PostgreSQL with ``GROUPING SETS``, one pass over the rows; on SQLite, which has no grouping
+sets, the same groups as a ``UNION ALL`` over the rows kept once in a materialised
+``WITH``), the other groups their attributions by month, actor and confidence.
+
+The sums are those of :mod:`incidents.statistics` and of the map's totals: ``killed_high``
+adds each incident's high, or its best where the high is open, and ``killed_high_open``
+counts the incidents whose high is open, so that a chart says "N or more" instead of
+inventing a ceiling. An incident is counted in the month its date range starts. An incident
+held against two perpetrators counts once for each, so the perpetrators' rows do not add up
+to the total.
+
+The answer holds codes and the records' own names (English and Arabic), never a translated
+label, so that one answer serves both languages (it is kept per publication generation in
+the shared cache by the API view); the page and the CSV add the labels.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connections, transaction
+from django.db.models import CharField, F, Func, QuerySet
+
+from mapping.models import Place
+
+from .models import Actor, Confidence, Incident
+
+FIGURES = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
+CONFIDENCES = (Confidence.CONFIRMED, Confidence.PROBABLE, Confidence.ALLEGED)
+TOP_PLACES = 10
+
+# The CSV files of the dashboard, one a chart: name -> what it holds.
+CHARTS = {
+    "killed-by-month": "Killed per month: the sums of the incidents' low, best and high.",
+    "event-types": "Incidents per month by event type.",
+    "governorates": "Incidents per month by governorate.",
+    "perpetrators": "Incidents per month by perpetrator and attribution confidence.",
+    "places": f"The {TOP_PLACES} places with the most killed (best estimate).",
+}
+
+NOTES = [
+    "Figures are sums of each incident's reconciled range (low, best, high).",
+    "killed_high_open counts the incidents whose high is open (no source gives a ceiling, "
+    "e.g. 'at least 7'); they add their best to killed_high, so when killed_high_open is "
+    "above 0, killed_high is a floor of the high: 'N or more'.",
+    "An incident counts in the month its date range starts (months are YYYY-MM).",
+    "An incident attributed to several perpetrators counts once for each of them, so the "
+    "perpetrators' rows do not add up to the totals.",
+    f"top_places are the {TOP_PLACES} places with the most killed (best estimate), then the "
+    "most incidents; incidents without a place are left out of them only.",
+]
+
+
+class _Month(Func):
+    """The month of a date column: ``YYYY-MM`` on SQLite, which keeps dates as text; on
+    PostgreSQL the number ``YYYYMM``, cheaper to make and to group by than text
+    (:func:`_month_text` reads both)."""
+
+    output_field = CharField()
+    template = "substr(%(expressions)s, 1, 7)"
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = (
+            "(EXTRACT(YEAR FROM %(expressions)s)::int * 100 "
+            "+ EXTRACT(MONTH FROM %(expressions)s)::int)"
+        )
+        return self.as_sql(compiler, connection, template=template)
+
+
+def _month_text(value: str | int | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return f"{value // 100:04d}-{value % 100:02d}"
+
+
+@contextmanager
+def _settings_for_one_pass(using: str) -> Iterator[None]:
+    """On PostgreSQL, for the two statements only: memory enough to group every set in hash
+    tables instead of sorting on disk, and no JIT compilation, which costs more than it
+    saves on a query of a second or less. (``SET LOCAL`` ends with the transaction.)"""
+    connection = connections[using]
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+                cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+# The sums, over the rows ``f`` of the filtered incidents.
+_SUMS_SQL = (
+    "COUNT(*), SUM(f.lo), SUM(f.be), SUM(COALESCE(f.hi, f.be)), "
+    "SUM(CASE WHEN f.op THEN 1 ELSE 0 END)"
+)
+
+# The groups the charts need, each named by the columns it groups by (of m: month, et:
+# event type, gov: governorate, pl: place).
+_GROUPS = {
+    "total": (),
+    "month": ("m",),
+    "event_type": ("m", "et"),
+    "governorate": ("m", "gov"),
+    "place": ("pl",),
+}
+_COLUMNS = ("m", "et", "gov", "pl")
+
+
+def _grouping_mask(columns: tuple[str, ...]) -> int:
+    """PostgreSQL's ``GROUPING(m, et, gov, pl)`` of a group: a bit set per column not grouped."""
+    mask = 0
+    for column in _COLUMNS:
+        mask = (mask << 1) | (0 if column in columns else 1)
+    return mask
+
+
+def _rows_sql(incidents: QuerySet[Incident]) -> tuple[str, tuple[Any, ...], str]:
+    rows = incidents.order_by().values(
+        iid=F("id"),
+        m=_Month("date_start"),
+        et=F("event_type"),
+        gov=F("governorate_id"),
+        pl=F("place_id"),
+        lo=F("killed_low"),
+        be=F("killed_best"),
+        hi=F("killed_high"),
+        op=F("killed_high_open"),
+    )
+    sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+    return sql, tuple(params), rows.db
+
+
+def _incident_groups(sql: str, params: tuple[Any, ...], using: str) -> list[tuple]:
+    """Rows ``(group name, m, et, gov, pl, *sums)`` for every group of ``_GROUPS``."""
+    connection = connections[using]
+    columns = ", ".join(f"f.{c}" for c in _COLUMNS)
+    if connection.vendor == "postgresql":
+        names = {_grouping_mask(cols): name for name, cols in _GROUPS.items()}
+        sets = ", ".join("(" + ", ".join(f"f.{c}" for c in cols) + ")" for cols in _GROUPS.values())
+        query = (
+            # Constants and Django's compiled query (values as parameters).
+            f"SELECT GROUPING({columns}), {columns}, {_SUMS_SQL} "  # noqa: S608
+            f"FROM ({sql}) AS f GROUP BY GROUPING SETS ({sets})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            return [(names[row[0]], *row[1:]) for row in cursor.fetchall()]
+    parts = []
+    for name, cols in _GROUPS.items():
+        selected = ", ".join(f"f.{c}" if c in cols else "NULL" for c in _COLUMNS)
+        group_by = (" GROUP BY " + ", ".join(f"f.{c}" for c in cols)) if cols else ""
+        parts.append(f"SELECT '{name}', {selected}, {_SUMS_SQL} FROM f{group_by}")  # noqa: S608
+    query = f"WITH f AS MATERIALIZED ({sql}) " + " UNION ALL ".join(parts)
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def _attribution_groups(sql: str, params: tuple[Any, ...], using: str) -> list[tuple]:
+    """Rows ``(m, actor id, confidence, *sums)`` of the filtered incidents' attributions."""
+    query = (
+        f"SELECT f.m, a.actor_id, a.confidence, {_SUMS_SQL} "  # noqa: S608
+        f"FROM incidents_attribution a JOIN ({sql}) AS f ON f.iid = a.incident_id "
+        "GROUP BY f.m, a.actor_id, a.confidence"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def _figures(sums: tuple | None = None) -> dict[str, int]:
+    values = sums or (0,) * len(FIGURES)
+    return {name: int(value or 0) for name, value in zip(FIGURES, values, strict=True)}
+
+
+def _add(into: dict[str, int], figures: dict[str, int]) -> None:
+    for name in FIGURES:
+        into[name] += figures[name]
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:7])
+    end = (int(last[:4]), int(last[5:7]))
+    months = []
+    while (year, month) <= end:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _series(
+    key: str | None, name: str | None, name_ar: str | None, months: list[str]
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "name": name,
+        "name_ar": name_ar,
+        "incidents": [0] * len(months),
+        "totals": _figures(),
+    }
+
+
+def dashboard_figures(*, incidents: QuerySet[Incident]) -> dict[str, Any]:
+    """The dashboard's figures for ``incidents`` (already filtered, and visible to the
+    reader): see the module."""
+    sql, params, using = _rows_sql(incidents)
+    with _settings_for_one_pass(using):
+        groups = _incident_groups(sql, params, using)
+        attributed = [
+            (_month_text(m), *rest) for m, *rest in _attribution_groups(sql, params, using)
+        ]
+
+    by_group: dict[str, list[tuple]] = defaultdict(list)
+    for name, m, *row in groups:
+        by_group[name].append((_month_text(m), *row))
+    total_rows = by_group["total"]
+    totals = _figures(total_rows[0][4:]) if total_rows else _figures()
+
+    seen = sorted({row[0] for row in by_group["month"] if row[0]})
+    months = _months_between(seen[0], seen[-1]) if seen else []
+    index = {month: i for i, month in enumerate(months)}
+
+    killed_by_month = {name: [0] * len(months) for name in FIGURES}
+    for m, _et, _gov, _pl, *sums in by_group["month"]:
+        for name, value in _figures(tuple(sums)).items():
+            killed_by_month[name][index[m]] = value
+
+    event_types: dict[str, dict[str, Any]] = {}
+    for m, et, _gov, _pl, *sums in by_group["event_type"]:
+        series = event_types.setdefault(et, _series(et, None, None, months))
+        figures = _figures(tuple(sums))
+        series["incidents"][index[m]] = figures["incidents"]
+        _add(series["totals"], figures)
+
+    place_ids = {row[2] for row in by_group["governorate"] if row[2] is not None}
+    place_ids |= {row[3] for row in by_group["place"] if row[3] is not None}
+    places = {
+        row["id"]: row
+        for row in Place.objects.filter(pk__in=place_ids).values(
+            "id", "slug", "name", "name_ar", "parent__name", "parent__name_ar"
+        )
+    }
+
+    governorates: dict[int | None, dict[str, Any]] = {}
+    for m, _et, gov, _pl, *sums in by_group["governorate"]:
+        if gov not in governorates:
+            place = places.get(gov, {})
+            governorates[gov] = _series(
+                place.get("slug"), place.get("name"), place.get("name_ar"), months
+            )
+        figures = _figures(tuple(sums))
+        governorates[gov]["incidents"][index[m]] = figures["incidents"]
+        _add(governorates[gov]["totals"], figures)
+
+    ranked = sorted(
+        (row for row in by_group["place"] if row[3] is not None),
+        key=lambda row: (-(row[6] or 0), -(row[4] or 0), places[row[3]]["name"]),
+    )
+    top_places = [
+        {
+            "key": places[row[3]]["slug"],
+            "name": places[row[3]]["name"],
+            "name_ar": places[row[3]]["name_ar"],
+            "within": places[row[3]]["parent__name"],
+            "within_ar": places[row[3]]["parent__name_ar"],
+            "totals": _figures(tuple(row[4:])),
+        }
+        for row in ranked[:TOP_PLACES]
+    ]
+
+    actors = {
+        row["id"]: row
+        for row in Actor.objects.filter(pk__in={row[1] for row in attributed}).values(
+            "id", "slug", "name", "name_ar"
+        )
+    }
+    perpetrators: dict[int, dict[str, Any]] = {}
+    for m, actor_id, confidence, *sums in attributed:
+        if actor_id not in perpetrators:
+            actor = actors[actor_id]
+            series = _series(actor["slug"], actor["name"], actor["name_ar"], months)
+            series["by_confidence"] = {c: [0] * len(months) for c in CONFIDENCES}
+            series["confidence_totals"] = dict.fromkeys(CONFIDENCES, 0)
+            perpetrators[actor_id] = series
+        series = perpetrators[actor_id]
+        figures = _figures(tuple(sums))
+        series["incidents"][index[m]] += figures["incidents"]
+        series["by_confidence"].setdefault(confidence, [0] * len(months))[index[m]] += figures[
+            "incidents"
+        ]
+        series["confidence_totals"][confidence] = (
+            series["confidence_totals"].get(confidence, 0) + figures["incidents"]
+        )
+        _add(series["totals"], figures)
+
+    def ordered(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(series, key=lambda s: (-s["totals"]["incidents"], s["key"] or "~"))
+
+    return {
+        "totals": totals,
+        "months": months,
+        "killed_by_month": killed_by_month,
+        "event_types": ordered(list(event_types.values())),
+        "governorates": ordered(list(governorates.values())),
+        "perpetrators": ordered(list(perpetrators.values())),
+        "top_places": top_places,
+        "notes": NOTES,
+    }
