@@ -499,6 +499,10 @@ class MapIncidentSerializer(StrictSerializer):
     killed_high_open = serializers.BooleanField(help_text=_HIGH_OPEN_HELP)
     grade = serializers.ChoiceField(choices=Grade.choices)
     perpetrators = serializers.ListField(child=serializers.CharField())
+    perpetrator_confidence = serializers.DictField(
+        child=serializers.ChoiceField(choices=Confidence.choices),
+        help_text="Each perpetrator's attribution confidence, by actor slug.",
+    )
     source_count = serializers.IntegerField()
 
 

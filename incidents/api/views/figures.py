@@ -29,6 +29,7 @@ from mapping.models import PRECISION_RADIUS_M
 from .. import serializers as s
 from ..filters import (
     IncidentFilter,
+    confidences_at_least,
     filter_incidents,
 )
 from .base import (
@@ -62,7 +63,14 @@ class StatisticsView(ApiView):
     def get(self, request: Request) -> Response:
         def compute():
             incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
-            return incident_statistics(incidents=incidents, user=request.user)
+            least = request.query_params.get("perpetrator_confidence")
+            return incident_statistics(
+                incidents=incidents,
+                user=request.user,
+                # by_perpetrator counts the attributions that filter accepts (it is valid:
+                # filter_incidents refused anything else)
+                least_confidence=confidences_at_least(least) if least else None,
+            )
 
         return Response(_public_answer(request, "statistics", compute))
 
@@ -121,14 +129,16 @@ class MapView(ApiView):
         points = result.pop("incidents")
         ids = [p["id"] for p in points]
         perpetrators: dict[int, list[str]] = defaultdict(list)
+        confidences: dict[int, dict[str, str]] = defaultdict(dict)
         sources: dict[int, int] = {}
         if ids:
-            for incident_id, slug in (
+            for incident_id, slug, confidence in (
                 Attribution.objects.filter(incident_id__in=ids)
                 .order_by("actor__slug")
-                .values_list("incident_id", "actor__slug")
+                .values_list("incident_id", "actor__slug", "confidence")
             ):
                 perpetrators[incident_id].append(slug)
+                confidences[incident_id][slug] = confidence
             sources = dict(
                 Claim.objects.filter(incident_id__in=ids, source__confidential=False)
                 .values("incident_id")
@@ -173,6 +183,7 @@ class MapView(ApiView):
                     "killed_high_open": p["killed_high_open"],
                     "grade": p["grade"],
                     "perpetrators": perpetrators[p["id"]],
+                    "perpetrator_confidence": confidences[p["id"]],
                     "source_count": sources.get(p["id"], 0),
                 }
                 for p in points
