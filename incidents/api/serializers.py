@@ -478,6 +478,12 @@ class MapCellSerializer(StrictSerializer):
         help_text="An open high adds its best: a floor when killed_high_open is above 0."
     )
     killed_high_open = serializers.IntegerField(help_text=_OPEN_COUNT_HELP)
+    area = serializers.CharField(
+        allow_null=True,
+        help_text="District and governorate of the cell's mean position, for the largest "
+        "cells of the answer (null for the others).",
+    )
+    area_ar = serializers.CharField(allow_null=True, help_text="The same in Arabic.")
 
 
 class MapIncidentSerializer(StrictSerializer):

@@ -23,6 +23,7 @@ from incidents.models import (
 )
 from incidents.readmodel import answers
 from incidents.statistics import incident_statistics
+from mapping import gazetteer
 from mapping.aggregation import View, aggregate
 from mapping.models import PRECISION_RADIUS_M
 
@@ -77,6 +78,25 @@ class StatisticsView(ApiView):
 
 SYRIA_BBOX = (35.5, 32.3, 42.5, 37.4)
 
+# The cells named (district and governorate) in a map answer: the largest ones, which the
+# map's list shows as its text alternative when the view is drawn as cells.
+NAMED_CELLS = 12
+
+
+def _name_cells(cells: list[dict]) -> None:
+    """Gives every cell ``area`` and ``area_ar`` (None but for the NAMED_CELLS largest):
+    the district (nearest seat) and governorate its incidents' mean position lies in."""
+    largest = sorted(range(len(cells)), key=lambda i: -cells[i]["count"])[:NAMED_CELLS]
+    for cell in cells:
+        cell["area"] = cell["area_ar"] = None
+    for index in largest:
+        cell = cells[index]
+        areas = gazetteer.reverse(cell["latitude"], cell["longitude"])
+        parts = [p for p in (areas.district, areas.governorate) if p is not None]
+        if parts:
+            cell["area"] = ", ".join(p.name for p in parts)
+            cell["area_ar"] = "، ".join(p.name_ar or p.name for p in parts)
+
 
 class MapView(ApiView):
     http_cache = httpcache.LIVE
@@ -126,6 +146,7 @@ class MapView(ApiView):
             else None
         )
         result = aggregate(incidents, View(*bbox, zoom=int(zoom_raw)), summary=summary)
+        _name_cells(result["cells"])
         points = result.pop("incidents")
         ids = [p["id"] for p in points]
         perpetrators: dict[int, list[str]] = defaultdict(list)
