@@ -3,8 +3,9 @@
 ``serious_violations(page, name)`` runs axe-core (shipped by the axe-playwright-python
 package) on the page as it is, saves a screenshot of what was checked under
 ``tests/artifacts/axe/`` (git-ignored) and returns the violations of impact "serious" or
-"critical", each as a short dict (rule, impact, help, the elements' selectors), so that a
-failing assertion shows what to fix.
+"critical" (and those of the rules named in ``also``, whatever their impact), each as a
+short dict (rule, impact, help, the elements' selectors), so that a failing assertion shows
+what to fix.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ BLOCKING = ("serious", "critical")
 _axe = Axe()
 
 
-def serious_violations(page: Any, name: str, *, full_page: bool = False) -> list[dict]:
+def serious_violations(
+    page: Any, name: str, *, full_page: bool = False, also: tuple[str, ...] = ()
+) -> list[dict]:
     results = _axe.run(page, options={"resultTypes": ["violations"]})
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
@@ -32,5 +35,5 @@ def serious_violations(page: Any, name: str, *, full_page: bool = False) -> list
             "where": [", ".join(map(str, node["target"])) for node in violation["nodes"]][:5],
         }
         for violation in results.response["violations"]
-        if violation["impact"] in BLOCKING
+        if violation["impact"] in BLOCKING or violation["id"] in also
     ]
