@@ -59,7 +59,7 @@ export function incidentPopup(incident, back) {
     ],
     [S.perpetrators, perpetratorText(incident) || S.none],
     [S.grade, config.labels.grade[incident.grade] || incident.grade],
-    [S.sources, ltr(String(incident.source_count))],
+    [S.sources, incident.source_count],
   ];
   for (const [term, value] of rows) {
     facts.appendChild(node("dt", null, term));
@@ -83,7 +83,7 @@ export function incidentPopup(incident, back) {
 /** The incidents at one point; choose(id) opens one of them. */
 export function stackPopup(incidents, choose) {
   const box = node("div", "popup popup-stack");
-  box.appendChild(node("h2", "popup-title", counted(S.stacked, ltr(String(incidents.length)))));
+  box.appendChild(node("h2", "popup-title", counted(S.stacked, incidents.length)));
   const list = node("ul", "popup-stack-list");
   for (const incident of incidents) {
     const item = node("li");
@@ -124,7 +124,7 @@ export function cellPopup(cell, map) {
   box.appendChild(node("h2", "popup-title", S.cell));
   const facts = node("dl");
   facts.appendChild(node("dt", null, S.incidents));
-  facts.appendChild(node("dd", null, ltr(String(cell.count))));
+  facts.appendChild(node("dd", null, cell.count));
   facts.appendChild(node("dt", null, S.killedRange));
   facts.appendChild(
     node(
