@@ -911,7 +911,8 @@ def episode_create(*, user: User | None, **fields: Any) -> Episode:
 
 
 EPISODE_CLAIM_FIELDS = (CLAIM_FIELDS - {"perpetrator", "place_as_reported", "date_as_reported"}) | {
-    "measure"
+    "measure",
+    "measure_ar",
 }
 
 

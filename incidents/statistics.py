@@ -109,6 +109,7 @@ def incident_statistics(
                 "reported_aggregates": [
                     {
                         "measure": measure.measure,
+                        "measure_ar": measure.measure_ar,
                         "low": measure.reconciled.low,
                         "best": measure.reconciled.best,
                         "high": measure.reconciled.high,

@@ -310,7 +310,9 @@ def episode_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     measures = [
         {
-            "measure": measure.measure,
+            "measure": _localized(measure.measure, measure.measure_ar),
+            # An English heading on the Arabic page says so, for its reading and direction.
+            "measure_lang": "ar" if get_language() == "ar" and measure.measure_ar else "en",
             "reconciled": measure.reconciled,
             "claims": [
                 {

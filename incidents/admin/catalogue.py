@@ -198,6 +198,7 @@ class EpisodeClaimInline(admin.StackedInline):
     autocomplete_fields = ["source"]
     fields = [
         "measure",
+        "measure_ar",
         "source",
         "attributed_to",
         "quote",

@@ -431,6 +431,7 @@ class EventTypeFiguresSerializer(FiguresSerializer):
 
 class ReportedAggregateSerializer(StrictSerializer):
     measure = serializers.CharField()
+    measure_ar = serializers.CharField(help_text="The measure in Arabic; empty when not given.")
     low = serializers.IntegerField(allow_null=True)
     best = serializers.IntegerField(allow_null=True)
     high = serializers.IntegerField(allow_null=True, help_text="Null when high_open.")

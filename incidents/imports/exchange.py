@@ -612,6 +612,8 @@ class Importer:
             values["notes"] = text(raw.get("notes"), "notes")
         if episode_claim:
             values["measure"] = text(raw.get("measure"), "measure")
+            # (absent from exports made before measures had an Arabic heading)
+            values["measure_ar"] = text(raw.get("measure_ar"), "measure_ar")
         else:
             perpetrator = optional_text(raw.get("perpetrator"), "perpetrator")
             values["perpetrator"] = None

@@ -4,10 +4,12 @@ ranges, ids, dates and brackets; and the map on a phone, where the page scrolls.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from incidents import services
-from incidents.models import Attribution, Incident, Status
+from incidents.models import Attribution, Episode, Incident, Status
 
 from ..conftest import incident_fields
 
@@ -331,4 +333,23 @@ def test_on_a_desktop_the_map_is_still_dragged(browser, live_server, seeded):
     )
     assert enabled
     assert not page.is_visible(".map-touch-hint")
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_every_heading_of_the_episode_page_is_in_its_language(
+    browser, live_server, seeded, language, artifacts
+):
+    episode = Episode.objects.filter(claims__isnull=False).distinct().first()
+    context, page = _context(browser, width=375, height=740, language=language, phone=True)
+    page.goto(f"{live_server.url}/episodes/{episode.slug}/")
+    headings = page.locator("h1, h2, h3, h4").all_inner_texts()
+    measures = page.locator("[data-reported-aggregates] h4")
+    assert measures.count() > 0
+    arabic = re.compile("[\u0600-\u06ff]")
+    for heading in headings:
+        assert bool(arabic.search(heading)) == (language == "ar"), heading
+    for index in range(measures.count()):
+        assert measures.nth(index).get_attribute("lang") == language
+    page.screenshot(path=str(artifacts / f"episode-{language}-phone.png"), full_page=True)
     context.close()
