@@ -71,7 +71,7 @@ MAP_STRINGS = {
     "closePopup": _("Close"),
     # The link to an incident's page, which shows its id only.
     "recordOf": _("Full record of “%(title)s” (%(id)s)"),
-    "unnamedArea": _("An area with no named district"),
+    "areaAround": _("The area around %(point)s"),
     "cellCount": _("Incidents: %(count)s"),
     "cellListLabel": _("The areas in view with the most incidents"),
     "incidentListLabel": _("Incidents in view, most killed first"),

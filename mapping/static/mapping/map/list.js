@@ -83,7 +83,10 @@ export function createPanel(elements, state, layers, map) {
     const item = node("li", "incident-item cell-item");
     const choose = node("button", "incident-choose");
     choose.type = "button";
-    const where = (arabic ? cell.area_ar : cell.area) || cell.area || S.unnamedArea;
+    // A cell the answer does not name (not among its largest) is placed by its centre.
+    const point = ltr(`${cell.latitude.toFixed(2)}, ${cell.longitude.toFixed(2)}`);
+    const where =
+      (arabic ? cell.area_ar : cell.area) || cell.area || fill(S.areaAround, { point });
     const title = node("span", "incident-title", where);
     choose.appendChild(title);
     const count = fill(S.cellCount, { count: ltr(String(cell.count)) });
