@@ -777,6 +777,12 @@ class EpisodeClaim(FigureClaim):
         help_text="What is counted, e.g. 'Civilians summarily executed on 7 March'. "
         "Claims with the same measure are reconciled together.",
     )
+    measure_ar = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The measure in Arabic, the heading of the Arabic episode page; the English "
+        "is shown where it is empty.",
+    )
     measure_kind = models.CharField(
         "kind of measure",
         max_length=20,

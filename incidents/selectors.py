@@ -130,6 +130,7 @@ class MeasureSummary:
     measure: str
     reconciled: Reconciled
     claims: list[EpisodeClaim]
+    measure_ar: str = ""  # the first Arabic heading its claims give
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
                 ClaimedFigure(c.killed_min, c.killed_max, c.source.kind) for c in rows
             ),
             claims=rows,
+            measure_ar=next((c.measure_ar for c in rows if c.measure_ar), ""),
         )
         for measure, rows in grouped.items()
     ]

@@ -912,6 +912,7 @@ def episode_create(*, user: User | None, **fields: Any) -> Episode:
 
 EPISODE_CLAIM_FIELDS = (CLAIM_FIELDS - {"perpetrator", "place_as_reported", "date_as_reported"}) | {
     "measure",
+    "measure_ar",
     "measure_kind",
     "covers_from",
     "covers_to",

@@ -12,6 +12,7 @@ reported by monitors stand beside the incident sums and are never added to them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
@@ -36,7 +37,14 @@ def _figures(row: dict[str, Any]) -> dict[str, int]:
     return {name: row.get(name) or 0 for name in _FIGURES}
 
 
-def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> dict[str, Any]:
+def incident_statistics(
+    *,
+    incidents: QuerySet[Incident],
+    user: User | None,
+    least_confidence: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """``least_confidence``: the attribution confidences that count in ``by_perpetrator``
+    (the filter ``perpetrator_confidence`` chose them); every one when None."""
     incidents = incidents.order_by()
     totals = _figures(incidents.aggregate(**_SUMS))
     by_day = [
@@ -61,6 +69,8 @@ def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> 
         for row in incidents.values("event_type").annotate(**_SUMS).order_by("event_type")
     ]
     attributed = Attribution.objects.filter(incident__in=incidents.values("pk")).order_by()
+    if least_confidence is not None:
+        attributed = attributed.filter(confidence__in=list(least_confidence))
     by_perpetrator = [
         {
             "actor": row["actor__slug"],
@@ -99,6 +109,7 @@ def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> 
                 "reported_aggregates": [
                     {
                         "measure": measure.measure,
+                        "measure_ar": measure.measure_ar,
                         "low": measure.reconciled.low,
                         "best": measure.reconciled.best,
                         "high": measure.reconciled.high,

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +77,14 @@ MAP_STRINGS = {
     "embedTitle": _("Map of published incidents"),
     "copied": _("Embed code copied."),
     "copyFailed": _("The code could not be copied for you: it is selected, copy it yourself."),
+    "showOnMap": _("Show on the map:"),
+    "closePopup": _("Close"),
+    # The link to an incident's page, which shows its id only.
+    "recordOf": _("Full record of “%(title)s” (%(id)s)"),
+    "areaAround": _("The area around %(point)s"),
+    "cellCount": _("Incidents: %(count)s"),
+    "cellListLabel": _("The areas in view with the most incidents"),
+    "incidentListLabel": _("Incidents in view, most killed first"),
 }
 
 
@@ -119,6 +129,7 @@ def _map_config() -> dict[str, Any]:
             "grade": {k: str(v) for k, v in vocabulary.GRADES.items()},
             "date_precision": {k: str(v) for k, v in vocabulary.DATE_PRECISIONS.items()},
             "location_precision": {k: str(v) for k, v in vocabulary.LOCATION_PRECISIONS.items()},
+            "confidence": {k: str(v) for k, v in vocabulary.CONFIDENCES.items()},
         },
         "actors": {
             actor.slug: _localized(actor.name, actor.name_ar) for actor in selectors.public_actors()
@@ -257,6 +268,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         {
             "name": _localized(a.actor.name, a.actor.name_ar),
             "confidence": vocabulary.label(vocabulary.CONFIDENCES, a.confidence),
+            "confidence_value": a.confidence,
             "note": a.note,
             "parent": _localized(a.actor.parent.name, a.actor.parent.name_ar)
             if a.actor.parent
@@ -266,15 +278,19 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     ]
     title = _localized(incident.title, incident.title_ar)
     updated = incident.updated_at.date().isoformat()
-    cite = gettext(
-        '"%(title)s" (%(id)s), Incident map, record last updated %(updated)s. %(url)s'
-    ) % {
-        # Ids, dates and the address read left to right inside an Arabic sentence too.
-        "title": title,
-        "id": f"\u2066{incident.public_id}\u2069",
-        "updated": f"\u2066{updated}\u2069",
-        "url": f"\u2066{permalink}\u2069",
-    }
+    # Ids, dates and the address read left to right inside an Arabic sentence too, and an
+    # id or a date is never cut at a hyphen: each is an element of its own.
+    cite = mark_safe(  # noqa: S308 - the sentence is escaped here, each part by format_html
+        conditional_escape(
+            gettext('"%(title)s" (%(id)s), Incident map, record last updated %(updated)s. %(url)s')
+        )
+        % {
+            "title": format_html("<bdi>{}</bdi>", title),
+            "id": format_html('<bdi dir="ltr" class="unbroken">{}</bdi>', incident.public_id),
+            "updated": format_html('<bdi dir="ltr" class="unbroken">{}</bdi>', updated),
+            "url": format_html('<bdi dir="ltr" class="cite-url">{}</bdi>', permalink),
+        }
+    )
     radius = PRECISION_RADIUS_M.get(incident.location_precision, 0)
     context = {
         "incident": incident,
@@ -418,7 +434,9 @@ def episode_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ]
     measures = [
         {
-            "measure": measure.measure,
+            "measure": _localized(measure.measure, measure.measure_ar),
+            # An English heading on the Arabic page says so, for its reading and direction.
+            "measure_lang": "ar" if get_language() == "ar" and measure.measure_ar else "en",
             "reconciled": measure.reconciled,
             "claims": [
                 {

@@ -198,6 +198,7 @@ class EpisodeClaimInline(admin.StackedInline):
     autocomplete_fields = ["source"]
     fields = [
         "measure",
+        "measure_ar",
         ("measure_kind", "covers_from", "covers_to"),
         "source",
         "attributed_to",

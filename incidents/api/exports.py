@@ -296,6 +296,7 @@ ACTOR_FIELDS = ("slug", "name", "name_ar", "aliases", "kind", "affiliation_note"
 EPISODE_FIELDS = ("slug", "title", "title_ar", "summary", "summary_ar", "date_start", "date_end")
 EPISODE_CLAIM_FIELDS = (
     "measure",
+    "measure_ar",
     "measure_kind",
     "covers_from",
     "covers_to",

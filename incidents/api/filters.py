@@ -29,6 +29,7 @@ from incidents.models import (
     Actor,
     Attribution,
     Claim,
+    Confidence,
     DatePrecision,
     Episode,
     EventType,
@@ -257,6 +258,13 @@ class IncidentFilter(filters.FilterSet):
         method="filter_perpetrator",
         label="Actor slugs, comma-separated; includes actors affiliated to them.",
     )
+    perpetrator_confidence = filters.ChoiceFilter(
+        method="filter_perpetrator_confidence",
+        choices=Confidence.choices,
+        label="The least confidence of an attribution (alleged < probable < confirmed): "
+        "incidents held against a perpetrator at least this surely; with perpetrator, "
+        "against one of those actors at least this surely.",
+    )
     governorate = SlugInFilter(field_name="governorate__slug", label="Governorate slugs.")
     district = SlugInFilter(field_name="district__slug", label="District slugs.")
     place = SlugInFilter(field_name="place__slug", label="Place slugs.")
@@ -354,8 +362,21 @@ class IncidentFilter(filters.FilterSet):
 
     def filter_perpetrator(self, qs, name, value):
         actor_ids = actor_ids_with_affiliates(value)
+        held = Attribution.objects.filter(incident=OuterRef("pk"), actor_id__in=actor_ids)
+        least = self.form.cleaned_data.get("perpetrator_confidence")
+        if least:
+            held = held.filter(confidence__in=confidences_at_least(least))
+        return qs.filter(Exists(held))
+
+    def filter_perpetrator_confidence(self, qs, name, value):
+        if self.form.cleaned_data.get("perpetrator"):
+            return qs  # filter_perpetrator applies it to the actors named
         return qs.filter(
-            Exists(Attribution.objects.filter(incident=OuterRef("pk"), actor_id__in=actor_ids))
+            Exists(
+                Attribution.objects.filter(
+                    incident=OuterRef("pk"), confidence__in=confidences_at_least(value)
+                )
+            )
         )
 
     def filter_source(self, qs, name, value):
@@ -397,6 +418,13 @@ def _filter_for(declared: filters.Filter, filterset: filters.FilterSet) -> filte
     if declared.method is not None:
         own.method = declared.method  # a method of its own, looked up on its own filter set
     return own
+
+
+def confidences_at_least(least: str) -> list[str]:
+    """The confidences of an attribution, from ``least`` up (alleged < probable <
+    confirmed)."""
+    order = list(Confidence.values)
+    return order[order.index(least) :]
 
 
 def actor_ids_with_affiliates(slugs: Iterable[str]) -> set[int]:

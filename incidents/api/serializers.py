@@ -431,6 +431,7 @@ class EventTypeFiguresSerializer(FiguresSerializer):
 
 class ReportedAggregateSerializer(StrictSerializer):
     measure = serializers.CharField()
+    measure_ar = serializers.CharField(help_text="The measure in Arabic; empty when not given.")
     low = serializers.IntegerField(allow_null=True)
     best = serializers.IntegerField(allow_null=True)
     high = serializers.IntegerField(allow_null=True, help_text="Null when high_open.")
@@ -478,6 +479,12 @@ class MapCellSerializer(StrictSerializer):
         help_text="An open high adds its best: a floor when killed_high_open is above 0."
     )
     killed_high_open = serializers.IntegerField(help_text=_OPEN_COUNT_HELP)
+    area = serializers.CharField(
+        allow_null=True,
+        help_text="District and governorate of the cell's mean position, for the largest "
+        "cells of the answer (null for the others).",
+    )
+    area_ar = serializers.CharField(allow_null=True, help_text="The same in Arabic.")
 
 
 class MapIncidentSerializer(StrictSerializer):
@@ -499,6 +506,10 @@ class MapIncidentSerializer(StrictSerializer):
     killed_high_open = serializers.BooleanField(help_text=_HIGH_OPEN_HELP)
     grade = serializers.ChoiceField(choices=Grade.choices)
     perpetrators = serializers.ListField(child=serializers.CharField())
+    perpetrator_confidence = serializers.DictField(
+        child=serializers.ChoiceField(choices=Confidence.choices),
+        help_text="Each perpetrator's attribution confidence, by actor slug.",
+    )
     source_count = serializers.IntegerField()
 
 

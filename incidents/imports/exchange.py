@@ -613,6 +613,8 @@ class Importer:
             values["notes"] = text(raw.get("notes"), "notes")
         if episode_claim:
             values["measure"] = text(raw.get("measure"), "measure")
+            # (absent from exports made before measures had an Arabic heading)
+            values["measure_ar"] = text(raw.get("measure_ar"), "measure_ar")
             # Exports made before totals had a kind and dates covered have neither.
             values["measure_kind"] = text(raw.get("measure_kind"), "measure_kind") or "other"
             if values["measure_kind"] not in MeasureKind.values:

@@ -129,7 +129,7 @@ def test_a_click_on_incidents_at_one_point_offers_each_of_them(
     page.mouse.click(*point)
     popup = page.locator(".leaflet-popup-content .popup")
     popup.wait_for()
-    assert "2 incidents at this point" in popup.locator("h3").inner_text()
+    assert "2 incidents at this point" in popup.locator("h2").inner_text()
     choices = popup.locator("button.popup-choose")
     assert choices.count() == 2
     titles = [t.strip() for t in popup.locator(".popup-choose-title").all_inner_texts()]
@@ -139,7 +139,7 @@ def test_a_click_on_incidents_at_one_point_offers_each_of_them(
     # Each opens its own popup, with the link to its page and a way back to the others.
     popup.locator("button.popup-choose[data-id='SY-2025-0009']").click()
     page.wait_for_function(
-        "() => document.querySelector('.leaflet-popup-content .popup h3').textContent"
+        "() => document.querySelector('.leaflet-popup-content .popup h2').textContent"
         f" === {stacked[1].title!r}"
     )
     assert popup.locator("a.popup-link").get_attribute("href") == "/incidents/SY-2025-0009/"

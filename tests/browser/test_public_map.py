@@ -227,7 +227,7 @@ def test_a_hostile_title_is_shown_as_text_everywhere(page, live_server, seeded, 
     item = page.locator(f"li[data-id='{hostile.public_id}']")
     assert item.locator(".incident-title").inner_text() == "<img src=x onerror=alert(1)>"
     item.locator("button").click()
-    popup = page.locator(".leaflet-popup-content .popup h3")
+    popup = page.locator(".leaflet-popup-content .popup h2")
     popup.wait_for()
     assert popup.inner_text() == "<img src=x onerror=alert(1)>"
     assert page.locator("img[src=x]").count() == 0

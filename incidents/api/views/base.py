@@ -91,6 +91,9 @@ def _filter_parameter(name: str, filter_: Any) -> OpenApiParameter:
             "items": {"type": "string", "enum": choices},
         }
         return OpenApiParameter(name, schema, description=description, explode=False)
+    if isinstance(filter_, django_filters.ChoiceFilter):
+        choices = [value for value, _ in filter_.extra["choices"]]
+        return OpenApiParameter(name, {"type": "string", "enum": choices}, description=description)
     if isinstance(filter_, SlugInFilter):
         schema = {
             "type": "array",

@@ -209,6 +209,7 @@ class EpisodeDetailView(ApiView):
                 "reported_aggregates": [
                     {
                         "measure": m.measure,
+                        "measure_ar": m.measure_ar,
                         "low": m.reconciled.low,
                         "best": m.reconciled.best,
                         "high": m.reconciled.high,

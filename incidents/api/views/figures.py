@@ -23,12 +23,14 @@ from incidents.models import (
 )
 from incidents.readmodel import answers
 from incidents.statistics import incident_statistics
+from mapping import gazetteer
 from mapping.aggregation import View, aggregate
 from mapping.models import PRECISION_RADIUS_M
 
 from .. import serializers as s
 from ..filters import (
     IncidentFilter,
+    confidences_at_least,
     filter_incidents,
 )
 from .base import (
@@ -62,12 +64,38 @@ class StatisticsView(ApiView):
     def get(self, request: Request) -> Response:
         def compute():
             incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
-            return incident_statistics(incidents=incidents, user=request.user)
+            least = request.query_params.get("perpetrator_confidence")
+            return incident_statistics(
+                incidents=incidents,
+                user=request.user,
+                # by_perpetrator counts the attributions that filter accepts (it is valid:
+                # filter_incidents refused anything else)
+                least_confidence=confidences_at_least(least) if least else None,
+            )
 
         return Response(_public_answer(request, "statistics", compute))
 
 
 SYRIA_BBOX = (35.5, 32.3, 42.5, 37.4)
+
+# The cells named (district and governorate) in a map answer: the largest ones, which the
+# map's list shows as its text alternative when the view is drawn as cells.
+NAMED_CELLS = 12
+
+
+def _name_cells(cells: list[dict]) -> None:
+    """Gives every cell ``area`` and ``area_ar`` (None but for the NAMED_CELLS largest):
+    the district (nearest seat) and governorate its incidents' mean position lies in."""
+    largest = sorted(range(len(cells)), key=lambda i: -cells[i]["count"])[:NAMED_CELLS]
+    for cell in cells:
+        cell["area"] = cell["area_ar"] = None
+    for index in largest:
+        cell = cells[index]
+        areas = gazetteer.reverse(cell["latitude"], cell["longitude"])
+        parts = [p for p in (areas.district, areas.governorate) if p is not None]
+        if parts:
+            cell["area"] = ", ".join(p.name for p in parts)
+            cell["area_ar"] = "، ".join(p.name_ar or p.name for p in parts)
 
 
 class MapView(ApiView):
@@ -118,17 +146,20 @@ class MapView(ApiView):
             else None
         )
         result = aggregate(incidents, View(*bbox, zoom=int(zoom_raw)), summary=summary)
+        _name_cells(result["cells"])
         points = result.pop("incidents")
         ids = [p["id"] for p in points]
         perpetrators: dict[int, list[str]] = defaultdict(list)
+        confidences: dict[int, dict[str, str]] = defaultdict(dict)
         sources: dict[int, int] = {}
         if ids:
-            for incident_id, slug in (
+            for incident_id, slug, confidence in (
                 Attribution.objects.filter(incident_id__in=ids)
                 .order_by("actor__slug")
-                .values_list("incident_id", "actor__slug")
+                .values_list("incident_id", "actor__slug", "confidence")
             ):
                 perpetrators[incident_id].append(slug)
+                confidences[incident_id][slug] = confidence
             sources = dict(
                 Claim.objects.filter(incident_id__in=ids, source__confidential=False)
                 .values("incident_id")
@@ -173,6 +204,7 @@ class MapView(ApiView):
                     "killed_high_open": p["killed_high_open"],
                     "grade": p["grade"],
                     "perpetrators": perpetrators[p["id"]],
+                    "perpetrator_confidence": confidences[p["id"]],
                     "source_count": sources.get(p["id"], 0),
                 }
                 for p in points

@@ -29,6 +29,7 @@ import { createLegend } from "./map/legend.js";
 import { createPanel } from "./map/list.js";
 import { createLoader } from "./map/loader.js";
 import { createShare } from "./map/share.js";
+import { accessiblePopups } from "./map/popups.js";
 import { filterParams, stateFromUrl, writeUrl } from "./map/state.js";
 import { connectTimeline } from "./map/timeline-data.js";
 
@@ -65,16 +66,26 @@ const share = createShare(state, {
     timeline.load();
   },
 });
-if (window.matchMedia("(max-width: 40rem)").matches) {
+const phone = window.matchMedia("(max-width: 40rem)").matches;
+if (phone) {
   // On a phone the map comes first; the filters fold away under it until asked for.
   form.closest("details").open = false;
+  // The filters lie below the map: once applied (or cleared), the map they change is
+  // brought back into view.
+  const showMap = () => mapElement.closest(".map-area").scrollIntoView({ block: "start" });
+  form.addEventListener("submit", showMap);
+  form.addEventListener("reset", showMap);
 }
+// On a touch screen the page scrolls past the map: one finger scrolls the page, as it does
+// everywhere else, and two fingers move and zoom the map (the hint on the map says so).
+const touchPhone = phone && (navigator.maxTouchPoints > 0 || "ontouchstart" in window);
 
 const map = L.map(mapElement, {
   minZoom: config.minZoom,
   maxZoom: config.maxZoom,
   preferCanvas: true,
   zoomSnap: 1,
+  dragging: !touchPhone,
 });
 addTiles(map, config.tiles, config.maxZoom);
 L.control.scale({ imperial: false }).addTo(map);
@@ -83,6 +94,7 @@ map.createPane("outlines");
 map.getPane("outlines").style.zIndex = "350";
 const outlineRenderer = L.canvas({ pane: "outlines" });
 const layers = createLayers(map, state);
+accessiblePopups(map);
 
 if (state.view) {
   map.setView([state.view.lat, state.view.lon], state.view.z);
@@ -98,7 +110,8 @@ const panel = createPanel(
     approximate: document.querySelector("[data-totals-approximate]"),
   },
   state,
-  layers
+  layers,
+  map
 );
 
 let current = null; // the last response drawn

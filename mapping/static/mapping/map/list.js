@@ -2,17 +2,34 @@
  * The panel beside the map: the list of the incidents in view (at most LIST_LIMIT, in the
  * server's order, most killed first), the totals of the view and the download links for
  * it. A list entry and its shape on the map highlight each other; choosing an entry opens
- * its popup.
+ * its popup. When the view is drawn as cells, the list names the largest of them (their
+ * district and governorate, with counts), so that it stays a text alternative of the map.
  */
-import { S, config } from "./config.js";
+import { S, arabic, config } from "./config.js";
 import { colourOf } from "./colours.js";
 import { node, swatch } from "./dom.js";
 import { isArea } from "./layers.js";
-import { dateText, figures, incidentUrl, titleIsArabic, titleOf } from "./text.js";
+import {
+  dateNode,
+  figures,
+  incidentUrl,
+  ltr,
+  perpetratorText,
+  titleIsArabic,
+  titleOf,
+} from "./text.js";
 
 const LIST_LIMIT = 250;
+const CELLS_LISTED = 10;
 
-export function createPanel(elements, state, layers) {
+function fill(text, values) {
+  return Object.entries(values).reduce(
+    (result, [key, value]) => result.replace(`%(${key})s`, value),
+    text
+  );
+}
+
+export function createPanel(elements, state, layers, map) {
   const { list: listElement, note: listNote, approximate: totalsNote } = elements;
 
   function listItem(incident) {
@@ -21,30 +38,87 @@ export function createPanel(elements, state, layers) {
     const choose = node("button", "incident-choose");
     choose.type = "button";
     choose.appendChild(swatch(colourOf(incident, state.color), isArea(incident)));
+    // What the button does, for a screen reader: the entry then reads as a whole sentence.
+    choose.appendChild(node("span", "visually-hidden", S.showOnMap));
     const title = node("span", "incident-title", titleOf(incident));
     if (titleIsArabic(incident)) title.lang = "ar";
     choose.appendChild(title);
-    const meta = node(
-      "span",
-      "incident-meta",
-      `${dateText(incident)} · ${S.killed}: ${figures(
-        incident.killed_low,
-        incident.killed_best,
-        incident.killed_high,
-        incident.killed_high_open
-      )}`
+    const meta = node("span", "incident-meta");
+    meta.appendChild(dateNode(incident));
+    meta.appendChild(
+      document.createTextNode(
+        ` · ${S.killed}: ${figures(
+          incident.killed_low,
+          incident.killed_best,
+          incident.killed_high,
+          incident.killed_high_open
+        )}`
+      )
     );
     choose.appendChild(meta);
+    const held = perpetratorText(incident);
+    if (held) {
+      choose.appendChild(node("span", "incident-perpetrators", held));
+    }
     choose.addEventListener("mouseenter", () => layers.setHighlight(incident.id, true));
     choose.addEventListener("mouseleave", () => layers.setHighlight(incident.id, false));
     choose.addEventListener("focus", () => layers.setHighlight(incident.id, true));
     choose.addEventListener("blur", () => layers.setHighlight(incident.id, false));
     choose.addEventListener("click", () => layers.openIncident(incident.id));
     item.appendChild(choose);
-    const link = node("a", "incident-link", incident.id);
+    const link = node("a", "incident-link");
+    link.appendChild(node("bdi", null, incident.id)).dir = "ltr";
     link.href = incidentUrl(incident.id);
+    link.setAttribute(
+      "aria-label",
+      fill(S.recordOf, { title: titleOf(incident), id: ltr(incident.id) })
+    );
     item.appendChild(link);
     return item;
+  }
+
+  // The cells in view, largest first, each named by its district and governorate where
+  // the answer names it; a button zooms to it.
+  function cellItem(cell) {
+    const item = node("li", "incident-item cell-item");
+    const choose = node("button", "incident-choose");
+    choose.type = "button";
+    // A cell the answer does not name (not among its largest) is placed by its centre.
+    const point = ltr(`${cell.latitude.toFixed(2)}, ${cell.longitude.toFixed(2)}`);
+    const where =
+      (arabic ? cell.area_ar : cell.area) || cell.area || fill(S.areaAround, { point });
+    const title = node("span", "incident-title", where);
+    choose.appendChild(title);
+    const count = fill(S.cellCount, { count: ltr(String(cell.count)) });
+    const killed = figures(
+      cell.killed_low,
+      cell.killed_best,
+      cell.killed_high,
+      cell.killed_high_open > 0
+    );
+    choose.appendChild(node("span", "incident-meta", `${count} · ${S.killed}: ${killed}`));
+    choose.appendChild(node("span", "visually-hidden", S.zoomIn));
+    choose.addEventListener("click", () => {
+      if (!map) return;
+      const [minLon, minLat, maxLon, maxLat] = cell.bounds;
+      map.fitBounds([
+        [minLat, minLon],
+        [maxLat, maxLon],
+      ]);
+    });
+    item.appendChild(choose);
+    return item;
+  }
+
+  function drawCellList(cells) {
+    const bounds = map ? map.getBounds() : null;
+    const inView = cells.filter(
+      (cell) => !bounds || bounds.contains([cell.latitude, cell.longitude])
+    );
+    const largest = inView.slice().sort((a, b) => b.count - a.count);
+    for (const cell of largest.slice(0, CELLS_LISTED)) listElement.appendChild(cellItem(cell));
+    listElement.setAttribute("aria-label", S.cellListLabel);
+    listNote.textContent = inView.length ? S.zoomInToList : S.noIncidents;
   }
 
   /** Lists an answer's incidents: its "listed" ones (those in view) if it has them. */
@@ -52,9 +126,10 @@ export function createPanel(elements, state, layers) {
     listElement.replaceChildren();
     listNote.textContent = "";
     if (response.mode === "cells") {
-      listNote.textContent = S.zoomInToList;
+      drawCellList(response.cells || []);
       return;
     }
+    listElement.setAttribute("aria-label", S.incidentListLabel);
     const listed = response.listed || response.incidents;
     if (!listed.length) {
       listNote.textContent = S.noIncidents;

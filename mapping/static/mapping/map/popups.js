@@ -3,13 +3,30 @@
  * grade, number of sources) with a link to its page; the incidents stacked at one point, each
  * a button to its own popup; and a grid cell's counts with a button that zooms to it. Built
  * from DOM nodes; data reach them through textContent only.
+ *
+ * A popup is a small dialog (accessiblePopups): it is named by its heading, takes the focus
+ * when it opens or its content changes, so that a screen reader reads it out, closes with
+ * Escape and gives the focus back to what opened it.
  */
 import { S, config } from "./config.js";
 import { node } from "./dom.js";
-import { dateText, figures, incidentUrl, placeText, titleIsArabic, titleOf } from "./text.js";
+import {
+  dateNode,
+  figures,
+  incidentUrl,
+  ltr,
+  perpetratorText,
+  placeText,
+  titleIsArabic,
+  titleOf,
+} from "./text.js";
 
 function counted(text, count) {
   return text.replace("%(count)s", String(count));
+}
+
+function recordOf(incident) {
+  return S.recordOf.replace("%(title)s", titleOf(incident)).replace("%(id)s", ltr(incident.id));
 }
 
 // A button that replaces the popup's content is gone from the page when its click reaches
@@ -24,12 +41,12 @@ function onPress(button, action) {
 /** back: when the incident is one of a stack, returns to the stack's list. */
 export function incidentPopup(incident, back) {
   const box = node("div", "popup");
-  const heading = node("h3", null, titleOf(incident));
+  const heading = node("h2", "popup-title", titleOf(incident));
   if (titleIsArabic(incident)) heading.lang = "ar";
   box.appendChild(heading);
   const facts = node("dl");
   const rows = [
-    [S.date, dateText(incident)],
+    [S.date, dateNode(incident)],
     [S.place, placeText(incident)],
     [
       S.killedRange,
@@ -40,21 +57,19 @@ export function incidentPopup(incident, back) {
         incident.killed_high_open
       ),
     ],
-    [
-      S.perpetrators,
-      (incident.perpetrators || []).map((slug) => config.actors[slug] || slug).join("; ") ||
-        S.none,
-    ],
+    [S.perpetrators, perpetratorText(incident) || S.none],
     [S.grade, config.labels.grade[incident.grade] || incident.grade],
     [S.sources, incident.source_count],
   ];
   for (const [term, value] of rows) {
     facts.appendChild(node("dt", null, term));
-    facts.appendChild(node("dd", null, value));
+    if (value instanceof Node) facts.appendChild(node("dd")).appendChild(value);
+    else facts.appendChild(node("dd", null, value));
   }
   box.appendChild(facts);
   const link = node("a", "popup-link", S.openRecord);
   link.href = incidentUrl(incident.id);
+  link.setAttribute("aria-label", recordOf(incident));
   box.appendChild(link);
   if (back) {
     const others = node("button", "popup-back", S.stackBack);
@@ -68,7 +83,7 @@ export function incidentPopup(incident, back) {
 /** The incidents at one point; choose(id) opens one of them. */
 export function stackPopup(incidents, choose) {
   const box = node("div", "popup popup-stack");
-  box.appendChild(node("h3", null, counted(S.stacked, incidents.length)));
+  box.appendChild(node("h2", "popup-title", counted(S.stacked, incidents.length)));
   const list = node("ul", "popup-stack-list");
   for (const incident of incidents) {
     const item = node("li");
@@ -78,17 +93,25 @@ export function stackPopup(incidents, choose) {
     const title = node("span", "popup-choose-title", titleOf(incident));
     if (titleIsArabic(incident)) title.lang = "ar";
     button.appendChild(title);
-    const meta = `${dateText(incident)} · ${S.killed}: ${figures(
-      incident.killed_low,
-      incident.killed_best,
-      incident.killed_high,
-      incident.killed_high_open
-    )}`;
-    button.appendChild(node("span", "popup-choose-meta", meta));
+    const meta = node("span", "popup-choose-meta");
+    meta.appendChild(dateNode(incident));
+    meta.appendChild(
+      document.createTextNode(
+        ` · ${S.killed}: ${figures(
+          incident.killed_low,
+          incident.killed_best,
+          incident.killed_high,
+          incident.killed_high_open
+        )}`
+      )
+    );
+    button.appendChild(meta);
     onPress(button, () => choose(incident.id));
     item.appendChild(button);
-    const link = node("a", "popup-choose-link", incident.id);
+    const link = node("a", "popup-choose-link");
+    link.appendChild(node("bdi", null, incident.id)).dir = "ltr";
     link.href = incidentUrl(incident.id);
+    link.setAttribute("aria-label", recordOf(incident));
     item.appendChild(link);
     list.appendChild(item);
   }
@@ -98,7 +121,7 @@ export function stackPopup(incidents, choose) {
 
 export function cellPopup(cell, map) {
   const box = node("div", "popup");
-  box.appendChild(node("h3", null, S.cell));
+  box.appendChild(node("h2", "popup-title", S.cell));
   const facts = node("dl");
   facts.appendChild(node("dt", null, S.incidents));
   facts.appendChild(node("dd", null, cell.count));
@@ -126,4 +149,70 @@ export function cellPopup(cell, map) {
   });
   box.appendChild(zoom);
   return box;
+}
+
+/**
+ * Makes every popup of map a labelled dialog that takes the focus, closes with Escape and
+ * returns the focus to what had it (a list entry, the map) when it closes.
+ */
+export function accessiblePopups(map) {
+  const known = new WeakSet();
+  let opener = null;
+  let serial = 0;
+
+  function label(popup) {
+    const element = popup.getElement();
+    if (!element) return;
+    element.setAttribute("role", "dialog");
+    const heading = element.querySelector(".popup-title");
+    if (heading) {
+      if (!heading.id) {
+        serial += 1;
+        heading.id = `map-popup-title-${serial}`;
+      }
+      heading.tabIndex = -1;
+      element.setAttribute("aria-labelledby", heading.id);
+    }
+    const close = element.querySelector(".leaflet-popup-close-button");
+    if (close) {
+      close.setAttribute("aria-label", S.closePopup);
+      close.title = S.closePopup;
+    }
+    (heading || element).focus({ preventScroll: true });
+  }
+
+  map.on("popupopen", (event) => {
+    const popup = event.popup;
+    const element = popup.getElement();
+    const active = document.activeElement;
+    opener = active && active !== document.body && !element.contains(active) ? active : null;
+    if (!known.has(popup)) {
+      known.add(popup);
+      // A stack's list replaced by one incident, and back: the new heading names the dialog.
+      // Leaflet hides the popup while it changes it (nothing hidden can take the focus) and
+      // shows it again before its update returns.
+      popup.on("contentupdate", () => {
+        queueMicrotask(() => {
+          if (map.hasLayer(popup)) label(popup);
+        });
+      });
+      element.addEventListener("keydown", (keyEvent) => {
+        if (keyEvent.key !== "Escape") return;
+        keyEvent.preventDefault();
+        keyEvent.stopPropagation();
+        map.closePopup(popup);
+      });
+    }
+    label(popup);
+  });
+
+  map.on("popupclose", (event) => {
+    const element = event.popup.getElement();
+    const active = document.activeElement;
+    const hadFocus = !active || active === document.body || (element && element.contains(active));
+    if (!hadFocus) return;
+    const back = opener && opener.isConnected ? opener : map.getContainer();
+    opener = null;
+    back.focus({ preventScroll: true });
+  });
 }

@@ -9,6 +9,7 @@ export const FILTERS = [
   "date_to",
   "event_type",
   "perpetrator",
+  "perpetrator_confidence",
   "governorate",
   "killed_min",
   "grade",

@@ -10,6 +10,26 @@ export function ltr(text) {
   return `\u2066${text}\u2069`;
 }
 
+// A line may break after a dash or a hyphen: a range cut there ("100–" at the end of one
+// line, "100–101" on the next) reads as a negative number. Word joiners hold it together.
+const JOINED = "\u2060–\u2060";
+
+function range(...parts) {
+  return parts.join(JOINED);
+}
+
+/**
+ * A date, a date range or an id as an element of its own: read left to right (an Arabic
+ * sentence around it keeps its order) and never broken at a hyphen, as a line may be.
+ */
+export function unbrokenNode(text) {
+  const element = document.createElement("bdi");
+  element.dir = "ltr";
+  element.className = "unbroken";
+  element.textContent = text;
+  return element;
+}
+
 // "7 or more": the number isolated, the words in the page's own direction.
 function orMore(n) {
   return S.orMore.replace("%(n)s", ltr(String(n)));
@@ -28,10 +48,10 @@ export function figures(low, best, high, open) {
       const floor = orMore(low);
       return best === low ? floor : `${floor} (${S.bestIs.replace("%(n)s", ltr(String(best)))})`;
     }
-    return `${ltr(`${low}–${best}–`)}${orMore(high)}`;
+    return `${ltr(range(low, best, ""))}\u2060${orMore(high)}`;
   }
-  if (low === high) return String(best);
-  return ltr(`${low}–${best}–${high}`);
+  if (low === high) return ltr(String(best));
+  return ltr(range(low, best, high));
 }
 
 export function titleOf(incident) {
@@ -53,10 +73,50 @@ export function dateText(incident) {
   return precision ? `${range} (${precision})` : range;
 }
 
+/** dateText as DOM: the dates unbroken, the precision after them in the page's language. */
+export function dateNode(incident) {
+  const holder = document.createElement("span");
+  holder.appendChild(
+    unbrokenNode(
+      incident.date_start === incident.date_end
+        ? incident.date_start
+        : `${incident.date_start} – ${incident.date_end}`
+    )
+  );
+  const precision = config.labels.date_precision[incident.date_precision];
+  if (precision) holder.appendChild(document.createTextNode(` (${precision})`));
+  return holder;
+}
+
 export function placeText(incident) {
   const precision = config.labels.location_precision[incident.location_precision];
   const place = incident.place_name || "—";
   return precision ? `${place} (${precision})` : place;
+}
+
+/**
+ * The incident's perpetrators as [{actor, confidence}]: from the points of /api/v1/map/
+ * (perpetrators and perpetrator_confidence) or from an incident's API document, whose
+ * perpetrators are objects that carry their confidence.
+ */
+export function attributionsOf(incident) {
+  const confidences = incident.perpetrator_confidence || {};
+  return (incident.perpetrators || []).map((entry) =>
+    typeof entry === "string"
+      ? { actor: entry, confidence: confidences[entry] || "" }
+      : { actor: entry.actor, confidence: entry.confidence || "" }
+  );
+}
+
+/** "Name (alleged); Other (confirmed)": how surely each is held responsible, always said. */
+export function perpetratorText(incident) {
+  return attributionsOf(incident)
+    .map(({ actor, confidence }) => {
+      const name = config.actors[actor] || actor;
+      const label = config.labels.confidence[confidence];
+      return label ? `${name} (${label})` : name;
+    })
+    .join("; ");
 }
 
 export function incidentUrl(id) {

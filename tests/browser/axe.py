@@ -1,0 +1,39 @@
+"""axe-core in a page open in the test browser, for any page test to reuse.
+
+``serious_violations(page, name)`` runs axe-core (shipped by the axe-playwright-python
+package) on the page as it is, saves a screenshot of what was checked under
+``tests/artifacts/axe/`` (git-ignored) and returns the violations of impact "serious" or
+"critical" (and those of the rules named in ``also``, whatever their impact), each as a
+short dict (rule, impact, help, the elements' selectors), so that a failing assertion shows
+what to fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "axe"
+BLOCKING = ("serious", "critical")
+
+_axe = Axe()
+
+
+def serious_violations(
+    page: Any, name: str, *, full_page: bool = False, also: tuple[str, ...] = ()
+) -> list[dict]:
+    results = _axe.run(page, options={"resultTypes": ["violations"]})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+    return [
+        {
+            "rule": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "where": [", ".join(map(str, node["target"])) for node in violation["nodes"]][:5],
+        }
+        for violation in results.response["violations"]
+        if violation["impact"] in BLOCKING or violation["id"] in also
+    ]
