@@ -519,6 +519,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Where readers report an error in the data (the about page shows it); empty: not shown.
 CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "").strip()
+
+
 def embed_origins(items: list[str]) -> tuple[str, ...]:
     """The sites allowed to frame the embeddable map (/embed/), as CSP frame-ancestors
     sources: each an origin (scheme://host[:port], no path), or ``*`` for any site, which
