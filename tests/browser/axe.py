@@ -1,8 +1,9 @@
 """axe-core in a page open in the test browser, for any page test to reuse.
 
 ``serious_violations(page, name)`` runs axe-core (shipped by the axe-playwright-python
-package) on the page as it is, saves a screenshot of what was checked under
-``tests/artifacts/axe/`` (git-ignored) and returns the violations of impact "serious" or
+package) on the page as it is (or on the parts of it that ``context`` selects), saves a
+screenshot of what was checked under ``tests/artifacts/axe/`` (git-ignored) when given a
+``name``, and returns the violations of impact "serious" or
 "critical" (and those of the rules named in ``also``, whatever their impact), each as a
 short dict (rule, impact, help, the elements' selectors), so that a failing assertion shows
 what to fix.
@@ -22,11 +23,17 @@ _axe = Axe()
 
 
 def serious_violations(
-    page: Any, name: str, *, full_page: bool = False, also: tuple[str, ...] = ()
+    page: Any,
+    name: str | None = None,
+    *,
+    full_page: bool = False,
+    also: tuple[str, ...] = (),
+    context: Any = None,
 ) -> list[dict]:
-    results = _axe.run(page, options={"resultTypes": ["violations"]})
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+    results = _axe.run(page, context=context, options={"resultTypes": ["violations"]})
+    if name is not None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
     return [
         {
             "rule": violation["id"],

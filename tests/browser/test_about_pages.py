@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .axe_check import serious_violations
+from .axe import serious_violations
 
 pytestmark = pytest.mark.browser
 

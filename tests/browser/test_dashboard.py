@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .axe_dashboard import serious_violations
+from .axe import serious_violations
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from typing import Any
 import feedparser
 import pytest
 
-from .axe_episodes import serious_violations
+from .axe import serious_violations
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import pytest
 
 from incidents.models import Incident, Status
 
-from .axe_episodes import serious_violations
+from .axe import serious_violations
 
 pytestmark = pytest.mark.browser
 
