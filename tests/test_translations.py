@@ -30,9 +30,13 @@ def test_every_arabic_message_is_translated_and_not_fuzzy():
     assert catalogue.untranslated_entries() == []
     assert catalogue.fuzzy_entries() == []
     for entry in catalogue:
-        assert sorted(PLACEHOLDER.findall(entry.msgid)) == sorted(
-            PLACEHOLDER.findall(entry.msgstr)
-        ), entry.msgid
+        # A plural entry has a form per Arabic number (zero, one, two, few, many, other),
+        # each of which must keep the placeholders of the English plural.
+        translations = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+        for translation in translations:
+            assert sorted(PLACEHOLDER.findall(entry.msgid_plural or entry.msgid)) == sorted(
+                PLACEHOLDER.findall(translation)
+            ), entry.msgid
 
 
 def test_the_compiled_catalogue_matches_the_source():
