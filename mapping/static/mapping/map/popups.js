@@ -21,8 +21,41 @@ function onPress(button, action) {
   });
 }
 
-/** back: when the incident is one of a stack, returns to the stack's list. */
+/**
+ * back: when the incident is one of a stack, returns to the stack's list.
+ *
+ * The map's answer holds what the map draws; the place, grade and number of sources are
+ * read from the incident's document when its popup first opens (the box says it is loading
+ * meanwhile), and kept on the incident for the next time.
+ */
 export function incidentPopup(incident, back) {
+  if ("grade" in incident) return incidentFacts(incident, back);
+  const box = node("div", "popup-loading", S.loading);
+  box.setAttribute("aria-busy", "true");
+  fetch(config.api.incident.replace("PUBLIC_ID", encodeURIComponent(incident.id)), {
+    headers: { Accept: "application/json" },
+  })
+    .then((response) => {
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return response.json();
+    })
+    .then((document) => {
+      incident.place_name = document.place_name;
+      incident.grade = document.grade;
+      incident.source_count = new Set((document.claims || []).map((c) => c.source.slug)).size;
+      const facts = incidentFacts(incident, back);
+      box.className = facts.className;
+      box.removeAttribute("aria-busy");
+      box.replaceChildren(...facts.childNodes);
+    })
+    .catch(() => {
+      box.removeAttribute("aria-busy");
+      box.textContent = S.detailsFailed;
+    });
+  return box;
+}
+
+function incidentFacts(incident, back) {
   const box = node("div", "popup");
   const heading = node("h3", null, titleOf(incident));
   if (titleIsArabic(incident)) heading.lang = "ar";
