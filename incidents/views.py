@@ -52,6 +52,7 @@ MAP_STRINGS = {
     "moreNotListed": _("more in view, not listed; zoom in to see them"),
     "loading": _("Loading…"),
     "loadFailed": _("The map could not load incidents. Try again."),
+    "detailsFailed": _("The incident's details could not be loaded. Try again."),
     "none": _("none named"),
     "several": _("Several perpetrators"),
     "unknownPerpetrator": _("No perpetrator named"),
@@ -116,6 +117,7 @@ def _map_config() -> dict[str, Any]:
         "language": get_language(),
         "api": {
             "map": reverse("api:map"),
+            "incident": reverse("api:incident-detail", args=["PUBLIC_ID"]),
             "statistics": reverse("api:statistics"),
             "governorates": reverse("api:governorates"),
             "csv": reverse("api:incident-csv"),

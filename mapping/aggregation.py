@@ -98,15 +98,24 @@ def _in_view(rows: QuerySet, view: View, x: str, y: str) -> QuerySet:
 
 def _cells(grouped: QuerySet, level: int) -> list[dict[str, Any]]:
     size = cell_degrees(level)
+    # Cells in a view share a few dozen grid lines: each edge is rounded once, not per cell.
+    edges: dict[int, float | None] = {}
+
+    def edge(n: int) -> float | None:
+        found = edges.get(n)
+        if found is None:
+            found = edges[n] = _round(n * size)
+        return found
+
     return [
         {
             "latitude": _round(cell["lat"]),
             "longitude": _round(cell["lon"]),
             "bounds": [
-                _round(cell["gx"] * size),
-                _round(cell["gy"] * size),
-                _round((cell["gx"] + 1) * size),
-                _round((cell["gy"] + 1) * size),
+                edge(cell["gx"]),
+                edge(cell["gy"]),
+                edge(cell["gx"] + 1),
+                edge(cell["gy"] + 1),
             ],
             "count": cell["n"],
             "killed_low": cell["low"] or 0,

@@ -513,6 +513,16 @@ class MapIncidentSerializer(StrictSerializer):
     source_count = serializers.IntegerField()
 
 
+class MapPointsSerializer(StrictSerializer):
+    fields = serializers.ListField(
+        child=serializers.CharField(), help_text="What each row holds, in order."
+    )
+    rows = serializers.ListField(
+        child=serializers.ListField(child=serializers.JSONField()),
+        help_text="One array per incident, most killed first.",
+    )
+
+
 class MapSerializer(StrictSerializer):
     mode = serializers.ChoiceField(choices=["incidents", "cells"])
     zoom = serializers.IntegerField()
@@ -520,4 +530,7 @@ class MapSerializer(StrictSerializer):
     cell_size = serializers.FloatField(allow_null=True, help_text="Cell edge in degrees.")
     cells = MapCellSerializer(many=True)
     incidents = MapIncidentSerializer(many=True)
+    points = MapPointsSerializer(
+        required=False, help_text="The incidents in the compact layout (layout=compact)."
+    )
     totals = FiguresSerializer()

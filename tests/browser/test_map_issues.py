@@ -138,8 +138,9 @@ def test_a_click_on_incidents_at_one_point_offers_each_of_them(
 
     # Each opens its own popup, with the link to its page and a way back to the others.
     popup.locator("button.popup-choose[data-id='SY-2025-0009']").click()
+    # (Its facts are fetched when it opens: until then the popup says it is loading.)
     page.wait_for_function(
-        "() => document.querySelector('.leaflet-popup-content .popup h2').textContent"
+        "() => document.querySelector('.leaflet-popup-content .popup h2')?.textContent"
         f" === {stacked[1].title!r}"
     )
     assert popup.locator("a.popup-link").get_attribute("href") == "/incidents/SY-2025-0009/"

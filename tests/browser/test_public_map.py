@@ -312,3 +312,28 @@ def test_api_docs_and_admin_run_under_the_content_security_policy(page, live_ser
     page.goto(f"{live_server.url}/admin/incidents/incident/add/")
     page.wait_for_selector("[data-point-picker].leaflet-container")
     assert page.errors == [] and page.console_errors == []
+
+
+def test_the_map_asks_for_what_it_draws_and_a_popup_fetches_the_rest(page, live_server, seeded):
+    """The map's answer is the compact layout (no place, grade or number of sources); the
+    popup reads them from the incident's document when it opens, then shows them."""
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(live_server.url + "/")
+    _wait_for_draw(page)
+    maps = [url for url in asked if "/api/v1/map/" in url]
+    assert maps and all("layout=compact" in url for url in maps), maps
+    drawn = page.evaluate(
+        "() => document.querySelector('[data-map]').incidentMap.byId.get('SY-2025-0005').incident"
+    )
+    assert "grade" not in drawn and drawn["precision_radius_m"] is not None
+    assert not any("/api/v1/incidents/SY-2025-0005/" in url for url in asked)
+
+    page.click("[data-incident-list] li[data-id='SY-2025-0005'] button")
+    popup = page.locator(".leaflet-popup-content .popup")
+    popup.wait_for()
+    assert any(url.endswith("/api/v1/incidents/SY-2025-0005/") for url in asked)
+    text = popup.inner_text().replace("\u2066", "").replace("\u2069", "")
+    assert "Fair" in text and re.search(r"Sources\s+2\b", text)
+    assert page.locator(".leaflet-popup-content .popup-loading").count() == 0
+    assert page.errors == [] and page.console_errors == []

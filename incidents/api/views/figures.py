@@ -98,6 +98,53 @@ def _name_cells(cells: list[dict]) -> None:
             cell["area_ar"] = "، ".join(p.name_ar or p.name for p in parts)
 
 
+MAP_LAYOUTS = ("full", "compact")
+# What the map draws and lists of an incident (its point, the colour, the size, the area of
+# its precision, the title, dates and figures of the list); the popup's place, grade and
+# number of sources come from the incident's document when it is opened.
+COMPACT_FIELDS = (
+    "id",
+    "title",
+    "title_ar",
+    "event_type",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "latitude",
+    "longitude",
+    "location_precision",
+    "killed_low",
+    "killed_best",
+    "killed_high",
+    "killed_high_open",
+    "perpetrators",
+    # each perpetrator's attribution confidence, in the order of "perpetrators"
+    "perpetrator_confidences",
+)
+
+
+def _compact(point: dict, perpetrators: list[str], confidences: dict[str, str]) -> list:
+    """One incident as a row of the compact layout (coordinates to 5 decimals, about 1 m)."""
+    return [
+        point["public_id"],
+        point["title"],
+        point["title_ar"],
+        point["event_type"],
+        point["date_start"],
+        point["date_end"],
+        point["date_precision"],
+        round(point["latitude"], 5),
+        round(point["longitude"], 5),
+        point["location_precision"],
+        point["killed_low"],
+        point["killed_best"],
+        point["killed_high"],
+        point["killed_high_open"],
+        perpetrators,
+        [confidences[slug] for slug in perpetrators],
+    ]
+
+
 class MapView(ApiView):
     http_cache = httpcache.LIVE
 
@@ -110,6 +157,18 @@ class MapView(ApiView):
                 {"type": "integer", "minimum": 0, "maximum": 20},
                 required=True,
                 description="The map's zoom level, 0 to 20.",
+            ),
+            OpenApiParameter(
+                "layout",
+                str,
+                enum=list(MAP_LAYOUTS),
+                description=(
+                    "`full` (default): each incident as an object with its place, grade and "
+                    "number of sources. `compact`: only what the map draws and lists, as rows "
+                    "of `points` (one array per incident, in the order `points.fields` "
+                    "names; `incidents` is then empty); the rest is in the incident's own "
+                    "document."
+                ),
             ),
         ],
         responses={200: s.MapSerializer, **READ_ERRORS},
@@ -129,8 +188,13 @@ class MapView(ApiView):
             raise ValidationError({"zoom": ["This parameter is required (0 to 20)."]})
         if not zoom_raw.isdigit() or not 0 <= int(zoom_raw) <= 20:
             raise ValidationError({"zoom": ["A whole number from 0 to 20 is required."]})
+        layout = request.query_params.get("layout", MAP_LAYOUTS[0])
+        if layout not in MAP_LAYOUTS:
+            raise ValidationError({"layout": [f"One of: {', '.join(MAP_LAYOUTS)}."]})
         incidents = filter_incidents(
-            request, selectors.incident_queryset(user=request.user), extra_parameters={"zoom"}
+            request,
+            selectors.incident_queryset(user=request.user),
+            extra_parameters={"zoom", "layout"},
         )
         box = IncidentFilter.base_filters["bbox"].field.clean(request.query_params.get("bbox"))
         bbox = (box.min_lon, box.min_lat, box.max_lon, box.max_lat) if box else SYRIA_BBOX
@@ -138,7 +202,7 @@ class MapView(ApiView):
         # incidents; anything else groups the matching incidents themselves.
         # (``status=published`` alone asks for exactly what the sums hold, for anyone.)
         params = request.query_params
-        filters = set(params) - {"zoom", "bbox", "format"}
+        filters = set(params) - {"zoom", "bbox", "format", "layout"}
         only_published = filters == {"status"} and params.get("status") == Status.PUBLISHED
         summary = (
             PublishedMapCell.objects.all()
@@ -152,6 +216,7 @@ class MapView(ApiView):
         perpetrators: dict[int, list[str]] = defaultdict(list)
         confidences: dict[int, dict[str, str]] = defaultdict(dict)
         sources: dict[int, int] = {}
+        compact = layout == "compact"
         if ids:
             for incident_id, slug, confidence in (
                 Attribution.objects.filter(incident_id__in=ids)
@@ -160,6 +225,7 @@ class MapView(ApiView):
             ):
                 perpetrators[incident_id].append(slug)
                 confidences[incident_id][slug] = confidence
+        if ids and not compact:
             sources = dict(
                 Claim.objects.filter(incident_id__in=ids, source__confidential=False)
                 .values("incident_id")
@@ -179,11 +245,23 @@ class MapView(ApiView):
             ),
             "killed_high_open": sum(int(r["killed_high_open"] or 0) for r in rows),
         }
-        return {
+        answer = {
             **result,
             "zoom": int(zoom_raw),
             "bbox": list(bbox),
             "totals": totals,
+        }
+        if compact:
+            answer["incidents"] = []
+            answer["points"] = {
+                "fields": list(COMPACT_FIELDS),
+                "rows": [
+                    _compact(p, perpetrators[p["id"]], confidences[p["id"]]) for p in points
+                ],
+            }
+            return answer
+        return {
+            **answer,
             "incidents": [
                 {
                     "id": p["public_id"],

@@ -11,7 +11,7 @@
  * A filter the API refuses (a stale or mistyped address) comes back as 400 naming the
  * parameter and why; the map says which filter it is and offers to clear it.
  */
-import { S } from "./config.js";
+import { S, config } from "./config.js";
 import { node } from "./dom.js";
 import { FILTERS } from "./state.js";
 
@@ -77,6 +77,31 @@ function viewOf(data, box) {
   return { ...data, listed: visible, totals, approximate: false };
 }
 
+/**
+ * The map asks for the compact layout: each incident a row of what the map draws and lists
+ * (see points.fields), made here into the objects the layers, list and popups read. The
+ * popup's other facts are fetched when it is opened (popups.js).
+ */
+function expanded(data) {
+  if (!data || !data.points) return data;
+  const { fields, rows } = data.points;
+  const incidents = rows.map((row) => {
+    const incident = {};
+    fields.forEach((field, at) => {
+      incident[field] = row[at];
+    });
+    incident.precision_radius_m = config.precisionRadius[incident.location_precision] ?? null;
+    // Confidences come as a list beside the perpetrators; the layers and list read a map.
+    const confidences = incident.perpetrator_confidences || [];
+    incident.perpetrator_confidence = Object.fromEntries(
+      (incident.perpetrators || []).map((slug, at) => [slug, confidences[at]]),
+    );
+    delete incident.perpetrator_confidences;
+    return incident;
+  });
+  return { ...data, points: undefined, incidents };
+}
+
 /** The first filter a 400 answer's body names, with its reasons, or null. */
 function refusedFilter(body) {
   if (!body || typeof body !== "object") return null;
@@ -131,12 +156,13 @@ export function createLoader(options) {
     const key = filtersKey();
     const controller = new AbortController();
     prefetching = controller;
-    const params = apiParams({ bbox: bboxText(wide), zoom: String(zoom) });
+    const params = apiParams({ bbox: bboxText(wide), zoom: String(zoom), layout: "compact" });
     fetch(`${url}?${params.toString()}`, {
       signal: controller.signal,
       headers: { Accept: "application/json" },
     })
       .then((response) => (response.ok ? response.json() : null))
+      .then(expanded)
       .then((data) => {
         if (prefetching === controller) prefetching = null;
         if (data && data.mode === mode) remember({ key, zoom, bbox: wide, data });
@@ -164,7 +190,7 @@ export function createLoader(options) {
     if (prefetching) prefetching.abort();
     const controller = new AbortController();
     inFlight = controller;
-    const params = apiParams({ bbox, zoom: String(zoom) });
+    const params = apiParams({ bbox, zoom: String(zoom), layout: "compact" });
     element.setAttribute("aria-busy", "true");
     status.textContent = S.loading;
     fetch(`${url}?${params.toString()}`, {
@@ -181,6 +207,7 @@ export function createLoader(options) {
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         return response.json();
       })
+      .then(expanded)
       .then((data) => {
         if (controller !== inFlight) return;
         inFlight = null;

@@ -38,8 +38,57 @@ function onPress(button, action) {
   });
 }
 
-/** back: when the incident is one of a stack, returns to the stack's list. */
+const fetching = new Map(); // public id -> the promise of its details
+
+/**
+ * The place, grade and number of sources of an incident of the map, read from its
+ * document (the map's answer holds only what the map draws) and kept on the incident.
+ */
+function details(incident) {
+  if ("grade" in incident) return Promise.resolve(incident);
+  if (!fetching.has(incident.id)) {
+    const url = config.api.incident.replace("PUBLIC_ID", encodeURIComponent(incident.id));
+    const promise = fetch(url, { headers: { Accept: "application/json" } })
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.json();
+      })
+      .then((document) => {
+        incident.place_name = document.place_name;
+        incident.grade = document.grade;
+        incident.source_count = new Set((document.claims || []).map((c) => c.source.slug)).size;
+        return incident;
+      })
+      .finally(() => fetching.delete(incident.id));
+    fetching.set(incident.id, promise);
+  }
+  return fetching.get(incident.id);
+}
+
+/**
+ * back: when the incident is one of a stack, returns to the stack's list.
+ *
+ * Until its details are read (see details()) the box says it is loading, then shows them.
+ */
 export function incidentPopup(incident, back) {
+  if ("grade" in incident) return incidentFacts(incident, back);
+  const box = node("div", "popup-loading", S.loading);
+  box.setAttribute("aria-busy", "true");
+  details(incident)
+    .then(() => {
+      const facts = incidentFacts(incident, back);
+      box.className = facts.className;
+      box.removeAttribute("aria-busy");
+      box.replaceChildren(...facts.childNodes);
+    })
+    .catch(() => {
+      box.removeAttribute("aria-busy");
+      box.textContent = S.detailsFailed;
+    });
+  return box;
+}
+
+function incidentFacts(incident, back) {
   const box = node("div", "popup");
   const heading = node("h2", "popup-title", titleOf(incident));
   if (titleIsArabic(incident)) heading.lang = "ar";
@@ -82,6 +131,8 @@ export function incidentPopup(incident, back) {
 
 /** The incidents at one point; choose(id) opens one of them. */
 export function stackPopup(incidents, choose) {
+  // Each may be chosen next: their details are read now, so that its popup opens whole.
+  for (const incident of incidents) details(incident).catch(() => {});
   const box = node("div", "popup popup-stack");
   box.appendChild(node("h2", "popup-title", counted(S.stacked, incidents.length)));
   const list = node("ul", "popup-stack-list");
