@@ -33,9 +33,9 @@ def test_every_arabic_message_is_translated_and_not_fuzzy():
         # A plural entry has a form per Arabic number (zero, one, two, few, many, other),
         # each of which must keep the placeholders of the English plural.
         translations = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
-        for translation in translations:
+        for form in translations:
             assert sorted(PLACEHOLDER.findall(entry.msgid_plural or entry.msgid)) == sorted(
-                PLACEHOLDER.findall(translation)
+                PLACEHOLDER.findall(form)
             ), entry.msgid
 
 

@@ -917,9 +917,7 @@ def _csv_line(
         )
     )
     pool.extend(
-        labels(
-            row[_EVENT_TYPE_AT], row[_GOVERNORATE_AT], attributions, claims, row[_PUBLIC_ID_AT]
-        )
+        labels(row[_EVENT_TYPE_AT], row[_GOVERNORATE_AT], attributions, claims, row[_PUBLIC_ID_AT])
     )
     line = [pool[at] for at in _CSV_ORDER]
     for at in _GUARD_AT:

@@ -255,9 +255,7 @@ class MapView(ApiView):
             answer["incidents"] = []
             answer["points"] = {
                 "fields": list(COMPACT_FIELDS),
-                "rows": [
-                    _compact(p, perpetrators[p["id"]], confidences[p["id"]]) for p in points
-                ],
+                "rows": [_compact(p, perpetrators[p["id"]], confidences[p["id"]]) for p in points],
             }
             return answer
         return {
