@@ -8,17 +8,33 @@ it is above 0, the total's high is open as well and ``killed_high`` is its floor
 An incident held against two perpetrators counts once for each of them, so the rows
 ``by_perpetrator`` do not add up to the total; the response says so. Episode aggregates
 reported by monitors stand beside the incident sums and are never added to them.
+
+How it is computed: the incidents are read once for the breakdowns by day, governorate,
+event type and episode (one ``GROUPING SETS`` query on PostgreSQL; on SQLite, which has no
+grouping sets, one ``GROUP BY`` a breakdown asked for), and the attributions once, joined to
+the filtered incidents, for the perpetrators. The totals are the sum of any one of those
+breakdowns (every incident has exactly one first day, one event type, one governorate or
+none), so they cost no pass of their own. A caller that needs one breakdown only (the map's
+timeline reads the days) names it, and the others are not computed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from django.db import connections
 from django.db.models import Count, QuerySet, Sum
 
-from .models import Attribution, Episode, Incident
+from mapping.models import Place
+
+from .models import Actor, Episode, Incident
 from .reconciliation import high_or_best, open_highs
 from .selectors import User, episode_summary
+
+# The breakdowns a client may ask for (``breakdown=by_day,by_event_type``), in the order of
+# the response. The totals and the notes always come.
+BREAKDOWNS = ("by_day", "by_governorate", "by_perpetrator", "by_event_type", "episodes")
 
 # The high's sums first: they read killed_high, killed_best and killed_high_open, which in
 # the same annotate() would otherwise name the sums of those columns already made.
@@ -31,64 +47,144 @@ _SUMS = {
 }
 _FIGURES = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
 
+# The incidents' columns grouped on, per breakdown, for the one pass over the incidents.
+_GROUPED = {
+    "by_day": "date_start",
+    "by_governorate": "governorate_id",
+    "by_event_type": "event_type",
+    "episodes": "episode_id",
+}
+
+NOTES = [
+    "Figures are sums of each incident's reconciled range (low, best, high).",
+    "killed_high_open counts the incidents whose high is open (no source gives a "
+    "ceiling, e.g. 'at least 7'); they add their best to killed_high, so when "
+    "killed_high_open is above 0, killed_high is a floor of the high: 'N or more'.",
+    "by_day counts an incident on the first day of its date range.",
+    "An incident attributed to several perpetrators counts once for each of them, "
+    "so by_perpetrator does not add up to the totals.",
+    "Episode aggregates reported by monitors are shown beside the incident sums and "
+    "never added to them.",
+]
+
 
 def _figures(row: dict[str, Any]) -> dict[str, int]:
     return {name: row.get(name) or 0 for name in _FIGURES}
 
 
-def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> dict[str, Any]:
-    incidents = incidents.order_by()
-    totals = _figures(incidents.aggregate(**_SUMS))
-    by_day = [
-        {"date": row["date_start"], **_figures(row)}
-        for row in incidents.values("date_start").annotate(**_SUMS).order_by("date_start")
-    ]
-    by_governorate = [
-        {
-            "governorate": row["governorate__slug"],
-            "name": row["governorate__name"],
-            "name_ar": row["governorate__name_ar"],
-            **_figures(row),
+def _add(total: dict[str, int], row: dict[str, int]) -> None:
+    for name in _FIGURES:
+        total[name] += row[name]
+
+
+def _grouped_sqlite(incidents: QuerySet[Incident], names: Iterable[str]) -> dict[str, dict]:
+    """{breakdown: {key: figures}}, one GROUP BY per breakdown."""
+    result: dict[str, dict] = {}
+    for name in names:
+        column = _GROUPED[name]
+        result[name] = {
+            row[column]: _figures(row)
+            for row in incidents.values(column).annotate(**_SUMS).order_by()
         }
-        for row in incidents.values(
-            "governorate__slug", "governorate__name", "governorate__name_ar"
+    return result
+
+
+def _grouped_postgresql(incidents: QuerySet[Incident], names: Iterable[str]) -> dict[str, dict]:
+    """{breakdown: {key: figures}} in one pass: GROUPING SETS over the filtered incidents."""
+    names = list(names)
+    columns = [_GROUPED[name] for name in names]
+    inner = incidents.order_by().values(
+        *columns, "killed_low", "killed_best", "killed_high", "killed_high_open"
+    )
+    compiler = inner.query.get_compiler(using=inner.db)
+    inner_sql, params = compiler.as_sql()
+    connection = connections[inner.db]
+    quoted = [connection.ops.quote_name(column) for column in columns]
+    sets = ", ".join(f"({column})" for column in quoted)
+    # GROUPING() tells a set's own NULL key (an incident with no governorate) from the
+    # NULL of the columns a set does not group on.
+    flags = ", ".join(f"GROUPING({column})" for column in quoted)
+    # Column names are the module's constants; the values are parameters of the inner query.
+    sql = (
+        f"SELECT {flags}, {', '.join(quoted)}, COUNT(*), SUM(s.killed_low), "  # noqa: S608
+        "SUM(s.killed_best), SUM(COALESCE(s.killed_high, s.killed_best)), "
+        "COUNT(*) FILTER (WHERE s.killed_high_open) "
+        f"FROM ({inner_sql}) s GROUP BY GROUPING SETS ({sets})"
+    )
+    result: dict[str, dict] = {name: {} for name in names}
+    width = len(names)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            flags_row, keys, sums = row[:width], row[width : 2 * width], row[2 * width :]
+            index = flags_row.index(0) if width > 1 else 0
+            result[names[index]][keys[index]] = _figures(dict(zip(_FIGURES, sums, strict=True)))
+    return result
+
+
+def _grouped(incidents: QuerySet[Incident], names: Iterable[str]) -> dict[str, dict]:
+    names = list(names)
+    if not names:
+        return {}
+    if connections[incidents.db].vendor == "postgresql":
+        return _grouped_postgresql(incidents, names)
+    return _grouped_sqlite(incidents, names)
+
+
+def _by_perpetrator(incidents: QuerySet[Incident]) -> list[dict[str, Any]]:
+    # The attributions joined once to the filtered incidents (the filters' own conditions,
+    # EXISTS for a perpetrator, never join them again). The incidents held against nobody
+    # make the NULL group, left out (a filter on it would join the attributions twice).
+    rows = incidents.order_by().values("attributions__actor_id").annotate(**_SUMS)
+    sums = {
+        row["attributions__actor_id"]: _figures(row)
+        for row in rows
+        if row["attributions__actor_id"] is not None
+    }
+    actors = Actor.objects.filter(pk__in=list(sums)).values("pk", "slug", "name", "name_ar")
+    found = [
+        {"actor": a["slug"], "name": a["name"], "name_ar": a["name_ar"], **sums[a["pk"]]}
+        for a in actors
+    ]
+    return sorted(found, key=lambda row: (-row["killed_best"], row["actor"]))
+
+
+def _by_governorate(sums: dict[int | None, dict[str, int]]) -> list[dict[str, Any]]:
+    places = {
+        p["pk"]: p
+        for p in Place.objects.filter(pk__in=[k for k in sums if k is not None]).values(
+            "pk", "slug", "name", "name_ar"
         )
-        .annotate(**_SUMS)
-        .order_by("-killed_best", "governorate__slug")
-    ]
-    by_event_type = [
-        {"event_type": row["event_type"], **_figures(row)}
-        for row in incidents.values("event_type").annotate(**_SUMS).order_by("event_type")
-    ]
-    attributed = Attribution.objects.filter(incident__in=incidents.values("pk")).order_by()
-    by_perpetrator = [
-        {
-            "actor": row["actor__slug"],
-            "name": row["actor__name"],
-            "name_ar": row["actor__name_ar"],
-            **_figures(row),
-        }
-        for row in attributed.values("actor__slug", "actor__name", "actor__name_ar")
-        .annotate(
-            incidents=Count("incident_id"),
-            killed_low=Sum("incident__killed_low"),
-            killed_best=Sum("incident__killed_best"),
-            killed_high=Sum(high_or_best("incident__")),
-            killed_high_open=open_highs("incident__"),
+    }
+    rows = []
+    for key, figures in sums.items():
+        place = places.get(key) or {"slug": None, "name": None, "name_ar": None}
+        rows.append(
+            {
+                "governorate": place["slug"],
+                "name": place["name"],
+                "name_ar": place["name_ar"],
+                **figures,
+            }
         )
-        .order_by("-killed_best", "actor__slug")
-    ]
-    episode_ids = incidents.exclude(episode=None).values("episode").distinct()
+    # As the database ordered them: NULL slugs last.
+    return sorted(
+        rows,
+        key=lambda r: (-r["killed_best"], r["governorate"] is None, r["governorate"] or ""),
+    )
+
+
+def _episodes(sums: dict[int | None, dict[str, int]], user: User | None) -> list[dict]:
     episodes = []
-    for episode in Episode.objects.filter(pk__in=episode_ids).order_by("date_start", "slug"):
+    ids = [key for key in sums if key is not None]
+    for episode in Episode.objects.filter(pk__in=ids).order_by("date_start", "slug"):
         summary = episode_summary(episode=episode, user=user)
-        in_view = _figures(incidents.filter(episode=episode).aggregate(**_SUMS))
         episodes.append(
             {
                 "episode": episode.slug,
                 "title": episode.title,
                 "title_ar": episode.title_ar,
-                "incidents_in_view": in_view,
+                "incidents_in_view": sums[episode.pk],
                 "incidents_in_episode": {
                     "incidents": summary.incident_count,
                     "killed_low": summary.killed_low,
@@ -109,22 +205,40 @@ def incident_statistics(*, incidents: QuerySet[Incident], user: User | None) -> 
                 ],
             }
         )
-    return {
-        "totals": totals,
-        "by_day": by_day,
-        "by_governorate": by_governorate,
-        "by_perpetrator": by_perpetrator,
-        "by_event_type": by_event_type,
-        "episodes": episodes,
-        "notes": [
-            "Figures are sums of each incident's reconciled range (low, best, high).",
-            "killed_high_open counts the incidents whose high is open (no source gives a "
-            "ceiling, e.g. 'at least 7'); they add their best to killed_high, so when "
-            "killed_high_open is above 0, killed_high is a floor of the high: 'N or more'.",
-            "by_day counts an incident on the first day of its date range.",
-            "An incident attributed to several perpetrators counts once for each of them, "
-            "so by_perpetrator does not add up to the totals.",
-            "Episode aggregates reported by monitors are shown beside the incident sums and "
-            "never added to them.",
-        ],
-    }
+    return episodes
+
+
+def incident_statistics(
+    *,
+    incidents: QuerySet[Incident],
+    user: User | None,
+    breakdowns: Iterable[str] = BREAKDOWNS,
+) -> dict[str, Any]:
+    """The totals, the ``breakdowns`` asked for (all by default) and the notes."""
+    wanted = [name for name in BREAKDOWNS if name in set(breakdowns)]
+    incidents = incidents.order_by()
+    grouped_names = [name for name in wanted if name in _GROUPED]
+    # The totals are the sum of any one grouped breakdown (its NULL group included: the
+    # incidents with no governorate or no episode); the event types when none is asked.
+    if not grouped_names:
+        grouped_names = ["by_event_type"]
+    grouped = _grouped(incidents, grouped_names)
+    totals = dict.fromkeys(_FIGURES, 0)
+    for figures in grouped[grouped_names[0]].values():
+        _add(totals, figures)
+    answer: dict[str, Any] = {"totals": totals}
+    for name in wanted:
+        if name == "by_day":
+            answer[name] = [{"date": day, **grouped[name][day]} for day in sorted(grouped[name])]
+        elif name == "by_governorate":
+            answer[name] = _by_governorate(grouped[name])
+        elif name == "by_event_type":
+            answer[name] = [
+                {"event_type": key, **grouped[name][key]} for key in sorted(grouped[name])
+            ]
+        elif name == "by_perpetrator":
+            answer[name] = _by_perpetrator(incidents)
+        elif name == "episodes":
+            answer[name] = _episodes(grouped[name], user)
+    answer["notes"] = NOTES
+    return answer

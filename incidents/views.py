@@ -65,6 +65,15 @@ MAP_STRINGS = {
     "stackBack": _("All incidents at this point"),
     "filterRefused": _("The filter “%(name)s” in this address was refused: %(reason)s"),
     "clearFilter": _("Clear this filter"),
+    # The timeline (map/timeline.js).
+    "timelineLoading": _("Loading the timeline…"),
+    "timelineFailed": _("The timeline could not load. Change a filter to try again."),
+    "timelineEmpty": _("No incident to chart for these filters."),
+    "timelineSummary": _(
+        "%(total)s %(what)s from %(first)s to %(last)s, counted on the first day of each "
+        "incident; the most on %(peak)s: %(peakValue)s."
+    ),
+    "timelineChosen": _("Press Enter to apply this range, Escape to go back."),
 }
 
 

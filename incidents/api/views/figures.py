@@ -22,7 +22,7 @@ from incidents.models import (
     Status,
 )
 from incidents.readmodel import answers
-from incidents.statistics import incident_statistics
+from incidents.statistics import BREAKDOWNS, incident_statistics
 from mapping.aggregation import View, aggregate
 from mapping.models import PRECISION_RADIUS_M
 
@@ -46,12 +46,54 @@ def _public_answer(request: Request, name: str, compute):
     return answers.cached(name, answers.query_parts(request.query_params), compute)
 
 
+def _breakdowns(request: Request) -> list[str]:
+    """The breakdowns asked for with ``breakdown`` (all of them without it)."""
+    raw = request.query_params.get("breakdown")
+    if raw is None:
+        return list(BREAKDOWNS)
+    names = [name.strip() for name in raw.split(",")]
+    if not raw.strip() or not all(names):
+        raise ValidationError(
+            {
+                "breakdown": [
+                    "Name one or more breakdowns, comma-separated: " + ", ".join(BREAKDOWNS)
+                ]
+            }
+        )
+    unknown = sorted(set(names) - set(BREAKDOWNS))
+    if unknown:
+        raise ValidationError(
+            {
+                "breakdown": [
+                    f"Unknown breakdown {', '.join(unknown)}. Allowed: " + ", ".join(BREAKDOWNS)
+                ]
+            }
+        )
+    return names
+
+
 class StatisticsView(ApiView):
     http_cache = httpcache.LIVE
 
     @extend_schema(
         operation_id="statistics",
-        parameters=FILTERS,
+        parameters=[
+            *FILTERS,
+            OpenApiParameter(
+                "breakdown",
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "enum": list(BREAKDOWNS)},
+                },
+                explode=False,
+                description=(
+                    "The breakdowns to compute, comma-separated (default: all of them). "
+                    "The totals and notes always come; a breakdown not named is left out of "
+                    "the answer, e.g. breakdown=by_day for a timeline."
+                ),
+            ),
+        ],
         responses={200: s.StatisticsSerializer, **READ_ERRORS},
         description=(
             "Counts and casualty ranges of the incidents matching the filters, by day, "
@@ -61,8 +103,15 @@ class StatisticsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         def compute():
-            incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
-            return incident_statistics(incidents=incidents, user=request.user)
+            incidents = filter_incidents(
+                request,
+                selectors.incident_queryset(user=request.user),
+                extra_parameters={"breakdown"},
+            )
+            breakdowns = _breakdowns(request)
+            return incident_statistics(
+                incidents=incidents, user=request.user, breakdowns=breakdowns
+            )
 
         return Response(_public_answer(request, "statistics", compute))
 
