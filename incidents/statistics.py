@@ -21,14 +21,16 @@ timeline reads the days) names it, and the others are not computed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from mapping.models import Place
 
-from .models import Actor, Episode, Incident
+from .models import Actor, Episode, Incident, PublishedStatisticsSum
 from .reconciliation import high_or_best, open_highs
 from .selectors import User, episode_summary
 
@@ -131,22 +133,125 @@ def _grouped(incidents: QuerySet[Incident], names: Iterable[str]) -> dict[str, d
     return _grouped_sqlite(incidents, names)
 
 
-def _by_perpetrator(incidents: QuerySet[Incident]) -> list[dict[str, Any]]:
+def _perpetrator_sums(incidents: QuerySet[Incident]) -> dict[int, dict[str, int]]:
     # The attributions joined once to the filtered incidents (the filters' own conditions,
     # EXISTS for a perpetrator, never join them again). The incidents held against nobody
     # make the NULL group, left out (a filter on it would join the attributions twice).
     rows = incidents.order_by().values("attributions__actor_id").annotate(**_SUMS)
-    sums = {
+    return {
         row["attributions__actor_id"]: _figures(row)
         for row in rows
         if row["attributions__actor_id"] is not None
     }
+
+
+def _by_perpetrator(sums: dict[int, dict[str, int]]) -> list[dict[str, Any]]:
     actors = Actor.objects.filter(pk__in=list(sums)).values("pk", "slug", "name", "name_ar")
     found = [
         {"actor": a["slug"], "name": a["name"], "name_ar": a["name_ar"], **sums[a["pk"]]}
         for a in actors
     ]
     return sorted(found, key=lambda row: (-row["killed_best"], row["actor"]))
+
+
+@dataclass(frozen=True)
+class Summable:
+    """A filter the precomputed sums answer: published incidents only, with at most a date
+    range, governorates and event types (``None``: not filtered on)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    governorates: tuple[int, ...] | None = None
+    event_types: tuple[str, ...] | None = None
+
+
+_SUM_FIELDS = {
+    "incidents": Sum("incidents"),
+    "killed_low": Sum("killed_low"),
+    "killed_best": Sum("killed_best"),
+    "killed_high": Sum("killed_high"),
+    "killed_high_open": Sum("killed_high_open"),
+}
+# The sums' key column of each breakdown.
+_SUM_KEYS = {
+    "by_day": "day",
+    "by_governorate": "governorate_id",
+    "by_event_type": "event_type",
+    "episodes": "episode_id",
+}
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def _from_sums(
+    incidents: QuerySet[Incident], summable: Summable, names: list[str], perpetrators: bool
+) -> tuple[dict[str, dict], dict[int, dict[str, int]]] | None:
+    """The breakdowns ``names`` (and the perpetrators' sums) from the precomputed sums: the
+    whole months inside the date range from the monthly rows (the days from the daily
+    ones), and the incidents outside them (the range's partial months, and those that
+    began before it and end in it) from the incidents themselves. None when the sums
+    cannot answer (no whole month in the range; a perpetrator breakdown for a governorate
+    and an event type at once)."""
+    first, last = summable.date_from, summable.date_to
+    lo = None if first is None else (first if first.day == 1 else _next_month(first))
+    # The month after the last whole month.
+    hi = None if last is None else _next_month(last.replace(day=1))
+    if last is not None and _next_month(last.replace(day=1)) - timedelta(days=1) != last:
+        hi = last.replace(day=1)
+    if lo is not None and hi is not None and lo >= hi:
+        return None
+    governorates, event_types = summable.governorates, summable.event_types
+    if perpetrators and governorates is not None and event_types is not None:
+        return None
+
+    def rows(grain: int, day_grain: bool) -> QuerySet[PublishedStatisticsSum]:
+        found = PublishedStatisticsSum.objects.filter(grain=grain)
+        column = "day" if day_grain else "month"
+        if lo is not None:
+            found = found.filter(**{f"{column}__gte": lo})
+        if hi is not None:
+            found = found.filter(**{f"{column}__lt": hi})
+        if governorates is not None:
+            found = found.filter(governorate_id__in=governorates)
+        if event_types is not None:
+            found = found.filter(event_type__in=event_types)
+        return found.order_by()
+
+    grouped: dict[str, dict] = {}
+    for name in names:
+        if name == "by_day":
+            source = rows(1 if governorates is None and event_types is None else 2, True)
+        else:
+            source = rows(3, False)
+        column = _SUM_KEYS[name]
+        grouped[name] = {
+            row[column]: _figures(row) for row in source.values(column).annotate(**_SUM_FIELDS)
+        }
+    perpetrator_sums: dict[int, dict[str, int]] = {}
+    if perpetrators:
+        grain = (
+            4 if governorates is None and event_types is None else 5 if event_types is None else 6
+        )
+        perpetrator_sums = {
+            row["actor_id"]: _figures(row)
+            for row in rows(grain, False).values("actor_id").annotate(**_SUM_FIELDS)
+        }
+    outside = Q()
+    if lo is not None:
+        outside |= Q(date_start__lt=lo)
+    if hi is not None:
+        outside |= Q(date_start__gte=hi)
+    if lo is not None or hi is not None:
+        edge = incidents.filter(outside)
+        for name, sums in _grouped(edge, names).items():
+            for key, figures in sums.items():
+                _add(grouped[name].setdefault(key, dict.fromkeys(_FIGURES, 0)), figures)
+        if perpetrators:
+            for key, figures in _perpetrator_sums(edge).items():
+                _add(perpetrator_sums.setdefault(key, dict.fromkeys(_FIGURES, 0)), figures)
+    return grouped, perpetrator_sums
 
 
 def _by_governorate(sums: dict[int | None, dict[str, int]]) -> list[dict[str, Any]]:
@@ -213,8 +318,12 @@ def incident_statistics(
     incidents: QuerySet[Incident],
     user: User | None,
     breakdowns: Iterable[str] = BREAKDOWNS,
+    summable: Summable | None = None,
 ) -> dict[str, Any]:
-    """The totals, the ``breakdowns`` asked for (all by default) and the notes."""
+    """The totals, the ``breakdowns`` asked for (all by default) and the notes.
+
+    ``summable``: the incidents are the published ones matching that filter, which the
+    precomputed sums may answer (the caller vouches for it)."""
     wanted = [name for name in BREAKDOWNS if name in set(breakdowns)]
     incidents = incidents.order_by()
     grouped_names = [name for name in wanted if name in _GROUPED]
@@ -222,7 +331,13 @@ def incident_statistics(
     # incidents with no governorate or no episode); the event types when none is asked.
     if not grouped_names:
         grouped_names = ["by_event_type"]
-    grouped = _grouped(incidents, grouped_names)
+    perpetrators = "by_perpetrator" in wanted
+    summed = _from_sums(incidents, summable, grouped_names, perpetrators) if summable else None
+    if summed is not None:
+        grouped, perpetrator_sums = summed
+    else:
+        grouped = _grouped(incidents, grouped_names)
+        perpetrator_sums = _perpetrator_sums(incidents) if perpetrators else {}
     totals = dict.fromkeys(_FIGURES, 0)
     for figures in grouped[grouped_names[0]].values():
         _add(totals, figures)
@@ -237,7 +352,7 @@ def incident_statistics(
                 {"event_type": key, **grouped[name][key]} for key in sorted(grouped[name])
             ]
         elif name == "by_perpetrator":
-            answer[name] = _by_perpetrator(incidents)
+            answer[name] = _by_perpetrator(perpetrator_sums)
         elif name == "episodes":
             answer[name] = _episodes(grouped[name], user)
     answer["notes"] = NOTES

@@ -22,9 +22,9 @@ from incidents.models import (
     Status,
 )
 from incidents.readmodel import answers
-from incidents.statistics import BREAKDOWNS, incident_statistics
+from incidents.statistics import BREAKDOWNS, Summable, incident_statistics
 from mapping.aggregation import View, aggregate
-from mapping.models import PRECISION_RADIUS_M
+from mapping.models import PRECISION_RADIUS_M, Place
 
 from .. import serializers as s
 from ..filters import (
@@ -72,6 +72,41 @@ def _breakdowns(request: Request) -> list[str]:
     return names
 
 
+# The filters the precomputed sums answer (with status=published, or none for a reader
+# who sees published incidents only).
+_SUMMABLE = {"date_from", "date_to", "governorate", "event_type"}
+
+
+def _summable(request: Request) -> Summable | None:
+    """The request's filter as the precomputed statistics sums can answer it, or None.
+
+    Called after the filters were checked (so every value is valid)."""
+    params = request.query_params
+    filters = set(params) - {"breakdown", "format"}
+    if "status" in filters:
+        if params.get("status") != Status.PUBLISHED:
+            return None
+        filters.discard("status")
+    elif selectors.can_see_unpublished(request.user):
+        return None
+    if not filters <= _SUMMABLE:
+        return None
+    base = IncidentFilter.base_filters
+    # Lists as the filters read them: comma-separated, each value stripped.
+    slugs = [v.strip() for v in params["governorate"].split(",")] if "governorate" in params else []
+    types = [v.strip() for v in params["event_type"].split(",")] if "event_type" in params else []
+    return Summable(
+        date_from=base["date_from"].field.clean(params.get("date_from")),
+        date_to=base["date_to"].field.clean(params.get("date_to")),
+        governorates=(
+            tuple(Place.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+            if slugs
+            else None
+        ),
+        event_types=tuple(types) if types else None,
+    )
+
+
 class StatisticsView(ApiView):
     http_cache = httpcache.LIVE
 
@@ -110,7 +145,10 @@ class StatisticsView(ApiView):
             )
             breakdowns = _breakdowns(request)
             return incident_statistics(
-                incidents=incidents, user=request.user, breakdowns=breakdowns
+                incidents=incidents,
+                user=request.user,
+                breakdowns=breakdowns,
+                summable=_summable(request),
             )
 
         return Response(_public_answer(request, "statistics", compute))
