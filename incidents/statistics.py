@@ -32,7 +32,7 @@ from mapping.models import Place
 
 from .models import Actor, Episode, Incident, PublishedStatisticsSum
 from .reconciliation import high_or_best, open_highs
-from .selectors import User, episode_summary
+from .selectors import EpisodeSummary, User, can_see_unpublished, episode_measures, episode_summary
 
 # The breakdowns a client may ask for (``breakdown=by_day,by_event_type``), in the order of
 # the response. The totals and the notes always come.
@@ -279,11 +279,31 @@ def _by_governorate(sums: dict[int | None, dict[str, int]]) -> list[dict[str, An
     )
 
 
-def _episodes(sums: dict[int | None, dict[str, int]], user: User | None) -> list[dict]:
+def _episode_from_sums(episode: Episode) -> EpisodeSummary:
+    """The episode's published incidents summed from the precomputed sums."""
+    sums = PublishedStatisticsSum.objects.filter(grain=3, episode=episode).aggregate(**_SUM_FIELDS)
+    return EpisodeSummary(
+        episode=episode,
+        incident_count=sums["incidents"] or 0,
+        killed_low=sums["killed_low"] or 0,
+        killed_best=sums["killed_best"] or 0,
+        killed_high=sums["killed_high"] or 0,
+        measures=episode_measures(episode=episode),
+        killed_high_open=sums["killed_high_open"] or 0,
+    )
+
+
+def _episodes(
+    sums: dict[int | None, dict[str, int]], user: User | None, *, from_sums: bool = False
+) -> list[dict]:
     episodes = []
     ids = [key for key in sums if key is not None]
     for episode in Episode.objects.filter(pk__in=ids).order_by("date_start", "slug"):
-        summary = episode_summary(episode=episode, user=user)
+        summary = (
+            _episode_from_sums(episode)
+            if from_sums
+            else episode_summary(episode=episode, user=user)
+        )
         episodes.append(
             {
                 "episode": episode.slug,
@@ -354,6 +374,12 @@ def incident_statistics(
         elif name == "by_perpetrator":
             answer[name] = _by_perpetrator(perpetrator_sums)
         elif name == "episodes":
-            answer[name] = _episodes(grouped[name], user)
+            # A reader who sees published incidents only gets the episode's incidents from
+            # the sums as well.
+            answer[name] = _episodes(
+                grouped[name],
+                user,
+                from_sums=summed is not None and not can_see_unpublished(user),
+            )
     answer["notes"] = NOTES
     return answer

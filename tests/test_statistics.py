@@ -26,6 +26,7 @@ from incidents.models import (
 )
 from incidents.readmodel import mapcells, statsums
 from incidents.reconciliation import high_or_best, open_highs
+from incidents.selectors import episode_summary
 from incidents.statistics import BREAKDOWNS
 from mapping.models import Place, PlaceKind
 from tests.conftest import incident_fields
@@ -173,6 +174,16 @@ def test_the_one_pass_equals_the_plain_aggregates_on_the_seed(seeded):
     assert _comparable(answer) == expected
     assert answer["totals"]["incidents"] > 0 and answer["by_perpetrator"]
     assert answer["episodes"][0]["reported_aggregates"]
+    # The episode's own incidents, summed from the sums, as the episode's page gives them.
+    episode = Episode.objects.get(slug=answer["episodes"][0]["episode"])
+    summary = episode_summary(episode=episode, user=None)
+    assert answer["episodes"][0]["incidents_in_episode"] == {
+        "incidents": summary.incident_count,
+        "killed_low": summary.killed_low,
+        "killed_best": summary.killed_best,
+        "killed_high": summary.killed_high,
+        "killed_high_open": summary.killed_high_open,
+    }
 
 
 @pytest.mark.django_db
