@@ -195,6 +195,8 @@ def _from_sums(
     cannot answer (no whole month in the range; a perpetrator breakdown for a governorate
     and an event type at once)."""
     first, last = summable.date_from, summable.date_to
+    if (first and first.year == date.max.year) or (last and last.year == date.max.year):
+        return None  # no month after it to bound a range with: the one pass answers
     lo = None if first is None else (first if first.day == 1 else _next_month(first))
     # The month after the last whole month.
     hi = None if last is None else _next_month(last.replace(day=1))

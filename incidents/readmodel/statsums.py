@@ -188,10 +188,15 @@ def refresh(keys: Iterable[Key | None]) -> None:
     wanted = {key for key in keys if key is not None and key[0] is not None}
     if not wanted:
         return
+    # One delete and one insert for all the grains; one aggregate each.
+    stale = Q()
+    fresh: list[PublishedStatisticsSum] = []
     for grain in GRAINS:
         rows, incidents = _matching(grain, wanted)
-        PublishedStatisticsSum.objects.filter(rows).delete()
-        PublishedStatisticsSum.objects.bulk_create(_rows(grain, incidents))
+        stale |= rows
+        fresh.extend(_rows(grain, incidents))
+    PublishedStatisticsSum.objects.filter(stale).delete()
+    PublishedStatisticsSum.objects.bulk_create(fresh)
 
 
 @transaction.atomic
