@@ -25,7 +25,7 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         # Connect the signals that keep map cells, drop outdated kept documents and move the
         # publication generation on.
-        from .readmodel import documentcache, generation, mapcells  # noqa: F401
+        from .readmodel import documentcache, generation, mapcells, statsums  # noqa: F401
 
         post_migrate.connect(_text_index_after_migrate, sender=self, dispatch_uid="text-index")
         checks.register(evidence_types_check)

@@ -882,6 +882,50 @@ class PublishedMapCell(models.Model):
         return f"cell {self.cx},{self.cy}: {self.count} incidents"
 
 
+class PublishedStatisticsSum(models.Model):
+    """Published incidents summed at one grain of the statistics (``grain``), e.g. per
+    day, or per month, governorate, event type and episode, or per month and perpetrator.
+
+    The statistics of the unfiltered public view and of the common filters (dates,
+    governorate, event type) are summed from these rows instead of every incident.
+    ``incidents.readmodel.statsums`` keeps them in step with every save and delete of an
+    incident or an attribution by recomputing the rows an incident was and is in; bulk
+    writes that bypass ``save()`` call ``statsums.rebuild()`` (``mapcells.rebuild()`` does).
+    A key column a grain does not group on is NULL (or empty, for the event type).
+    """
+
+    grain = models.PositiveSmallIntegerField()
+    day = models.DateField(null=True)
+    month = models.DateField(null=True)
+    governorate = models.ForeignKey(
+        "mapping.Place", null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    event_type = models.CharField(max_length=30, blank=True)
+    episode = models.ForeignKey(
+        Episode, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    actor = models.ForeignKey(
+        Actor, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    incidents = models.PositiveIntegerField()
+    killed_low = models.PositiveIntegerField()
+    killed_best = models.PositiveIntegerField()
+    # An open high counts as its best (a floor); killed_high_open says how many are open.
+    killed_high = models.PositiveIntegerField()
+    killed_high_open = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["grain", "day"], name="statsum_grain_day"),
+            models.Index(fields=["grain", "month"], name="statsum_grain_month"),
+            models.Index(fields=["grain", "governorate", "day"], name="statsum_grain_gov_day"),
+            models.Index(fields=["grain", "event_type", "day"], name="statsum_grain_type_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"grain {self.grain}: {self.incidents} incidents"
+
+
 class PublicationGeneration(models.Model):
     """How many times what the public sees has changed (one row).
 

@@ -155,6 +155,19 @@ def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
         high=Sum(high_or_best()),
         open=open_highs(),
     )
+    return EpisodeSummary(
+        episode=episode,
+        incident_count=sums["count"] or 0,
+        killed_low=sums["low"] or 0,
+        killed_best=sums["best"] or 0,
+        killed_high=sums["high"] or 0,
+        measures=episode_measures(episode=episode),
+        killed_high_open=sums["open"] or 0,
+    )
+
+
+def episode_measures(*, episode: Episode) -> list[MeasureSummary]:
+    """The episode's aggregate figures reported by monitors, reconciled per measure."""
     # Confidential sources never leave the admin, whoever asks: not even for researchers
     # reading the API, whose answers are no place for them.
     claims = EpisodeClaim.objects.filter(episode=episode, source__confidential=False)
@@ -173,15 +186,7 @@ def episode_summary(*, episode: Episode, user: User | None) -> EpisodeSummary:
         )
         for measure, rows in grouped.items()
     ]
-    return EpisodeSummary(
-        episode=episode,
-        incident_count=sums["count"] or 0,
-        killed_low=sums["low"] or 0,
-        killed_best=sums["best"] or 0,
-        killed_high=sums["high"] or 0,
-        measures=measures,
-        killed_high_open=sums["open"] or 0,
-    )
+    return measures
 
 
 @dataclass(frozen=True)

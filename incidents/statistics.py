@@ -8,18 +8,35 @@ it is above 0, the total's high is open as well and ``killed_high`` is its floor
 An incident held against two perpetrators counts once for each of them, so the rows
 ``by_perpetrator`` do not add up to the total; the response says so. Episode aggregates
 reported by monitors stand beside the incident sums and are never added to them.
+
+How it is computed: the incidents are read once for the breakdowns by day, governorate,
+event type and episode (one ``GROUPING SETS`` query on PostgreSQL; on SQLite, which has no
+grouping sets, one ``GROUP BY`` a breakdown asked for), and the attributions once, joined to
+the filtered incidents, for the perpetrators. The totals are the sum of any one of those
+breakdowns (every incident has exactly one first day, one event type, one governorate or
+none), so they cost no pass of their own. A caller that needs one breakdown only (the map's
+timeline reads the days) names it, and the others are not computed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db import connections
+from django.db.models import Count, Q, QuerySet, Sum
 
-from .models import Attribution, Episode, Incident
+from mapping.models import Place
+
+from .models import Actor, Episode, Incident, PublishedStatisticsSum
 from .reconciliation import high_or_best, open_highs
-from .selectors import User, episode_summary
+from .selectors import EpisodeSummary, User, can_see_unpublished, episode_measures, episode_summary
+
+# The breakdowns a client may ask for (``breakdown=by_day,by_event_type``), in the order of
+# the response. The totals and the notes always come.
+BREAKDOWNS = ("by_day", "by_governorate", "by_perpetrator", "by_event_type", "episodes")
 
 # The high's sums first: they read killed_high, killed_best and killed_high_open, which in
 # the same annotate() would otherwise name the sums of those columns already made.
@@ -32,73 +49,275 @@ _SUMS = {
 }
 _FIGURES = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
 
+# The incidents' columns grouped on, per breakdown, for the one pass over the incidents.
+_GROUPED = {
+    "by_day": "date_start",
+    "by_governorate": "governorate_id",
+    "by_event_type": "event_type",
+    "episodes": "episode_id",
+}
+
+NOTES = [
+    "Figures are sums of each incident's reconciled range (low, best, high).",
+    "killed_high_open counts the incidents whose high is open (no source gives a "
+    "ceiling, e.g. 'at least 7'); they add their best to killed_high, so when "
+    "killed_high_open is above 0, killed_high is a floor of the high: 'N or more'.",
+    "by_day counts an incident on the first day of its date range.",
+    "An incident attributed to several perpetrators counts once for each of them, "
+    "so by_perpetrator does not add up to the totals.",
+    "Episode aggregates reported by monitors are shown beside the incident sums and "
+    "never added to them.",
+]
+
 
 def _figures(row: dict[str, Any]) -> dict[str, int]:
     return {name: row.get(name) or 0 for name in _FIGURES}
 
 
-def incident_statistics(
-    *,
-    incidents: QuerySet[Incident],
-    user: User | None,
-    least_confidence: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """``least_confidence``: the attribution confidences that count in ``by_perpetrator``
-    (the filter ``perpetrator_confidence`` chose them); every one when None."""
-    incidents = incidents.order_by()
-    totals = _figures(incidents.aggregate(**_SUMS))
-    by_day = [
-        {"date": row["date_start"], **_figures(row)}
-        for row in incidents.values("date_start").annotate(**_SUMS).order_by("date_start")
-    ]
-    by_governorate = [
-        {
-            "governorate": row["governorate__slug"],
-            "name": row["governorate__name"],
-            "name_ar": row["governorate__name_ar"],
-            **_figures(row),
+def _add(total: dict[str, int], row: dict[str, int]) -> None:
+    for name in _FIGURES:
+        total[name] += row[name]
+
+
+def _grouped_sqlite(incidents: QuerySet[Incident], names: Iterable[str]) -> dict[str, dict]:
+    """{breakdown: {key: figures}}, one GROUP BY per breakdown."""
+    result: dict[str, dict] = {}
+    for name in names:
+        column = _GROUPED[name]
+        result[name] = {
+            row[column]: _figures(row)
+            for row in incidents.values(column).annotate(**_SUMS).order_by()
         }
-        for row in incidents.values(
-            "governorate__slug", "governorate__name", "governorate__name_ar"
-        )
-        .annotate(**_SUMS)
-        .order_by("-killed_best", "governorate__slug")
-    ]
-    by_event_type = [
-        {"event_type": row["event_type"], **_figures(row)}
-        for row in incidents.values("event_type").annotate(**_SUMS).order_by("event_type")
-    ]
-    attributed = Attribution.objects.filter(incident__in=incidents.values("pk")).order_by()
+    return result
+
+
+def _grouped_postgresql(incidents: QuerySet[Incident], names: Iterable[str]) -> dict[str, dict]:
+    """{breakdown: {key: figures}} in one pass: GROUPING SETS over the filtered incidents."""
+    names = list(names)
+    columns = [_GROUPED[name] for name in names]
+    inner = incidents.order_by().values(
+        *columns, "killed_low", "killed_best", "killed_high", "killed_high_open"
+    )
+    compiler = inner.query.get_compiler(using=inner.db)
+    inner_sql, params = compiler.as_sql()
+    connection = connections[inner.db]
+    quoted = [connection.ops.quote_name(column) for column in columns]
+    sets = ", ".join(f"({column})" for column in quoted)
+    # GROUPING() tells a set's own NULL key (an incident with no governorate) from the
+    # NULL of the columns a set does not group on.
+    flags = ", ".join(f"GROUPING({column})" for column in quoted)
+    # Column names are the module's constants; the values are parameters of the inner query.
+    sql = (
+        f"SELECT {flags}, {', '.join(quoted)}, COUNT(*), SUM(s.killed_low), "  # noqa: S608
+        "SUM(s.killed_best), SUM(COALESCE(s.killed_high, s.killed_best)), "
+        "COUNT(*) FILTER (WHERE s.killed_high_open) "
+        f"FROM ({inner_sql}) s GROUP BY GROUPING SETS ({sets})"
+    )
+    result: dict[str, dict] = {name: {} for name in names}
+    width = len(names)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            flags_row, keys, sums = row[:width], row[width : 2 * width], row[2 * width :]
+            index = flags_row.index(0) if width > 1 else 0
+            result[names[index]][keys[index]] = _figures(dict(zip(_FIGURES, sums, strict=True)))
+    return result
+
+
+def _grouped(incidents: QuerySet[Incident], names: Iterable[str]) -> dict[str, dict]:
+    names = list(names)
+    if not names:
+        return {}
+    if connections[incidents.db].vendor == "postgresql":
+        return _grouped_postgresql(incidents, names)
+    return _grouped_sqlite(incidents, names)
+
+
+def _perpetrator_sums(
+    incidents: QuerySet[Incident], least_confidence: Sequence[str] | None = None
+) -> dict[int, dict[str, int]]:
+    # The attributions joined once to the filtered incidents (the filters' own conditions,
+    # EXISTS for a perpetrator, never join them again). The incidents held against nobody
+    # make the NULL group, left out (a filter on it would join the attributions twice).
+    # ``least_confidence``: only attributions of these confidences count (the filter on the
+    # same join, before the grouping, constrains the rows grouped).
     if least_confidence is not None:
-        attributed = attributed.filter(confidence__in=list(least_confidence))
-    by_perpetrator = [
-        {
-            "actor": row["actor__slug"],
-            "name": row["actor__name"],
-            "name_ar": row["actor__name_ar"],
-            **_figures(row),
-        }
-        for row in attributed.values("actor__slug", "actor__name", "actor__name_ar")
-        .annotate(
-            incidents=Count("incident_id"),
-            killed_low=Sum("incident__killed_low"),
-            killed_best=Sum("incident__killed_best"),
-            killed_high=Sum(high_or_best("incident__")),
-            killed_high_open=open_highs("incident__"),
-        )
-        .order_by("-killed_best", "actor__slug")
+        incidents = incidents.filter(attributions__confidence__in=list(least_confidence))
+    rows = incidents.order_by().values("attributions__actor_id").annotate(**_SUMS)
+    return {
+        row["attributions__actor_id"]: _figures(row)
+        for row in rows
+        if row["attributions__actor_id"] is not None
+    }
+
+
+def _by_perpetrator(sums: dict[int, dict[str, int]]) -> list[dict[str, Any]]:
+    actors = Actor.objects.filter(pk__in=list(sums)).values("pk", "slug", "name", "name_ar")
+    found = [
+        {"actor": a["slug"], "name": a["name"], "name_ar": a["name_ar"], **sums[a["pk"]]}
+        for a in actors
     ]
-    episode_ids = incidents.exclude(episode=None).values("episode").distinct()
+    return sorted(found, key=lambda row: (-row["killed_best"], row["actor"]))
+
+
+@dataclass(frozen=True)
+class Summable:
+    """A filter the precomputed sums answer: published incidents only, with at most a date
+    range, governorates and event types (``None``: not filtered on)."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    governorates: tuple[int, ...] | None = None
+    event_types: tuple[str, ...] | None = None
+
+
+_SUM_FIELDS = {
+    "incidents": Sum("incidents"),
+    "killed_low": Sum("killed_low"),
+    "killed_best": Sum("killed_best"),
+    "killed_high": Sum("killed_high"),
+    "killed_high_open": Sum("killed_high_open"),
+}
+# The sums' key column of each breakdown.
+_SUM_KEYS = {
+    "by_day": "day",
+    "by_governorate": "governorate_id",
+    "by_event_type": "event_type",
+    "episodes": "episode_id",
+}
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def _from_sums(
+    incidents: QuerySet[Incident], summable: Summable, names: list[str], perpetrators: bool
+) -> tuple[dict[str, dict], dict[int, dict[str, int]]] | None:
+    """The breakdowns ``names`` (and the perpetrators' sums) from the precomputed sums: the
+    whole months inside the date range from the monthly rows (the days from the daily
+    ones), and the incidents outside them (the range's partial months, and those that
+    began before it and end in it) from the incidents themselves. None when the sums
+    cannot answer (no whole month in the range; a perpetrator breakdown for a governorate
+    and an event type at once)."""
+    first, last = summable.date_from, summable.date_to
+    if (first and first.year == date.max.year) or (last and last.year == date.max.year):
+        return None  # no month after it to bound a range with: the one pass answers
+    lo = None if first is None else (first if first.day == 1 else _next_month(first))
+    # The month after the last whole month.
+    hi = None if last is None else _next_month(last.replace(day=1))
+    if last is not None and _next_month(last.replace(day=1)) - timedelta(days=1) != last:
+        hi = last.replace(day=1)
+    if lo is not None and hi is not None and lo >= hi:
+        return None
+    governorates, event_types = summable.governorates, summable.event_types
+    if perpetrators and governorates is not None and event_types is not None:
+        return None
+
+    def rows(grain: int, day_grain: bool) -> QuerySet[PublishedStatisticsSum]:
+        found = PublishedStatisticsSum.objects.filter(grain=grain)
+        column = "day" if day_grain else "month"
+        if lo is not None:
+            found = found.filter(**{f"{column}__gte": lo})
+        if hi is not None:
+            found = found.filter(**{f"{column}__lt": hi})
+        if governorates is not None:
+            found = found.filter(governorate_id__in=governorates)
+        if event_types is not None:
+            found = found.filter(event_type__in=event_types)
+        return found.order_by()
+
+    grouped: dict[str, dict] = {}
+    for name in names:
+        if name == "by_day":
+            source = rows(1 if governorates is None and event_types is None else 2, True)
+        else:
+            source = rows(3, False)
+        column = _SUM_KEYS[name]
+        grouped[name] = {
+            row[column]: _figures(row) for row in source.values(column).annotate(**_SUM_FIELDS)
+        }
+    perpetrator_sums: dict[int, dict[str, int]] = {}
+    if perpetrators:
+        grain = (
+            4 if governorates is None and event_types is None else 5 if event_types is None else 6
+        )
+        perpetrator_sums = {
+            row["actor_id"]: _figures(row)
+            for row in rows(grain, False).values("actor_id").annotate(**_SUM_FIELDS)
+        }
+    outside = Q()
+    if lo is not None:
+        outside |= Q(date_start__lt=lo)
+    if hi is not None:
+        outside |= Q(date_start__gte=hi)
+    if lo is not None or hi is not None:
+        edge = incidents.filter(outside)
+        for name, sums in _grouped(edge, names).items():
+            for key, figures in sums.items():
+                _add(grouped[name].setdefault(key, dict.fromkeys(_FIGURES, 0)), figures)
+        if perpetrators:
+            for key, figures in _perpetrator_sums(edge).items():
+                _add(perpetrator_sums.setdefault(key, dict.fromkeys(_FIGURES, 0)), figures)
+    return grouped, perpetrator_sums
+
+
+def _by_governorate(sums: dict[int | None, dict[str, int]]) -> list[dict[str, Any]]:
+    places = {
+        p["pk"]: p
+        for p in Place.objects.filter(pk__in=[k for k in sums if k is not None]).values(
+            "pk", "slug", "name", "name_ar"
+        )
+    }
+    rows = []
+    for key, figures in sums.items():
+        place = places.get(key) or {"slug": None, "name": None, "name_ar": None}
+        rows.append(
+            {
+                "governorate": place["slug"],
+                "name": place["name"],
+                "name_ar": place["name_ar"],
+                **figures,
+            }
+        )
+    # As the database ordered them: NULL slugs last.
+    return sorted(
+        rows,
+        key=lambda r: (-r["killed_best"], r["governorate"] is None, r["governorate"] or ""),
+    )
+
+
+def _episode_from_sums(episode: Episode) -> EpisodeSummary:
+    """The episode's published incidents summed from the precomputed sums."""
+    sums = PublishedStatisticsSum.objects.filter(grain=3, episode=episode).aggregate(**_SUM_FIELDS)
+    return EpisodeSummary(
+        episode=episode,
+        incident_count=sums["incidents"] or 0,
+        killed_low=sums["killed_low"] or 0,
+        killed_best=sums["killed_best"] or 0,
+        killed_high=sums["killed_high"] or 0,
+        measures=episode_measures(episode=episode),
+        killed_high_open=sums["killed_high_open"] or 0,
+    )
+
+
+def _episodes(
+    sums: dict[int | None, dict[str, int]], user: User | None, *, from_sums: bool = False
+) -> list[dict]:
     episodes = []
-    for episode in Episode.objects.filter(pk__in=episode_ids).order_by("date_start", "slug"):
-        summary = episode_summary(episode=episode, user=user)
-        in_view = _figures(incidents.filter(episode=episode).aggregate(**_SUMS))
+    ids = [key for key in sums if key is not None]
+    for episode in Episode.objects.filter(pk__in=ids).order_by("date_start", "slug"):
+        summary = (
+            _episode_from_sums(episode)
+            if from_sums
+            else episode_summary(episode=episode, user=user)
+        )
         episodes.append(
             {
                 "episode": episode.slug,
                 "title": episode.title,
                 "title_ar": episode.title_ar,
-                "incidents_in_view": in_view,
+                "incidents_in_view": sums[episode.pk],
                 "incidents_in_episode": {
                     "incidents": summary.incident_count,
                     "killed_low": summary.killed_low,
@@ -120,22 +339,63 @@ def incident_statistics(
                 ],
             }
         )
-    return {
-        "totals": totals,
-        "by_day": by_day,
-        "by_governorate": by_governorate,
-        "by_perpetrator": by_perpetrator,
-        "by_event_type": by_event_type,
-        "episodes": episodes,
-        "notes": [
-            "Figures are sums of each incident's reconciled range (low, best, high).",
-            "killed_high_open counts the incidents whose high is open (no source gives a "
-            "ceiling, e.g. 'at least 7'); they add their best to killed_high, so when "
-            "killed_high_open is above 0, killed_high is a floor of the high: 'N or more'.",
-            "by_day counts an incident on the first day of its date range.",
-            "An incident attributed to several perpetrators counts once for each of them, "
-            "so by_perpetrator does not add up to the totals.",
-            "Episode aggregates reported by monitors are shown beside the incident sums and "
-            "never added to them.",
-        ],
-    }
+    return episodes
+
+
+def incident_statistics(
+    *,
+    incidents: QuerySet[Incident],
+    user: User | None,
+    breakdowns: Iterable[str] = BREAKDOWNS,
+    summable: Summable | None = None,
+    least_confidence: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """The totals, the ``breakdowns`` asked for (all by default) and the notes.
+
+    ``summable``: the incidents are the published ones matching that filter, which the
+    precomputed sums may answer (the caller vouches for it). ``least_confidence``: the
+    attribution confidences that count in ``by_perpetrator`` (the filter
+    ``perpetrator_confidence`` chose them); every one when None."""
+    wanted = [name for name in BREAKDOWNS if name in set(breakdowns)]
+    incidents = incidents.order_by()
+    grouped_names = [name for name in wanted if name in _GROUPED]
+    # The totals are the sum of any one grouped breakdown (its NULL group included: the
+    # incidents with no governorate or no episode); the event types when none is asked.
+    if not grouped_names:
+        grouped_names = ["by_event_type"]
+    perpetrators = "by_perpetrator" in wanted
+    # The sums know no confidence: a perpetrator breakdown limited to some is counted.
+    use_sums = summable is not None and not (perpetrators and least_confidence is not None)
+    summed = _from_sums(incidents, summable, grouped_names, perpetrators) if use_sums else None
+    if summed is not None:
+        grouped, perpetrator_sums = summed
+    else:
+        grouped = _grouped(incidents, grouped_names)
+        perpetrator_sums = (
+            _perpetrator_sums(incidents, least_confidence) if perpetrators else {}
+        )
+    totals = dict.fromkeys(_FIGURES, 0)
+    for figures in grouped[grouped_names[0]].values():
+        _add(totals, figures)
+    answer: dict[str, Any] = {"totals": totals}
+    for name in wanted:
+        if name == "by_day":
+            answer[name] = [{"date": day, **grouped[name][day]} for day in sorted(grouped[name])]
+        elif name == "by_governorate":
+            answer[name] = _by_governorate(grouped[name])
+        elif name == "by_event_type":
+            answer[name] = [
+                {"event_type": key, **grouped[name][key]} for key in sorted(grouped[name])
+            ]
+        elif name == "by_perpetrator":
+            answer[name] = _by_perpetrator(perpetrator_sums)
+        elif name == "episodes":
+            # A reader who sees published incidents only gets the episode's incidents from
+            # the sums as well.
+            answer[name] = _episodes(
+                grouped[name],
+                user,
+                from_sums=summed is not None and not can_see_unpublished(user),
+            )
+    answer["notes"] = NOTES
+    return answer

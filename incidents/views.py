@@ -86,6 +86,15 @@ MAP_STRINGS = {
     "cellCount": _("Incidents: %(count)s"),
     "cellListLabel": _("The areas in view with the most incidents"),
     "incidentListLabel": _("Incidents in view, most killed first"),
+    # The timeline (map/timeline.js).
+    "timelineLoading": _("Loading the timeline…"),
+    "timelineFailed": _("The timeline could not load. Change a filter to try again."),
+    "timelineEmpty": _("No incident to chart for these filters."),
+    "timelineSummary": _(
+        "%(total)s %(what)s from %(first)s to %(last)s, counted on the first day of each "
+        "incident; the most on %(peak)s: %(peakValue)s."
+    ),
+    "timelineChosen": _("Press Enter to apply this range, Escape to go back."),
 }
 
 

@@ -450,11 +450,12 @@ class EpisodeFiguresSerializer(StrictSerializer):
 
 class StatisticsSerializer(StrictSerializer):
     totals = FiguresSerializer()
-    by_day = DayFiguresSerializer(many=True)
-    by_governorate = GovernorateFiguresSerializer(many=True)
-    by_perpetrator = PerpetratorFiguresSerializer(many=True)
-    by_event_type = EventTypeFiguresSerializer(many=True)
-    episodes = EpisodeFiguresSerializer(many=True)
+    # Each breakdown is in the answer unless ``breakdown`` names others only.
+    by_day = DayFiguresSerializer(many=True, required=False)
+    by_governorate = GovernorateFiguresSerializer(many=True, required=False)
+    by_perpetrator = PerpetratorFiguresSerializer(many=True, required=False)
+    by_event_type = EventTypeFiguresSerializer(many=True, required=False)
+    episodes = EpisodeFiguresSerializer(many=True, required=False)
     notes = serializers.ListField(child=serializers.CharField())
 
 

@@ -72,7 +72,7 @@ from ..models import (
     SourceKind,
     Status,
 )
-from ..readmodel import documentcache, generation, mapcells
+from ..readmodel import documentcache, generation, mapcells, statsums
 from ..reconciliation import ClaimedFigure, reconcile
 from . import csvfile, rows
 from .fields import clip, name_slug, normalise_name
@@ -1121,21 +1121,48 @@ def after_import(
     cells: set[tuple[int, int]] = set(left_cells)
     longest = 0
     moved_unknown = False
+    statistics_keys: set[statsums.Key] = set()
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        for pk, cx, cy, status, first, last in Incident.objects.filter(
-            pk__in=ids[start : start + LOOKUP_CHUNK]
-        ).values_list("pk", "map_cx", "map_cy", "status", "date_start", "date_end"):
+        for (
+            pk,
+            cx,
+            cy,
+            status,
+            first,
+            last,
+            governorate,
+            event_type,
+            episode,
+        ) in Incident.objects.filter(pk__in=ids[start : start + LOOKUP_CHUNK]).values_list(
+            "pk",
+            "map_cx",
+            "map_cy",
+            "status",
+            "date_start",
+            "date_end",
+            "governorate_id",
+            "event_type",
+            "episode_id",
+        ):
             if status == Status.PUBLISHED:
                 if cx is not None:
                     cells.add((cx, cy))
                 moved_unknown = moved_unknown or pk in unfinished
+                statistics_keys.add((first, governorate, event_type, episode))
             longest = max(longest, (last - first).days)
     # Drafts are not on the public map: only cells that held or hold a published incident
     # need their sums again.
     if len(cells) > 500 or moved_unknown:
         mapcells.rebuild()  # one pass over the table beats a query naming every cell
-    elif cells:
-        mapcells.refresh(sorted(cells))
+    else:
+        if cells:
+            mapcells.refresh(sorted(cells))
+        # An incident updated may have left the keys it was summed under, which are not
+        # known here: then the statistics' sums are recomputed whole.
+        if changed or len(statistics_keys) > 500:
+            statsums.rebuild()
+        else:
+            statsums.refresh(statistics_keys)
     mapcells._grow_span(longest)
     generation.changed()  # the map's cells and the kept documents have caught up
     flagged = flag_duplicates(ids)

@@ -52,7 +52,7 @@ from incidents.models import (
     SourceKind,
     Status,
 )
-from incidents.readmodel import generation, mapcells
+from incidents.readmodel import generation, mapcells, statsums
 from incidents.reconciliation import ClaimedFigure, reconcile
 from mapping.aggregation import fine_cell, tile_key
 
@@ -396,6 +396,9 @@ def _map(plans: Sequence[Plan]) -> None:
     }
     if cells:
         mapcells.refresh(sorted(cells))
+    # The keys an updated incident was summed under are not known here: the statistics'
+    # sums are recomputed whole.
+    statsums.rebuild()
     # The rows were written in bulk, bypassing save() and its signals.
     generation.changed()
     longest = max(

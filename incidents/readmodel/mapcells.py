@@ -21,7 +21,7 @@ from django.dispatch import receiver
 from incidents.models import Incident, IncidentSpan, PublishedMapCell, Status
 from incidents.reconciliation import cell_sums
 
-from . import generation
+from . import generation, statsums
 
 Cell = tuple[int, int]
 
@@ -90,6 +90,7 @@ def _grow_span(days: int) -> None:
 def rebuild() -> int:
     _recompute_span()
     PublishedMapCell.objects.all().delete()
+    statsums.rebuild()  # the statistics' sums, derived from the same incidents
     # Whatever the cells were (a bulk write may have left them behind), the map changes now.
     generation.changed()
     return len(PublishedMapCell.objects.bulk_create(_sums(Incident.objects.all()), 5000))

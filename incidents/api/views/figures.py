@@ -22,10 +22,10 @@ from incidents.models import (
     Status,
 )
 from incidents.readmodel import answers
-from incidents.statistics import incident_statistics
+from incidents.statistics import BREAKDOWNS, Summable, incident_statistics
 from mapping import gazetteer
 from mapping.aggregation import View, aggregate
-from mapping.models import PRECISION_RADIUS_M
+from mapping.models import PRECISION_RADIUS_M, Place
 
 from .. import serializers as s
 from ..filters import (
@@ -48,12 +48,89 @@ def _public_answer(request: Request, name: str, compute):
     return answers.cached(name, answers.query_parts(request.query_params), compute)
 
 
+def _breakdowns(request: Request) -> list[str]:
+    """The breakdowns asked for with ``breakdown`` (all of them without it)."""
+    raw = request.query_params.get("breakdown")
+    if raw is None:
+        return list(BREAKDOWNS)
+    names = [name.strip() for name in raw.split(",")]
+    if not raw.strip() or not all(names):
+        raise ValidationError(
+            {
+                "breakdown": [
+                    "Name one or more breakdowns, comma-separated: " + ", ".join(BREAKDOWNS)
+                ]
+            }
+        )
+    unknown = sorted(set(names) - set(BREAKDOWNS))
+    if unknown:
+        raise ValidationError(
+            {
+                "breakdown": [
+                    f"Unknown breakdown {', '.join(unknown)}. Allowed: " + ", ".join(BREAKDOWNS)
+                ]
+            }
+        )
+    return names
+
+
+# The filters the precomputed sums answer (with status=published, or none for a reader
+# who sees published incidents only).
+_SUMMABLE = {"date_from", "date_to", "governorate", "event_type"}
+
+
+def _summable(request: Request) -> Summable | None:
+    """The request's filter as the precomputed statistics sums can answer it, or None.
+
+    Called after the filters were checked (so every value is valid)."""
+    params = request.query_params
+    filters = set(params) - {"breakdown", "format"}
+    if "status" in filters:
+        if params.get("status") != Status.PUBLISHED:
+            return None
+        filters.discard("status")
+    elif selectors.can_see_unpublished(request.user):
+        return None
+    if not filters <= _SUMMABLE:
+        return None
+    base = IncidentFilter.base_filters
+    # Lists as the filters read them: comma-separated, each value stripped.
+    slugs = [v.strip() for v in params["governorate"].split(",")] if "governorate" in params else []
+    types = [v.strip() for v in params["event_type"].split(",")] if "event_type" in params else []
+    return Summable(
+        date_from=base["date_from"].field.clean(params.get("date_from")),
+        date_to=base["date_to"].field.clean(params.get("date_to")),
+        governorates=(
+            tuple(Place.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+            if slugs
+            else None
+        ),
+        event_types=tuple(types) if types else None,
+    )
+
+
 class StatisticsView(ApiView):
     http_cache = httpcache.LIVE
 
     @extend_schema(
         operation_id="statistics",
-        parameters=FILTERS,
+        parameters=[
+            *FILTERS,
+            OpenApiParameter(
+                "breakdown",
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "enum": list(BREAKDOWNS)},
+                },
+                explode=False,
+                description=(
+                    "The breakdowns to compute, comma-separated (default: all of them). "
+                    "The totals and notes always come; a breakdown not named is left out of "
+                    "the answer, e.g. breakdown=by_day for a timeline."
+                ),
+            ),
+        ],
         responses={200: s.StatisticsSerializer, **READ_ERRORS},
         description=(
             "Counts and casualty ranges of the incidents matching the filters, by day, "
@@ -63,11 +140,18 @@ class StatisticsView(ApiView):
     )
     def get(self, request: Request) -> Response:
         def compute():
-            incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
+            incidents = filter_incidents(
+                request,
+                selectors.incident_queryset(user=request.user),
+                extra_parameters={"breakdown"},
+            )
+            breakdowns = _breakdowns(request)
             least = request.query_params.get("perpetrator_confidence")
             return incident_statistics(
                 incidents=incidents,
                 user=request.user,
+                breakdowns=breakdowns,
+                summable=_summable(request),
                 # by_perpetrator counts the attributions that filter accepts (it is valid:
                 # filter_incidents refused anything else)
                 least_confidence=confidences_at_least(least) if least else None,

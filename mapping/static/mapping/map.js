@@ -22,7 +22,7 @@
  * so Leaflet (django-leaflet's leaflet.js, the global L) is there when this runs.
  */
 import { addOutlines, addTiles } from "./map/base.js";
-import { config } from "./map/config.js";
+import { config, S } from "./map/config.js";
 import { connectFilters } from "./map/filters.js";
 import { createLayers } from "./map/layers.js";
 import { createLegend } from "./map/legend.js";
@@ -178,6 +178,8 @@ const timeline = connectTimeline({
   state,
   url: config.api.statistics,
   params: () => apiParams({}, { withoutDates: true }),
+  strings: S,
+  language: config.language,
   onSelect(from, to) {
     form.elements.date_from.value = from;
     form.elements.date_to.value = to;
