@@ -371,9 +371,7 @@ def incident_statistics(
         grouped, perpetrator_sums = summed
     else:
         grouped = _grouped(incidents, grouped_names)
-        perpetrator_sums = (
-            _perpetrator_sums(incidents, least_confidence) if perpetrators else {}
-        )
+        perpetrator_sums = _perpetrator_sums(incidents, least_confidence) if perpetrators else {}
     totals = dict.fromkeys(_FIGURES, 0)
     for figures in grouped[grouped_names[0]].values():
         _add(totals, figures)
