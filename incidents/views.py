@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from mapping import country
+from mapping import country, palette
 from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from . import evidence, selectors, vocabulary
@@ -53,8 +53,26 @@ MAP_STRINGS = {
     "several": _("Several perpetrators"),
     "unknownPerpetrator": _("No perpetrator named"),
     "preciseLocation": _("Location known precisely"),
-    "areaLocation": _("Approximate location: the dashed circle is the area it stands for"),
-    "cellLegend": _("Many incidents: a circle per area, sized by the number of incidents"),
+    "areaLocation": _(
+        "Approximate location (dashed): the dashed circle or governorate outline is the area "
+        "it stands for"
+    ),
+    "areaOnHover": _(
+        "Approximate location (dashed): point at it or choose it to see the area it stands for"
+    ),
+    "cellLegend": _(
+        "Many incidents: a circle per area, sized and labelled by the number of incidents"
+    ),
+    "cellLabelLegend": _("Click a circle to list its incidents (1.2K = 1,200)."),
+    "cellCount": _("%(count)s incidents in this area"),
+    "cellOnePlace": _("%(count)s incidents at one place"),
+    "onePlaceNote": _(
+        "All of them are recorded at the same point: zooming in will not separate them. "
+        "They are listed below."
+    ),
+    "zoomInCell": _("Zoom in to this area"),
+    "cellNewest": _("Its incidents, newest first"),
+    "showMore": _("Show more"),
     "sizeLegend": _("Circle size grows with the number killed (best estimate)"),
     "widerThanView": _(
         "Incidents located only to an area wider than this view are listed but not drawn; "
@@ -96,6 +114,7 @@ def _map_config() -> dict[str, Any]:
         "language": get_language(),
         "api": {
             "map": reverse("api:map"),
+            "list": reverse("api:incident-list"),
             "statistics": reverse("api:statistics"),
             "governorates": reverse("api:governorates"),
             "csv": reverse("api:incident-csv"),
@@ -114,6 +133,7 @@ def _map_config() -> dict[str, Any]:
             actor.slug: _localized(actor.name, actor.name_ar) for actor in selectors.public_actors()
         },
         "strings": {k: str(v) for k, v in MAP_STRINGS.items()},
+        "palette": palette.palette(),
     }
 
 

@@ -478,6 +478,10 @@ class MapCellSerializer(StrictSerializer):
         help_text="An open high adds its best: a floor when killed_high_open is above 0."
     )
     killed_high_open = serializers.IntegerField(help_text=_OPEN_COUNT_HELP)
+    single_point = serializers.BooleanField(
+        help_text="All the cell's incidents stand at one point: zooming in cannot separate "
+        "them (list them with the incident list's bbox instead)."
+    )
 
 
 class MapIncidentSerializer(StrictSerializer):
@@ -500,6 +504,10 @@ class MapIncidentSerializer(StrictSerializer):
     grade = serializers.ChoiceField(choices=Grade.choices)
     perpetrators = serializers.ListField(child=serializers.CharField())
     source_count = serializers.IntegerField()
+    governorate = serializers.CharField(
+        allow_null=True,
+        help_text="The slug of its governorate (as in governorates.geojson), if recorded.",
+    )
 
 
 class MapSerializer(StrictSerializer):

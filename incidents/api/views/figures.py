@@ -24,7 +24,7 @@ from incidents.models import (
 from incidents.readmodel import answers
 from incidents.statistics import incident_statistics
 from mapping.aggregation import View, aggregate
-from mapping.models import PRECISION_RADIUS_M
+from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from .. import serializers as s
 from ..filters import (
@@ -68,6 +68,11 @@ class StatisticsView(ApiView):
 
 
 SYRIA_BBOX = (35.5, 32.3, 42.5, 37.4)
+
+
+def _governorate_slugs() -> dict[int, str]:
+    """The governorates' slugs by id (a dozen rows; the outlines are keyed on them)."""
+    return dict(Place.objects.filter(kind=PlaceKind.GOVERNORATE).values_list("id", "slug"))
 
 
 class MapView(ApiView):
@@ -135,6 +140,8 @@ class MapView(ApiView):
                 .annotate(n=Count("source", distinct=True))
                 .values_list("incident_id", "n")
             )
+        # An incident located only to its governorate is drawn as the governorate's outline.
+        governorates = _governorate_slugs() if points else {}
         rows = result["cells"] if result["mode"] == "cells" else points
         totals = {
             "incidents": sum(r.get("count", 1) for r in rows),
@@ -174,6 +181,7 @@ class MapView(ApiView):
                     "grade": p["grade"],
                     "perpetrators": perpetrators[p["id"]],
                     "source_count": sources.get(p["id"], 0),
+                    "governorate": governorates.get(p["governorate_id"]),
                 }
                 for p in points
             ],

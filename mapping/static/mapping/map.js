@@ -8,7 +8,8 @@
  *   map/state.js      the state and the page's URL
  *   map/filters.js    the filters form
  *   map/base.js       tiles and governorate outlines (shared with incident_map.js)
- *   map/layers.js     incident points and areas, grid cells
+ *   map/layers.js     incident markers and areas, grid cells (map/shapes.js the shapes,
+ *                     map/cells.js a cell's count, name and popup)
  *   map/popups.js     popups; map/text.js how an incident reads; map/colours.js colours
  *   map/legend.js     the legend; map/list.js the list, totals and downloads
  *   map/loader.js     loading views, with a cache of wider answers for panning
@@ -70,7 +71,15 @@ L.control.scale({ imperial: false }).addTo(map);
 map.createPane("outlines");
 map.getPane("outlines").style.zIndex = "350";
 const outlineRenderer = L.canvas({ pane: "outlines" });
-const layers = createLayers(map, state);
+const layers = createLayers(map, state, {
+  // A cell's incidents, newest first, a page at a time: the list API with its bounds.
+  cellPage: (cell) =>
+    `${config.api.list}?${apiParams({
+      bbox: cell.bounds.join(","),
+      ordering: "-date_start",
+      page_size: "10",
+    }).toString()}`,
+});
 
 if (state.view) {
   map.setView([state.view.lat, state.view.lon], state.view.z);
@@ -178,13 +187,26 @@ window.addEventListener("popstate", () => {
 });
 
 // The element the tests and benchmark read; also handy from the console.
-mapElement.incidentMap = { map, state: () => state, byId: layers.byId, shapes: layers.count };
+mapElement.incidentMap = {
+  map,
+  state: () => state,
+  byId: layers.byId,
+  shapes: layers.count,
+  cellLabels: layers.cellLabels,
+};
 
 loader.load();
 addOutlines(map, config.api.governorates, {
   pane: "outlines",
   renderer: outlineRenderer,
   style: { color: "#55606b", weight: 1.2, fillColor: "#efe9dc", fillOpacity: 0.35 },
+}).then((outlines) => {
+  // An incident located only to its governorate is drawn as that governorate's outline.
+  if (!outlines) return;
+  layers.useOutlines(outlines);
+  if (current && current.mode === "incidents") {
+    if (current.incidents.some((i) => i.location_precision === "governorate")) redraw();
+  }
 });
 // The timeline waits for the first paint of the map, which matters more.
 mapElement.addEventListener("map:drawn", timeline.load, { once: true });
