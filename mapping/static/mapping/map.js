@@ -193,6 +193,8 @@ mapElement.incidentMap = {
   byId: layers.byId,
   shapes: layers.count,
   cellLabels: layers.cellLabels,
+  cells: layers.cells,
+  areasDrawn: layers.areasDrawn,
 };
 
 loader.load();

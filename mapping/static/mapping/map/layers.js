@@ -28,7 +28,7 @@ const PRECISE = new Set(["exact", "neighbourhood"]);
 
 // Up to this many areas in an answer, all are drawn; above it, only the one hovered or
 // selected.
-export const AREAS_ALWAYS = 40;
+export const AREAS_ALWAYS = 12;
 
 /** Whether the incident's location stands for an area rather than a point. */
 export function isArea(incident) {
@@ -148,6 +148,7 @@ export function createLayers(map, state, options) {
     if (!isArea(incident)) return;
     const layer = areaLayer(incident, highlighted);
     if (!layer) return;
+    layer.areaKind = layer instanceof L.Polygon ? "outline" : "circle";
     areas.addLayer(layer);
     areaOf.set(incident.id, layer);
   }
@@ -322,8 +323,18 @@ export function createLayers(map, state, options) {
     /** Whether every area of the answer drawn is shown, or only the hovered one. */
     allAreas: () => allAreas,
     count: () => markers.getLayers().length,
-    /** The cells drawn and their labels' text, for tests and the benchmark. */
-    cellLabels: () =>
-      labels.getLayers().map((label) => label.countElement.textContent),
+    /** The cells' labels' text, for tests and the benchmark. */
+    cellLabels: () => labels.getLayers().map((label) => label.countElement.textContent),
+    /** The cells drawn, each with its point in the map's container, for tests. */
+    cells: () =>
+      markers
+        .getLayers()
+        .filter((layer) => layer.cell)
+        .map((layer) => {
+          const point = map.latLngToContainerPoint(layer.getLatLng());
+          return { ...layer.cell, x: point.x, y: point.y };
+        }),
+    /** The areas drawn: [public id, "outline" or "circle"], for tests. */
+    areasDrawn: () => [...areaOf.entries()].map(([id, layer]) => [id, layer.areaKind]),
   };
 }
