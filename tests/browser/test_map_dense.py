@@ -83,7 +83,6 @@ def _click_cell(page, cell: dict) -> None:
 def _village_view(page, live_server, prefix: str = "") -> None:
     page.goto(f"{live_server.url}{prefix}/?lat={VILLAGE[0]}&lon={VILLAGE[1] + 0.02}&z=12")
     _wait_for_draw(page)
-    page.wait_for_load_state("networkidle")
 
 
 def test_cells_show_their_counts_and_list_their_incidents_newest_first(
