@@ -9,7 +9,6 @@ import { S, config } from "./config.js";
 import { node } from "./dom.js";
 import { dateText, figures, incidentUrl, ltr, titleIsArabic, titleOf } from "./text.js";
 
-const PAGE_SIZE = 10;
 // Latin digits in both languages, as the rest of the map writes figures.
 const LOCALE = config.language === "ar" ? "ar-u-nu-latn" : config.language || "en";
 const compact = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 });
@@ -128,5 +127,3 @@ export function cellPopup(cell, options) {
   load();
   return box;
 }
-
-export { PAGE_SIZE };

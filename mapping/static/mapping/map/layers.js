@@ -133,7 +133,8 @@ export function createLayers(map, state, options) {
   }
 
   function areaLayer(incident, highlighted) {
-    const rings = incident.location_precision === "governorate" && outlines.get(incident.governorate);
+    const rings =
+      incident.location_precision === "governorate" && outlines.get(incident.governorate);
     if (rings) return L.polygon(rings, areaStyle(incident, highlighted));
     const radius = areaRadius(incident);
     if (radius <= killedRadius(incident.killed_best) || enclosesView(radius)) return null;
@@ -250,7 +251,7 @@ export function createLayers(map, state, options) {
       marker.setLatLng([cell.latitude, cell.longitude]);
     }
     marker.countElement.textContent = text;
-    marker.countElement.className = `cell-count ${size}${cell.single_point ? " is-one-place" : ""}`;
+    marker.countElement.className = `cell-count ${size}`;
     return marker;
   }
 
@@ -269,7 +270,8 @@ export function createLayers(map, state, options) {
       });
       layer.on("click", () => {
         highlightShown(null);
-        openAt([cell.latitude, cell.longitude], cellPopup(cell, { map, firstPage: options.cellPage }));
+        const content = cellPopup(cell, { map, firstPage: options.cellPage });
+        openAt([cell.latitude, cell.longitude], content);
       });
       layer.bindTooltip(() => node("span", null, cellName(cell)), { direction: "top" });
       layer.cell = cell;

@@ -5,9 +5,10 @@
  * Once drawn, a wider area around it (half a view on each side) is fetched in the
  * background at the same zoom; a later pan that stays inside it is drawn at once from
  * that answer (the view and its near surroundings), without waiting for the network.
- * A view asked for while an earlier request is still out aborts that request. Such a view's list and totals are
- * counted here from the answer's incidents (exact) or cells (approximate at the edges,
- * and marked so). A wider answer whose mode differs from the view's is not used.
+ * Such a view's list and totals are counted here from the answer's incidents (exact) or
+ * cells (approximate at the edges, and marked so). A wider answer whose mode differs from
+ * the view's is not used. A view asked for while an earlier request is still out aborts
+ * that request.
  *
  * A filter the API refuses (a stale or mistyped address) comes back as 400 naming the
  * parameter and why; the map says which filter it is and offers to clear it.
