@@ -106,26 +106,27 @@ def _one_point(cell: dict[str, Any]) -> bool:
     )
 
 
-def _single_points(located: QuerySet, cells: list[dict[str, Any]]) -> set[tuple[int, int]]:
+def _single_points(model: Any, cells: list[dict[str, Any]]) -> set[tuple[int, int]]:
     """The (gx, gy) of the summed cells whose incidents share one point.
 
     Only a cell made of one finest cell can (a finest cell's incidents are apart from
-    every other's).
-
-    The per-cell sums keep no extent, so the incidents of those finest cells are read (by
-    the index on status and finest cell, without their rows on PostgreSQL).
+    every other's). The per-cell sums keep no extent, so the published incidents of those
+    finest cells are read, all of them (as the sums count them), through the index on
+    status and finest cell, which holds the coordinates: on PostgreSQL the rows themselves
+    are not read.
     """
-    # A cell at the view's edge may have incidents outside it: all of them must be read.
     wanted = {(c["fx"], c["fy"]): c["n"] for c in cells if c["fine"] == 1 and c["n"] > 1}
     if not wanted:
         return set()
-    xs = {x for x, _ in wanted}
-    ys = {y for _, y in wanted}
     rows = (
-        located.filter(map_cx__in=xs, map_cy__in=ys)
+        model._default_manager.filter(
+            status="published",
+            map_cx__in={x for x, _ in wanted},
+            map_cy__in={y for _, y in wanted},
+        )
         .values("map_cx", "map_cy")
         .annotate(
-            n=Count("id"),
+            n=Count("latitude"),
             lat_min=Min("latitude"),
             lat_max=Max("latitude"),
             lon_min=Min("longitude"),
@@ -238,7 +239,7 @@ def aggregate(incidents: QuerySet, view: View, *, summary: QuerySet | None = Non
             .order_by()
         )
         rows = list(grouped)
-        single = _single_points(located, rows)
+        single = _single_points(incidents.model, rows)
         return {
             "mode": "cells",
             "cell_size": cell_degrees(level),
