@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from mapping import country
+from mapping import country, palette
 from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from . import evidence, monitors, selectors, vocabulary
@@ -57,8 +57,26 @@ MAP_STRINGS = {
     "several": _("Several perpetrators"),
     "unknownPerpetrator": _("No perpetrator named"),
     "preciseLocation": _("Location known precisely"),
-    "areaLocation": _("Approximate location: the dashed circle is the area it stands for"),
-    "cellLegend": _("Many incidents: a circle per area, sized by the number of incidents"),
+    "areaLocation": _(
+        "Approximate location (dashed): the dashed circle or governorate outline is the area "
+        "it stands for"
+    ),
+    "areaOnHover": _(
+        "Approximate location (dashed): point at it or choose it to see the area it stands for"
+    ),
+    "cellLegend": _(
+        "Many incidents: a circle per area, sized and labelled by the number of incidents"
+    ),
+    "cellLabelLegend": _("Click a circle to list its incidents (1.2K = 1,200)."),
+    "cellCount": _("%(count)s incidents in this area"),
+    "cellOnePlace": _("%(count)s incidents at one place"),
+    "onePlaceNote": _(
+        "All of them are recorded at the same point: zooming in will not separate them. "
+        "They are listed below."
+    ),
+    "zoomInCell": _("Zoom in to this area"),
+    "cellNewest": _("Its incidents, newest first"),
+    "showMore": _("Show more"),
     "sizeLegend": _("Circle size grows with the number killed (best estimate)"),
     "rangeLegend": _(
         "Killed: low–best–high: the lowest figure a source gives, the best estimate, the highest"
@@ -127,6 +145,7 @@ def _map_config() -> dict[str, Any]:
         "api": {
             "map": reverse("api:map"),
             "incident": reverse("api:incident-detail", args=["PUBLIC_ID"]),
+            "list": reverse("api:incident-list"),
             "statistics": reverse("api:statistics"),
             "governorates": reverse("api:governorates"),
             "csv": reverse("api:incident-csv"),
@@ -153,6 +172,8 @@ def _map_config() -> dict[str, Any]:
             episode.slug: _localized(episode.title, episode.title_ar)
             for episode in selectors.episode_queryset(user=None)
         },
+        "strings": {k: str(v) for k, v in MAP_STRINGS.items()},
+        "palette": palette.palette(),
     }
 
 

@@ -12,6 +12,10 @@ coordinates.
 The level drawn follows the zoom but never makes more than ``MAP_MAX_CELLS_ACROSS`` cells
 across the view, which bounds the response whatever the zoom.
 
+A cell whose incidents all stand at one point (a town's centre, where reports name only
+the town) says so (``single_point``): zooming in cannot separate them, and the map offers
+their list instead.
+
 Views without filters can be drawn from a table of per-cell sums at the finest level
 (``incidents.PublishedMapCell``): a few thousand rows instead of every incident.
 """
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 GRID_LEVEL = 13
@@ -96,7 +100,51 @@ def _in_view(rows: QuerySet, view: View, x: str, y: str) -> QuerySet:
     )
 
 
-def _cells(grouped: QuerySet, level: int) -> list[dict[str, Any]]:
+def _one_point(cell: dict[str, Any]) -> bool:
+    return (
+        cell["n"] > 1 and cell["lat_min"] == cell["lat_max"] and cell["lon_min"] == cell["lon_max"]
+    )
+
+
+def _single_points(model: Any, cells: list[dict[str, Any]]) -> set[tuple[int, int]]:
+    """The (gx, gy) of the summed cells whose incidents share one point.
+
+    Only a cell made of one finest cell can (a finest cell's incidents are apart from
+    every other's). The per-cell sums keep no extent, so the published incidents of those
+    finest cells are read, all of them (as the sums count them), through the index on
+    status and finest cell, which holds the coordinates: on PostgreSQL the rows themselves
+    are not read.
+    """
+    wanted = {(c["fx"], c["fy"]): c["n"] for c in cells if c["fine"] == 1 and c["n"] > 1}
+    if not wanted:
+        return set()
+    rows = (
+        model._default_manager.filter(
+            status="published",
+            map_cx__in={x for x, _ in wanted},
+            map_cy__in={y for _, y in wanted},
+        )
+        .values("map_cx", "map_cy")
+        .annotate(
+            n=Count("latitude"),
+            lat_min=Min("latitude"),
+            lat_max=Max("latitude"),
+            lon_min=Min("longitude"),
+            lon_max=Max("longitude"),
+        )
+        .order_by()
+    )
+    points = {
+        (row["map_cx"], row["map_cy"])
+        for row in rows
+        if wanted.get((row["map_cx"], row["map_cy"])) == row["n"] and _one_point(row)
+    }
+    return {(c["gx"], c["gy"]) for c in cells if (c.get("fx"), c.get("fy")) in points}
+
+
+def _cells(
+    grouped: QuerySet, level: int, single: set[tuple[int, int]] | None = None
+) -> list[dict[str, Any]]:
     size = cell_degrees(level)
     # Cells in a view share a few dozen grid lines: each edge is rounded once, not per cell.
     edges: dict[int, float | None] = {}
@@ -122,6 +170,10 @@ def _cells(grouped: QuerySet, level: int) -> list[dict[str, Any]]:
             "killed_best": cell["best"] or 0,
             "killed_high": cell["high"] or 0,
             "killed_high_open": cell["high_open"] or 0,
+            # All its incidents at one point: zooming in cannot separate them.
+            "single_point": (
+                (cell["gx"], cell["gy"]) in single if single is not None else _one_point(cell)
+            ),
         }
         for cell in grouped
     ]
@@ -145,6 +197,7 @@ POINT_VALUES = (
     "killed_high",
     "killed_high_open",
     "grade",
+    "governorate_id",
 )
 
 
@@ -187,9 +240,21 @@ def aggregate(incidents: QuerySet, view: View, *, summary: QuerySet | None = Non
                 high_open=Sum("killed_high_open"),
                 lat=Sum("latitude_sum") / Sum("count"),
                 lon=Sum("longitude_sum") / Sum("count"),
+                # How many finest cells it sums, and (when one) which.
+                fine=Count("id"),
+                fx=Min("cx"),
+                fy=Min("cy"),
             )
             .order_by()
         )
+        rows = list(grouped)
+        single = _single_points(incidents.model, rows)
+        return {
+            "mode": "cells",
+            "cell_size": cell_degrees(level),
+            "cells": _cells(rows, level, single),
+            "incidents": [],
+        }
     else:
         grouped = (
             located.annotate(
@@ -205,6 +270,10 @@ def aggregate(incidents: QuerySet, view: View, *, summary: QuerySet | None = Non
                 high_open=Count("id", filter=Q(killed_high_open=True)),
                 lat=Avg("latitude"),
                 lon=Avg("longitude"),
+                lat_min=Min("latitude"),
+                lat_max=Max("latitude"),
+                lon_min=Min("longitude"),
+                lon_max=Max("longitude"),
             )
             .order_by()
         )

@@ -486,6 +486,10 @@ class MapCellSerializer(StrictSerializer):
         "cells of the answer (null for the others).",
     )
     area_ar = serializers.CharField(allow_null=True, help_text="The same in Arabic.")
+    single_point = serializers.BooleanField(
+        help_text="All the cell's incidents stand at one point: zooming in cannot separate "
+        "them (list them with the incident list's bbox instead)."
+    )
 
 
 class MapIncidentSerializer(StrictSerializer):
@@ -512,6 +516,10 @@ class MapIncidentSerializer(StrictSerializer):
         help_text="Each perpetrator's attribution confidence, by actor slug.",
     )
     source_count = serializers.IntegerField()
+    governorate = serializers.CharField(
+        allow_null=True,
+        help_text="The slug of its governorate (as in governorates.geojson), if recorded.",
+    )
 
 
 class MapPointsSerializer(StrictSerializer):

@@ -25,7 +25,7 @@ from incidents.readmodel import answers
 from incidents.statistics import BREAKDOWNS, Summable, incident_statistics
 from mapping import gazetteer
 from mapping.aggregation import View, aggregate
-from mapping.models import PRECISION_RADIUS_M, Place
+from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 
 from .. import serializers as s
 from ..filters import (
@@ -204,10 +204,15 @@ COMPACT_FIELDS = (
     "perpetrators",
     # each perpetrator's attribution confidence, in the order of "perpetrators"
     "perpetrator_confidences",
+    # the governorate's slug of an incident located to its governorate only (drawn as its
+    # outline); null for the others, whose point is drawn
+    "governorate",
 )
 
 
-def _compact(point: dict, perpetrators: list[str], confidences: dict[str, str]) -> list:
+def _compact(
+    point: dict, perpetrators: list[str], confidences: dict[str, str], governorates: dict[int, str]
+) -> list:
     """One incident as a row of the compact layout (coordinates to 5 decimals, about 1 m)."""
     return [
         point["public_id"],
@@ -226,7 +231,15 @@ def _compact(point: dict, perpetrators: list[str], confidences: dict[str, str]) 
         point["killed_high_open"],
         perpetrators,
         [confidences[slug] for slug in perpetrators],
+        governorates.get(point["governorate_id"])
+        if point["location_precision"] == "governorate"
+        else None,
     ]
+
+
+def _governorate_slugs() -> dict[int, str]:
+    """The governorates' slugs by id (a dozen rows; the outlines are keyed on them)."""
+    return dict(Place.objects.filter(kind=PlaceKind.GOVERNORATE).values_list("id", "slug"))
 
 
 class MapView(ApiView):
@@ -316,6 +329,8 @@ class MapView(ApiView):
                 .annotate(n=Count("source", distinct=True))
                 .values_list("incident_id", "n")
             )
+        # An incident located only to its governorate is drawn as the governorate's outline.
+        governorates = _governorate_slugs() if points else {}
         rows = result["cells"] if result["mode"] == "cells" else points
         totals = {
             "incidents": sum(r.get("count", 1) for r in rows),
@@ -339,7 +354,10 @@ class MapView(ApiView):
             answer["incidents"] = []
             answer["points"] = {
                 "fields": list(COMPACT_FIELDS),
-                "rows": [_compact(p, perpetrators[p["id"]], confidences[p["id"]]) for p in points],
+                "rows": [
+                    _compact(p, perpetrators[p["id"]], confidences[p["id"]], governorates)
+                    for p in points
+                ],
             }
             return answer
         return {
@@ -366,6 +384,7 @@ class MapView(ApiView):
                     "perpetrators": perpetrators[p["id"]],
                     "perpetrator_confidence": confidences[p["id"]],
                     "source_count": sources.get(p["id"], 0),
+                    "governorate": governorates.get(p["governorate_id"]),
                 }
                 for p in points
             ],

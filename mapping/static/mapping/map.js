@@ -8,15 +8,17 @@
  *   map/state.js      the state and the page's URL
  *   map/filters.js    the filters form
  *   map/base.js       tiles and governorate outlines (shared with incident_map.js)
- *   map/layers.js     incident points and areas, grid cells
+ *   map/layers.js     incident markers and areas, grid cells (map/shapes.js the shapes,
+ *                     map/cells.js a cell's count, name and popup)
  *   map/popups.js     popups; map/text.js how an incident reads; map/colours.js colours
  *   map/legend.js     the legend; map/list.js the list, totals and downloads
  *   map/loader.js     loading views, with a cache of wider answers for panning
  *   map/timeline-data.js and map/timeline.js   the timeline under the filters
  *   map/share.js      the feed link, embed code and chips, all with the current filters
  *
- * When a response has been drawn the map sets data-drawn (a counter) on its element and a
- * performance mark "map-drawn", which the tests and bench/map_browser.py wait for.
+ * When a response has been drawn the map sets a performance mark "map-drawn" (its shapes
+ * are painted), then, once the list beside it is drawn too, data-drawn (a counter) on its
+ * element: bench/map_browser.py times the mark, the tests wait for the counter.
  *
  * A module script runs after the page is parsed and after the classic scripts before it,
  * so Leaflet (django-leaflet's leaflet.js, the global L) is there when this runs.
@@ -93,7 +95,15 @@ L.control.scale({ imperial: false }).addTo(map);
 map.createPane("outlines");
 map.getPane("outlines").style.zIndex = "350";
 const outlineRenderer = L.canvas({ pane: "outlines" });
-const layers = createLayers(map, state);
+const layers = createLayers(map, state, {
+  // A cell's incidents, newest first, a page at a time: the list API with its bounds.
+  cellPage: (cell) =>
+    `${config.api.list}?${apiParams({
+      bbox: cell.bounds.join(","),
+      ordering: "-date_start",
+      page_size: "10",
+    }).toString()}`,
+});
 accessiblePopups(map);
 
 if (state.view) {
@@ -116,20 +126,30 @@ const panel = createPanel(
 
 let current = null; // the last response drawn
 let drawCount = 0;
+let redraws = 0;
 
 function redraw() {
   if (!current) return;
-  layers.draw(current);
-  panel.drawList(current);
-  legend.draw(current);
-  panel.drawTotals(current.totals, current.approximate);
-  mapElement.dataset.mode = current.mode;
-  // Leaflet paints its canvas in the next animation frame; say "drawn" after that paint.
+  const shown = current;
+  redraws += 1;
+  const mine = redraws;
+  layers.draw(shown);
+  legend.draw(shown);
+  panel.drawTotals(shown.totals, shown.approximate);
+  mapElement.dataset.mode = shown.mode;
+  // Leaflet paints its canvas in the next animation frame: the map is drawn after that
+  // paint. The list beside it (up to 250 entries to build and lay out) follows in a task
+  // of its own, so that the page is never held by one long task doing both; then the map
+  // says "drawn".
   window.requestAnimationFrame(() => {
-    drawCount += 1;
-    mapElement.dataset.drawn = String(drawCount);
     if (window.performance && performance.mark) performance.mark("map-drawn");
-    mapElement.dispatchEvent(new CustomEvent("map:drawn"));
+    window.setTimeout(() => {
+      if (mine !== redraws) return; // a newer answer is being drawn
+      panel.drawList(shown);
+      drawCount += 1;
+      mapElement.dataset.drawn = String(drawCount);
+      mapElement.dispatchEvent(new CustomEvent("map:drawn"));
+    }, 0);
   });
 }
 
@@ -208,13 +228,28 @@ window.addEventListener("popstate", () => {
 });
 
 // The element the tests and benchmark read; also handy from the console.
-mapElement.incidentMap = { map, state: () => state, byId: layers.byId, shapes: layers.count };
+mapElement.incidentMap = {
+  map,
+  state: () => state,
+  byId: layers.byId,
+  shapes: layers.count,
+  cellLabels: layers.cellLabels,
+  cells: layers.cells,
+  areasDrawn: layers.areasDrawn,
+};
 
 loader.load();
 addOutlines(map, config.api.governorates, {
   pane: "outlines",
   renderer: outlineRenderer,
   style: { color: "#55606b", weight: 1.2, fillColor: "#efe9dc", fillOpacity: 0.35 },
+}).then((outlines) => {
+  // An incident located only to its governorate is drawn as that governorate's outline.
+  if (!outlines) return;
+  layers.useOutlines(outlines);
+  if (current && current.mode === "incidents") {
+    if (current.incidents.some((i) => i.location_precision === "governorate")) redraw();
+  }
 });
 // The timeline waits for the first paint of the map, which matters more.
 mapElement.addEventListener("map:drawn", timeline.load, { once: true });

@@ -1,22 +1,34 @@
 /*
  * What the map draws for an answer of /api/v1/map/: single incidents, or the server's grid
- * cells when a view holds too many. An incident with a precise location is a filled circle
- * sized by its best killed estimate; an imprecise one is drawn honestly as the area it
- * stands for (a dashed circle of the precision's radius, at least as large as the point
- * would be). Leaflet is the global L of django-leaflet's classic script, which runs first.
+ * cells when a view holds too many.
+ *
+ * An incident is a marker sized by its best killed estimate, coloured as the form says and
+ * shaped by its event type (colour is never the only channel). One located only to an area
+ * has a dashed outline, and its area is drawn honestly, as the area it stands for: the
+ * outline of its governorate when that is all that is known, else a dashed circle of its
+ * precision's radius. Areas overlap into an unreadable tangle once there are many, so they
+ * are all drawn only while few are in view (AREAS_ALWAYS); otherwise an incident's area is
+ * drawn while it is hovered or selected. Areas never take the pointer from the markers.
+ *
+ * A cell is a circle sized by its count and labelled with it (abbreviated); a click lists
+ * its incidents (see cells.js).
+ *
+ * Everything is painted on one canvas; an answer replaces the shapes drawn, and cell
+ * labels are reused from one answer to the next instead of being rebuilt. Leaflet is the
+ * global L of django-leaflet's classic script, which runs first.
  */
-import { CELL_COLOUR, colourOf } from "./colours.js";
+import { CELL_COLOUR, HIGHLIGHT_COLOUR, colourOf, shapeOf } from "./colours.js";
 import { node, revealInPanel } from "./dom.js";
-import { S } from "./config.js";
-import { cellPopup, incidentPopup, stackPopup } from "./popups.js";
+import { cellName, cellPopup, countLabel } from "./cells.js";
+import { incidentPopup, stackPopup } from "./popups.js";
+import { traceShape } from "./shapes.js";
 
 const L = window.L;
 const PRECISE = new Set(["exact", "neighbourhood"]);
 
-// An area wider than this (pixels of radius) is drawn as its dashed outline only: a
-// translucent fill the size of the screen hides everything under it and costs the most
-// to paint.
-const OUTLINE_ONLY_RADIUS = 120;
+// Up to this many areas in an answer, all are drawn; above it, only the one hovered or
+// selected.
+export const AREAS_ALWAYS = 12;
 
 /** Whether the incident's location stands for an area rather than a point. */
 export function isArea(incident) {
@@ -24,25 +36,27 @@ export function isArea(incident) {
 }
 
 function killedRadius(killed) {
-  if (killed === null || killed === undefined) return 4;
-  return Math.min(4 + 2.2 * Math.sqrt(killed), 34);
+  if (killed === null || killed === undefined) return 5;
+  return Math.min(5 + 2.2 * Math.sqrt(killed), 34);
 }
 
 function metresPerPixel(lat, zoom) {
   return (40075016.686 * Math.cos((lat * Math.PI) / 180)) / Math.pow(2, zoom + 8);
 }
 
-// A circle that answers the pointer on its outline and near its centre only, so that a
-// wide area does not take every hover and click inside it from the incidents it covers.
-const AreaMarker = L.CircleMarker.extend({
-  _containsPoint(point) {
-    const distance = point.distanceTo(this._point);
-    const tolerance = this._clickTolerance() + 2;
-    if (this._radius <= OUTLINE_ONLY_RADIUS) return distance <= this._radius + tolerance;
-    return (
-      distance <= this.options.coreRadius + tolerance ||
-      Math.abs(distance - this._radius) <= tolerance
-    );
+// A marker of one of the shapes of shapes.js, painted on the canvas renderer. It answers
+// the pointer within its radius, as a circle does.
+const ShapeMarker = L.CircleMarker.extend({
+  _updatePath() {
+    const renderer = this._renderer;
+    if (this.options.shape === "circle" || !renderer._ctx) {
+      renderer._updateCircle(this);
+      return;
+    }
+    if (!renderer._drawing || this._empty()) return;
+    const p = this._point;
+    traceShape(renderer._ctx, this.options.shape, p.x, p.y, Math.max(this._radius, 1));
+    renderer._fillStroke(renderer._ctx, this);
   },
 });
 
@@ -56,21 +70,42 @@ function pointKey(incident) {
  * The layer of incidents and cells on map, coloured as state.color says. byId maps a public
  * id to {layer, item, incident}; the list fills in item, the entry in the list.
  * openIncident(id) opens an incident's popup; a click on a stack opens the list of it.
+ * options.cellPage(cell): the address of the first page of a cell's incidents.
  */
-export function createLayers(map, state) {
+export function createLayers(map, state, options) {
   const renderer = L.canvas({ padding: 0.3 });
+  const areas = L.layerGroup().addTo(map);
   const markers = L.layerGroup().addTo(map);
+  const labels = L.layerGroup().addTo(map);
   const byId = new Map();
   const stacks = new Map(); // pointKey -> the incidents there, in the answer's order
-  // One popup serves incidents and stacks; shown is the incident it highlights.
+  const areaOf = new Map(); // public id -> its area's layer, while drawn
+  const spareLabels = []; // cell labels of an earlier answer, to reuse
+  let outlines = new Map(); // governorate slug -> its outline's rings (lat, lng)
+  let allAreas = false; // whether every area of the answer is drawn
+  // One popup serves incidents, stacks and cells; shown is the incident it highlights.
   const popup = L.popup({ maxWidth: 320 });
   let shown = null;
 
-  function radiusOf(incident) {
-    const size = killedRadius(incident.killed_best);
-    if (!isArea(incident) || !incident.precision_radius_m) return size;
-    const area = incident.precision_radius_m / metresPerPixel(incident.latitude, map.getZoom());
-    return Math.max(size, area);
+  function markerStyle(incident, highlighted) {
+    const colour = colourOf(incident, state.color);
+    const area = isArea(incident);
+    return {
+      renderer,
+      radius: killedRadius(incident.killed_best),
+      shape: shapeOf(incident),
+      color: highlighted ? HIGHLIGHT_COLOUR : colour,
+      weight: highlighted ? 3 : area ? 2 : 1.5,
+      dashArray: area && !highlighted ? "3 2" : null,
+      fillColor: colour,
+      fillOpacity: area ? 0.35 : 0.8,
+      opacity: 1,
+    };
+  }
+
+  function areaRadius(incident) {
+    if (!incident.precision_radius_m) return 0;
+    return incident.precision_radius_m / metresPerPixel(incident.latitude, map.getZoom());
   }
 
   // An area whose radius exceeds the map's diagonal, around a point in view, encloses the
@@ -82,33 +117,61 @@ export function createLayers(map, state) {
     return radius > Math.hypot(size.x, size.y);
   }
 
-  function styleFor(incident, highlighted) {
+  function areaStyle(incident, highlighted) {
     const colour = colourOf(incident, state.color);
-    const area = isArea(incident);
-    const radius = radiusOf(incident);
     return {
       renderer,
-      radius,
-      coreRadius: killedRadius(incident.killed_best),
-      color: highlighted ? "#000000" : colour,
-      weight: highlighted ? 3 : area ? 1.5 : 1,
-      dashArray: area ? "4 3" : null,
-      stroke: !(area && enclosesView(radius)),
-      fill: !(area && radius > OUTLINE_ONLY_RADIUS),
+      interactive: false,
+      color: highlighted ? HIGHLIGHT_COLOUR : colour,
+      weight: highlighted ? 2.5 : 1.5,
+      dashArray: "5 4",
+      fill: true,
       fillColor: colour,
-      fillOpacity: area ? 0.18 : 0.65,
-      opacity: 0.95,
+      fillOpacity: highlighted ? 0.12 : 0.06,
+      opacity: 1,
     };
   }
 
-  function setHighlight(id, on, options) {
+  function areaLayer(incident, highlighted) {
+    const rings =
+      incident.location_precision === "governorate" && outlines.get(incident.governorate);
+    if (rings) return L.polygon(rings, areaStyle(incident, highlighted));
+    const radius = areaRadius(incident);
+    if (radius <= killedRadius(incident.killed_best) || enclosesView(radius)) return null;
+    return L.circleMarker([incident.latitude, incident.longitude], {
+      ...areaStyle(incident, highlighted),
+      radius,
+    });
+  }
+
+  function showArea(incident, highlighted) {
+    hideArea(incident.id);
+    if (!isArea(incident)) return;
+    const layer = areaLayer(incident, highlighted);
+    if (!layer) return;
+    layer.areaKind = layer instanceof L.Polygon ? "outline" : "circle";
+    areas.addLayer(layer);
+    areaOf.set(incident.id, layer);
+  }
+
+  function hideArea(id) {
+    const layer = areaOf.get(id);
+    if (layer) {
+      areas.removeLayer(layer);
+      areaOf.delete(id);
+    }
+  }
+
+  function setHighlight(id, on, highlightOptions) {
     const entry = byId.get(id);
     if (!entry) return;
-    entry.layer.setStyle(styleFor(entry.incident, on));
+    entry.layer.setStyle(markerStyle(entry.incident, on));
     if (on) entry.layer.bringToFront();
+    if (on || allAreas) showArea(entry.incident, on);
+    else hideArea(id);
     if (entry.item) {
       entry.item.classList.toggle("is-highlighted", on);
-      if (on && options && options.scroll) revealInPanel(entry.item);
+      if (on && highlightOptions && highlightOptions.scroll) revealInPanel(entry.item);
     }
   }
 
@@ -142,17 +205,20 @@ export function createLayers(map, state) {
   }
 
   function drawIncidents(incidents) {
-    for (const incident of incidents) {
-      if (incident.latitude === null || incident.longitude === null) continue;
+    const located = incidents.filter((i) => i.latitude !== null && i.longitude !== null);
+    for (const incident of located) {
       const key = pointKey(incident);
       if (!stacks.has(key)) stacks.set(key, []);
       stacks.get(key).push(incident);
     }
-    // Largest first, so smaller circles lie on top and stay clickable.
-    const ordered = incidents.slice().sort((a, b) => radiusOf(b) - radiusOf(a));
+    allAreas = located.filter(isArea).length <= AREAS_ALWAYS;
+    // Largest first, so smaller markers lie on top and stay clickable.
+    const ordered = located.sort((a, b) => (b.killed_best || 0) - (a.killed_best || 0));
     for (const incident of ordered) {
-      if (incident.latitude === null || incident.longitude === null) continue;
-      const layer = new AreaMarker([incident.latitude, incident.longitude], styleFor(incident));
+      const layer = new ShapeMarker(
+        [incident.latitude, incident.longitude],
+        markerStyle(incident, false)
+      );
       layer.on("click", () => {
         const stack = stacks.get(pointKey(incident));
         if (stack.length > 1) openStack(stack);
@@ -164,32 +230,67 @@ export function createLayers(map, state) {
       });
       markers.addLayer(layer);
       byId.set(incident.id, { layer, item: null, incident });
+      if (allAreas) showArea(incident, false);
     }
+  }
+
+  function cellLabel(cell, radius) {
+    let marker = spareLabels.pop();
+    const text = countLabel(cell.count);
+    const size = radius >= 16 ? "is-large" : radius >= 10 ? "is-medium" : "is-small";
+    if (!marker) {
+      const element = node("span", "cell-count");
+      element.setAttribute("aria-hidden", "true");
+      marker = L.marker([cell.latitude, cell.longitude], {
+        icon: L.divIcon({ className: "cell-label", html: element, iconSize: null }),
+        interactive: false,
+        keyboard: false,
+      });
+      marker.countElement = element;
+    } else {
+      marker.setLatLng([cell.latitude, cell.longitude]);
+    }
+    marker.countElement.textContent = text;
+    marker.countElement.className = `cell-count ${size}`;
+    return marker;
   }
 
   function drawCells(cells) {
     const largest = Math.max(1, ...cells.map((cell) => cell.count));
+    const drawn = [];
     for (const cell of cells) {
-      const radius = 5 + 22 * Math.sqrt(cell.count / largest);
+      const radius = 8 + 22 * Math.sqrt(cell.count / largest);
       const layer = L.circleMarker([cell.latitude, cell.longitude], {
         renderer,
         radius,
         color: CELL_COLOUR,
-        weight: 1,
+        weight: cell.single_point ? 3 : 1.5,
         fillColor: CELL_COLOUR,
-        fillOpacity: 0.45,
+        fillOpacity: 0.3,
       });
-      layer.bindPopup(() => cellPopup(cell, map));
-      layer.bindTooltip(node("span", null, `${cell.count} ${S.incidents}`), { direction: "top" });
+      layer.on("click", () => {
+        highlightShown(null);
+        const content = cellPopup(cell, { map, firstPage: options.cellPage });
+        openAt([cell.latitude, cell.longitude], content);
+      });
+      layer.bindTooltip(() => node("span", null, cellName(cell)), { direction: "top" });
+      layer.cell = cell;
       markers.addLayer(layer);
+      drawn.push(cellLabel(cell, radius));
     }
+    for (const label of drawn) labels.addLayer(label);
   }
 
   function clear() {
     map.closePopup();
+    areas.clearLayers();
     markers.clearLayers();
+    // Labels are kept aside for the next answer's cells: their elements are reused.
+    labels.eachLayer((label) => spareLabels.push(label));
+    labels.clearLayers();
     byId.clear();
     stacks.clear();
+    areaOf.clear();
   }
 
   /** Draws an answer (mode "incidents" or "cells") in place of what was drawn. */
@@ -199,14 +300,43 @@ export function createLayers(map, state) {
     else drawIncidents(response.incidents);
   }
 
+  /** outlineLayer: the governorates' GeoJSON layer (slug in each feature's properties). */
+  function useOutlines(outlineLayer) {
+    const found = new Map();
+    outlineLayer.eachLayer((layer) => {
+      const slug = layer.feature && layer.feature.properties && layer.feature.properties.slug;
+      if (slug) found.set(slug, layer.getLatLngs());
+    });
+    outlines = found;
+  }
+
   return {
     byId,
     draw,
     clear,
     setHighlight,
     openIncident,
+    useOutlines,
     /** Whether the incident is an area too wide to see in this view (the legend says so). */
-    enclosesView: (incident) => enclosesView(radiusOf(incident)),
+    enclosesView: (incident) =>
+      isArea(incident) &&
+      !(incident.location_precision === "governorate" && outlines.has(incident.governorate)) &&
+      enclosesView(areaRadius(incident)),
+    /** Whether every area of the answer drawn is shown, or only the hovered one. */
+    allAreas: () => allAreas,
     count: () => markers.getLayers().length,
+    /** The cells' labels' text, for tests and the benchmark. */
+    cellLabels: () => labels.getLayers().map((label) => label.countElement.textContent),
+    /** The cells drawn, each with its point in the map's container, for tests. */
+    cells: () =>
+      markers
+        .getLayers()
+        .filter((layer) => layer.cell)
+        .map((layer) => {
+          const point = map.latLngToContainerPoint(layer.getLatLng());
+          return { ...layer.cell, x: point.x, y: point.y };
+        }),
+    /** The areas drawn: [public id, "outline" or "circle"], for tests. */
+    areasDrawn: () => [...areaOf.entries()].map(([id, layer]) => [id, layer.areaKind]),
   };
 }

@@ -1,18 +1,22 @@
 /*
- * The legend in the map's corner: the colours of what is drawn (event types or
- * perpetrators, or the grid cells), the two shapes (a point, a dashed area) and what the
- * sizes mean. Open by default on wide screens only.
+ * The legend in the map's corner: the colours and shapes of what is drawn (event types, or
+ * perpetrators with the event types' shapes apart), the grid cells, what a dashed outline
+ * means and what the sizes mean. Open by default on wide screens only. Marks are small
+ * SVGs (shapes.js) whose colours are attributes, not styles.
  */
 import { S } from "./config.js";
-import { CELL_COLOUR, categoryOf } from "./colours.js";
-import { node, swatch } from "./dom.js";
+import { CELL_COLOUR, categoryOf, shapeOf } from "./colours.js";
+import { node } from "./dom.js";
+import { shapeIcon } from "./shapes.js";
 
 const L = window.L;
+const NEUTRAL = "#404040";
 
-function entry(colour, dashed, label, className) {
+function entry(shape, colour, label, options) {
+  const { dashed = false, className = null } = options || {};
   const item = node("li", className);
-  item.appendChild(swatch(colour, dashed));
-  item.appendChild(document.createTextNode(label));
+  item.appendChild(shapeIcon(shape, colour, { dashed }));
+  item.appendChild(node("span", null, label));
   return item;
 }
 
@@ -36,18 +40,35 @@ export function createLegend(map, state, layers) {
     body.replaceChildren();
     const list = node("ul");
     if (response.mode === "cells") {
-      list.appendChild(entry(CELL_COLOUR, false, S.cellLegend));
+      list.appendChild(entry("circle", CELL_COLOUR, S.cellLegend));
+      list.appendChild(node("li", "legend-note", S.cellLabelLegend));
     } else {
       const seen = new Map();
+      const shapes = new Map();
       for (const incident of response.incidents) {
-        const [key, label, colour] = categoryOf(incident, state.color);
-        if (!seen.has(key)) seen.set(key, [label, colour]);
+        const [key, label, colour, shape] = categoryOf(incident, state.color);
+        if (!seen.has(key)) seen.set(key, [label, colour, shape]);
+        if (!shapes.has(incident.event_type)) {
+          const [, typeLabel] = categoryOf(incident, "event_type");
+          shapes.set(incident.event_type, [shapeOf(incident), typeLabel]);
+        }
       }
-      for (const [label, colour] of seen.values()) {
-        list.appendChild(entry(colour, false, label));
+      for (const [label, colour, shape] of seen.values()) {
+        list.appendChild(entry(shape || "circle", colour, label, { className: "legend-colour" }));
       }
-      list.appendChild(entry("#444", false, S.preciseLocation, "legend-shape"));
-      list.appendChild(entry("#444", true, S.areaLocation, "legend-shape"));
+      if (state.color === "perpetrator") {
+        // Colour says who; the shape still says what happened.
+        for (const [shape, label] of shapes.values()) {
+          list.appendChild(entry(shape, NEUTRAL, label, { className: "legend-shape" }));
+        }
+      }
+      list.appendChild(entry("circle", NEUTRAL, S.preciseLocation, { className: "legend-shape" }));
+      list.appendChild(
+        entry("circle", NEUTRAL, layers.allAreas() ? S.areaLocation : S.areaOnHover, {
+          dashed: true,
+          className: "legend-shape",
+        })
+      );
       list.appendChild(node("li", "legend-note", S.sizeLegend));
       list.appendChild(node("li", "legend-note", S.rangeLegend));
       if (response.incidents.some(layers.enclosesView)) {

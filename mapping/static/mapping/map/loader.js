@@ -4,9 +4,11 @@
  * Each view is asked for exactly (bbox and zoom), so figures and mode are the server's.
  * Once drawn, a wider area around it (half a view on each side) is fetched in the
  * background at the same zoom; a later pan that stays inside it is drawn at once from
- * that answer, without waiting for the network. Such a view's list and totals are
- * counted here from the answer's incidents (exact) or cells (approximate at the edges,
- * and marked so). A wider answer whose mode differs from the view's is not used.
+ * that answer (the view and its near surroundings), without waiting for the network.
+ * Such a view's list and totals are counted here from the answer's incidents (exact) or
+ * cells (approximate at the edges, and marked so). A wider answer whose mode differs from
+ * the view's is not used. A view asked for while an earlier request is still out aborts
+ * that request.
  *
  * A filter the API refuses (a stale or mistyped address) comes back as 400 naming the
  * parameter and why; the map says which filter it is and offers to clear it.
@@ -41,8 +43,20 @@ function inView(box, latitude, longitude) {
   return latitude >= box[1] && latitude <= box[3] && longitude >= box[0] && longitude <= box[2];
 }
 
+// What is drawn of a cached wider answer: the view and this much of its size around it on
+// each side, as far as the map's canvas paints (its padding), so that a drag shows the
+// neighbours at once without every shape and label of the wider answer being built.
+const DRAWN_MARGIN = 0.3;
+
+function grown(box, margin) {
+  const w = (box[2] - box[0]) * margin;
+  const h = (box[3] - box[1]) * margin;
+  return [box[0] - w, box[1] - h, box[2] + w, box[3] + h];
+}
+
 /** The part of a cached wider answer that a view shows, with totals counted here. */
 function viewOf(data, box) {
+  const around = grown(box, DRAWN_MARGIN);
   // An open high adds its best and is counted, as the API's totals do.
   const totals = {
     incidents: 0,
@@ -60,7 +74,8 @@ function viewOf(data, box) {
       totals.killed_high += cell.killed_high;
       totals.killed_high_open += cell.killed_high_open || 0;
     }
-    return { ...data, totals, approximate: true };
+    const cells = data.cells.filter((cell) => inView(around, cell.latitude, cell.longitude));
+    return { ...data, cells, totals, approximate: true };
   }
   const visible = data.incidents.filter((i) => inView(box, i.latitude, i.longitude));
   for (const incident of visible) {
@@ -72,9 +87,10 @@ function viewOf(data, box) {
       : incident.killed_high || 0;
     if (incident.killed_high_open) totals.killed_high_open += 1;
   }
-  // All of the wider answer is drawn, so panning further shows neighbours at once; the
-  // list and totals hold the view only.
-  return { ...data, listed: visible, totals, approximate: false };
+  // The view and its surroundings are drawn, so a drag shows neighbours at once; the list
+  // and totals hold the view only.
+  const drawn = data.incidents.filter((i) => inView(around, i.latitude, i.longitude));
+  return { ...data, incidents: drawn, listed: visible, totals, approximate: false };
 }
 
 /**
