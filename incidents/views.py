@@ -101,7 +101,7 @@ MAP_STRINGS = {
     # The link to an incident's page, which shows its id only.
     "recordOf": _("Full record of “%(title)s” (%(id)s)"),
     "areaAround": _("The area around %(point)s"),
-    "cellCount": _("Incidents: %(count)s"),
+    "cellListCount": _("Incidents: %(count)s"),
     "cellListLabel": _("The areas in view with the most incidents"),
     "incidentListLabel": _("Incidents in view, most killed first"),
     # The timeline (map/timeline.js).
@@ -172,7 +172,6 @@ def _map_config() -> dict[str, Any]:
             episode.slug: _localized(episode.title, episode.title_ar)
             for episode in selectors.episode_queryset(user=None)
         },
-        "strings": {k: str(v) for k, v in MAP_STRINGS.items()},
         "palette": palette.palette(),
     }
 

@@ -89,7 +89,7 @@ export function createPanel(elements, state, layers, map) {
       (arabic ? cell.area_ar : cell.area) || cell.area || fill(S.areaAround, { point });
     const title = node("span", "incident-title", where);
     choose.appendChild(title);
-    const count = fill(S.cellCount, { count: ltr(String(cell.count)) });
+    const count = fill(S.cellListCount, { count: ltr(String(cell.count)) });
     const killed = figures(
       cell.killed_low,
       cell.killed_best,
