@@ -9,8 +9,9 @@ or a bad value is a 400 naming it, as in the API. Entries are the latest changes
   takes a later version of the same incident as an update of its entry. ``updated`` is
   when the incident's history last recorded a change, ``published`` its first publication.
 - A retracted incident stays in the feed as an update of its entry that says it was
-  retracted, when, and the public reason, and nothing of the withdrawn record (no title,
-  summary, place or figures). It is matched against the filters by its stored fields, so
+  retracted and when, and nothing of the withdrawn record (no title, summary, place or
+  figures). The reviewer's reason is not given: it was always written for the record's
+  history in the admin, and may name what must stay there. It is matched against the filters by its stored fields, so
   the readers of a governorate's feed hear of the retraction of an incident they were told
   of.
 - Text from the database goes into the entries' HTML summaries escaped.
@@ -104,14 +105,12 @@ class IncidentFeed(Feed):
     def item_description(self, item: Incident) -> str:
         if item.status == Status.RETRACTED:
             return format_html(
-                "<p>{}</p><p>{} {}</p>",
+                "<p>{}</p>",
                 gettext(
                     "This incident was retracted on %(date)s: its record is withdrawn and "
                     "no longer published."
                 )
                 % {"date": item.feed_updated.date().isoformat()},
-                gettext("Reason:"),
-                item.retraction_reason,
             )
         killed = _killed_text(item)
         place = _localized(item.place.name, item.place.name_ar) if item.place else item.place_name

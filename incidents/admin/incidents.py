@@ -88,7 +88,7 @@ class AttributionInline(admin.TabularInline):
 class IncidentActionForm(helpers.ActionForm):
     reason = forms.CharField(
         required=False,
-        label="Reason (needed to retract; public, in the Atom feed)",
+        label="Reason (needed to retract; kept in the history, not published)",
         widget=forms.TextInput(attrs={"size": 24}),
     )
 
