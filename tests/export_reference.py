@@ -35,6 +35,7 @@ from incidents.api.exports import (
     ordered,
     source_records,
 )
+from incidents.api.readable import READABLE_COLUMNS, Readable
 from incidents.api.sqljson import AsText
 from incidents.csvtext import csv_line
 from incidents.fieldspec import incident_fields
@@ -65,7 +66,7 @@ _DERIVED_ORDER = (
     "ucdp_ged_id",
     "external_ids",
 )
-_POOL = (*_READ, *_DERIVED_ORDER, "catalogue")
+_POOL = (*_READ, *_DERIVED_ORDER, "catalogue", *READABLE_COLUMNS)
 _ORDER = tuple(_POOL.index(name) for name in CSV_COLUMNS)
 _GUARD_AT = tuple(
     at for at, name in enumerate(_POOL) if name not in CSV_JSON_COLUMNS and at not in _TIMESTAMPS
@@ -167,8 +168,12 @@ def _csv_catalogue(rows, decoded, seen, *, internal):
     return cells
 
 
-def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iterator[str]:
+def stream_csv(
+    incidents: QuerySet[Incident], *, internal: bool = False, readable: Readable | None = None
+) -> Iterator[str]:
     yield "\ufeff" + csv_line(CSV_COLUMNS)
+    labels = (readable or Readable()).labeller()
+    at_event_type, at_governorate, at_id = _AT["event_type"], _AT["governorate"], _AT["id"]
     seen: dict[str, set] = {
         kind: set() for kind in ("sources", "actors", "episodes", "victim_groups")
     }
@@ -185,7 +190,10 @@ def stream_csv(incidents: QuerySet[Incident], *, internal: bool = False) -> Iter
         lines = []
         for row, (claims, attributions), cell in zip(chunk, decoded, cells, strict=True):
             derived = _derived(claims, attributions, orjson.loads(row[at_records] or "[]"))
-            pool = [*row, *derived, cell]
+            readable_cells = labels(
+                row[at_event_type], row[at_governorate], attributions, claims, row[at_id]
+            )
+            pool = [*row, *derived, cell, *readable_cells]
             for at in _TIMESTAMPS:
                 pool[at] = pool[at].isoformat() if pool[at] else ""
             for at in _FLAGS:

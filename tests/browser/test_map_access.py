@@ -98,6 +98,7 @@ def test_an_open_popup_is_a_named_dialog_with_the_focus_and_closes_with_escape(
     page.keyboard.press("Enter")
     dialog = page.locator(".leaflet-popup[role=dialog]")
     dialog.wait_for()
+    page.locator(".leaflet-popup-content .popup").wait_for()  # its facts read
     incident = Incident.objects.get(public_id="SY-2025-0005")
     # Named by its heading, and the focus is on it: a screen reader reads it out.
     title_id = dialog.get_attribute("aria-labelledby")

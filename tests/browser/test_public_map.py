@@ -330,6 +330,7 @@ def test_the_map_asks_for_what_it_draws_and_a_popup_fetches_the_rest(page, live_
     assert not any("/api/v1/incidents/SY-2025-0005/" in url for url in asked)
 
     page.click("[data-incident-list] li[data-id='SY-2025-0005'] button")
+    # Named at once by its title, then its facts, once read, replace the loading line.
     popup = page.locator(".leaflet-popup-content .popup")
     popup.wait_for()
     assert any(url.endswith("/api/v1/incidents/SY-2025-0005/") for url in asked)

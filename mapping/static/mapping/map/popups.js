@@ -72,27 +72,36 @@ function details(incident) {
  */
 export function incidentPopup(incident, back) {
   if ("grade" in incident) return incidentFacts(incident, back);
-  const box = node("div", "popup-loading", S.loading);
+  // The title is known at once: the heading that names the dialog (and takes the focus)
+  // is there from the start and stays; the rest replaces the loading line, and the box
+  // becomes a "popup" like any other.
+  const box = node("div", "popup-waiting");
+  box.appendChild(titleHeading(incident));
+  const waiting = box.appendChild(node("p", "popup-loading", S.loading));
   box.setAttribute("aria-busy", "true");
   details(incident)
     .then(() => {
-      const facts = incidentFacts(incident, back);
-      box.className = facts.className;
+      const rest = [...incidentFacts(incident, back).childNodes].slice(1);
       box.removeAttribute("aria-busy");
-      box.replaceChildren(...facts.childNodes);
+      waiting.replaceWith(...rest);
+      box.className = "popup";
     })
     .catch(() => {
       box.removeAttribute("aria-busy");
-      box.textContent = S.detailsFailed;
+      waiting.textContent = S.detailsFailed;
     });
   return box;
 }
 
-function incidentFacts(incident, back) {
-  const box = node("div", "popup");
+function titleHeading(incident) {
   const heading = node("h2", "popup-title", titleOf(incident));
   if (titleIsArabic(incident)) heading.lang = "ar";
-  box.appendChild(heading);
+  return heading;
+}
+
+function incidentFacts(incident, back) {
+  const box = node("div", "popup");
+  box.appendChild(titleHeading(incident));
   const facts = node("dl");
   const rows = [
     [S.date, dateNode(incident)],
