@@ -179,38 +179,6 @@ export function stackPopup(incidents, choose) {
   return box;
 }
 
-export function cellPopup(cell, map) {
-  const box = node("div", "popup");
-  box.appendChild(node("h2", "popup-title", S.cell));
-  const facts = node("dl");
-  facts.appendChild(node("dt", null, S.incidents));
-  facts.appendChild(node("dd", null, cell.count));
-  facts.appendChild(node("dt", null, S.killedRange));
-  facts.appendChild(
-    node(
-      "dd",
-      null,
-      figures(cell.killed_low, cell.killed_best, cell.killed_high, cell.killed_high_open > 0)
-    )
-  );
-  if (cell.killed_high_open > 0) {
-    facts.appendChild(node("dt", null, S.openHighs));
-    facts.appendChild(node("dd", "open-highs", cell.killed_high_open));
-  }
-  box.appendChild(facts);
-  const zoom = node("button", "popup-link", S.zoomIn);
-  zoom.type = "button";
-  zoom.addEventListener("click", () => {
-    const [minLon, minLat, maxLon, maxLat] = cell.bounds;
-    map.fitBounds([
-      [minLat, minLon],
-      [maxLat, maxLon],
-    ]);
-  });
-  box.appendChild(zoom);
-  return box;
-}
-
 /**
  * Makes every popup of map a labelled dialog that takes the focus, closes with Escape and
  * returns the focus to what had it (a list entry, the map) when it closes.
