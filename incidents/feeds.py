@@ -11,9 +11,9 @@ or a bad value is a 400 naming it, as in the API. Entries are the latest changes
 - A retracted incident stays in the feed as an update of its entry that says it was
   retracted and when, and nothing of the withdrawn record (no title, summary, place or
   figures). The reviewer's reason is not given: it was always written for the record's
-  history in the admin, and may name what must stay there. It is matched against the filters by its stored fields, so
-  the readers of a governorate's feed hear of the retraction of an incident they were told
-  of.
+  history in the admin, and may name what must stay there. It is matched against the
+  filters by its stored fields, so the readers of a governorate's feed hear of the
+  retraction of an incident they were told of.
 - Text from the database goes into the entries' HTML summaries escaped.
 """
 
