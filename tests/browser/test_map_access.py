@@ -12,30 +12,9 @@ from incidents.models import Episode, Incident, Source, Status
 
 from ..conftest import incident_fields
 from .axe import serious_violations
+from .map_page import new_context, wait_for_draw
 
 pytestmark = pytest.mark.browser
-
-
-def _wait_for_draw(page, after: int = 0) -> int:
-    page.wait_for_function(
-        "n => Number(document.querySelector('[data-map]').dataset.drawn || 0) > n", arg=after
-    )
-    return int(page.get_attribute("[data-map]", "data-drawn"))
-
-
-def _context(browser, *, width=1280, height=1000, language="en", phone=False):
-    context = browser.new_context(
-        viewport={"width": width, "height": height},
-        locale=language,
-        extra_http_headers={"Accept-Language": language},
-        has_touch=phone,
-        is_mobile=phone,
-    )
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
-    return context, page
 
 
 @pytest.mark.parametrize(
@@ -49,9 +28,9 @@ def _context(browser, *, width=1280, height=1000, language="en", phone=False):
 )
 def test_the_map_page_has_no_serious_violations(browser, live_server, seeded, name, options):
     query = options.pop("query", "")
-    context, page = _context(browser, **options)
+    context, page = new_context(browser, **options)
     page.goto(live_server.url + "/" + query)
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.wait_for_load_state("networkidle")
     assert serious_violations(page, name, full_page=True) == []
     assert page.errors == []
@@ -74,9 +53,9 @@ def test_a_legend_longer_than_its_box_can_be_scrolled_from_the_keyboard(
             **incident_fields(latitude=35.1 + number / 100, title=f"Raid {number}"),
         )
         services.incident_publish(incident=incident, user=reviewer)
-    context, page = _context(browser)
+    context, page = new_context(browser)
     page.goto(live_server.url + "/?color=perpetrator")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     legend = page.locator(".map-legend")
     assert legend.evaluate(
         """e => [e, ...e.querySelectorAll('*')].some(
@@ -90,9 +69,9 @@ def test_a_legend_longer_than_its_box_can_be_scrolled_from_the_keyboard(
 def test_an_open_popup_is_a_named_dialog_with_the_focus_and_closes_with_escape(
     browser, live_server, seeded
 ):
-    context, page = _context(browser)
+    context, page = new_context(browser)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     entry = page.locator("[data-incident-list] li[data-id='SY-2025-0005'] button")
     entry.focus()
     page.keyboard.press("Enter")
@@ -116,9 +95,9 @@ def test_an_open_popup_is_a_named_dialog_with_the_focus_and_closes_with_escape(
 
 
 def test_stacked_popup_moves_focus_to_the_chosen_incident(browser, live_server, seeded):
-    context, page = _context(browser)
+    context, page = new_context(browser)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     # Two incidents share Baniyas' point: the stack's list, then one of them.
     opened = page.evaluate(
         """() => {
@@ -145,9 +124,9 @@ def test_stacked_popup_moves_focus_to_the_chosen_incident(browser, live_server, 
 
 
 def test_a_skip_link_leads_to_the_list_and_entries_say_what_they_are(browser, live_server, seeded):
-    context, page = _context(browser)
+    context, page = new_context(browser)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.keyboard.press("Tab")  # skip to content
     page.keyboard.press("Tab")
     skip = page.evaluate("[document.activeElement.textContent, document.activeElement.hash]")
@@ -171,9 +150,9 @@ def test_a_skip_link_leads_to_the_list_and_entries_say_what_they_are(browser, li
 
 def test_in_cells_mode_the_list_names_the_largest_areas(browser, live_server, seeded, settings):
     settings.INCIDENT_MAP = {**settings.INCIDENT_MAP, "MAP_MAX_POINTS": 1}
-    context, page = _context(browser)
+    context, page = new_context(browser)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     assert page.get_attribute("[data-map]", "data-mode") == "cells"
     entries = page.locator("[data-incident-list] li.cell-item")
     assert entries.count() > 0
@@ -190,7 +169,7 @@ def test_in_cells_mode_the_list_names_the_largest_areas(browser, live_server, se
     zoom = page.evaluate("document.querySelector('[data-map]').incidentMap.map.getZoom()")
     drawn = int(page.get_attribute("[data-map]", "data-drawn"))
     entries.first.locator("button").click()
-    _wait_for_draw(page, drawn)
+    wait_for_draw(page, drawn)
     assert page.evaluate("document.querySelector('[data-map]').incidentMap.map.getZoom()") > zoom
     context.close()
 
@@ -199,7 +178,7 @@ def test_in_cells_mode_the_list_names_the_largest_areas(browser, live_server, se
 def test_incident_and_episode_pages_have_no_serious_violations(
     browser, live_server, seeded, language
 ):
-    context, page = _context(browser, language=language)
+    context, page = new_context(browser, language=language)
     page.goto(f"{live_server.url}/incidents/SY-2025-0005/")
     page.wait_for_selector("[data-incident-map][data-ready=true]")
     assert serious_violations(page, f"incident-{language}", full_page=True) == []

@@ -12,32 +12,11 @@ from incidents import services
 from incidents.models import Attribution, Episode, Incident, Status
 
 from ..conftest import incident_fields
+from .map_page import new_context, wait_for_draw
 
 pytestmark = pytest.mark.browser
 
 ISOLATES = str.maketrans("", "", "\u2066\u2069\u2060")
-
-
-def _wait_for_draw(page, after: int = 0) -> int:
-    page.wait_for_function(
-        "n => Number(document.querySelector('[data-map]').dataset.drawn || 0) > n", arg=after
-    )
-    return int(page.get_attribute("[data-map]", "data-drawn"))
-
-
-def _context(browser, *, width=1280, height=1000, language="en", phone=False):
-    context = browser.new_context(
-        viewport={"width": width, "height": height},
-        locale=language,
-        extra_http_headers={"Accept-Language": language},
-        has_touch=phone,
-        is_mobile=phone,
-    )
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
-    return context, page
 
 
 def _listed(page) -> set[str]:
@@ -52,9 +31,9 @@ def _listed(page) -> set[str]:
 def test_popups_and_list_say_how_surely_each_perpetrator_is_held_responsible(
     browser, live_server, seeded, artifacts
 ):
-    context, page = _context(browser)
+    context, page = new_context(browser)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     # SY-2025-0009: three perpetrators, each alleged; SY-2025-0010: one, confirmed.
     for public_id in ["SY-2025-0009", "SY-2025-0010"]:
         held = Attribution.objects.filter(incident__public_id=public_id).select_related("actor")
@@ -72,11 +51,11 @@ def test_popups_and_list_say_how_surely_each_perpetrator_is_held_responsible(
 
 
 def test_the_filter_chooses_a_least_confidence(browser, live_server, seeded):
-    context, page = _context(browser)
+    context, page = new_context(browser)
     page.goto(live_server.url + "/")
-    drawn = _wait_for_draw(page)
+    drawn = wait_for_draw(page)
     page.select_option("#f-perpetrator-confidence", "probable")
-    drawn = _wait_for_draw(page, drawn)
+    drawn = wait_for_draw(page, drawn)
     assert "perpetrator_confidence=probable" in page.url
     expected = set(
         Attribution.objects.filter(
@@ -86,13 +65,13 @@ def test_the_filter_chooses_a_least_confidence(browser, live_server, seeded):
     assert _listed(page) == expected
     # With a perpetrator chosen, the confidence is that perpetrator's.
     page.check("input[name=perpetrator][value=syrian-government-forces]")
-    _wait_for_draw(page, drawn)
+    wait_for_draw(page, drawn)
     page.wait_for_function("() => new URLSearchParams(location.search).get('perpetrator') !== null")
     page.wait_for_load_state("networkidle")
     assert _listed(page) == {"SY-2025-0010"}
     # The address gives the filter back on a fresh load.
     page.goto(page.url)
-    _wait_for_draw(page)
+    wait_for_draw(page)
     assert page.input_value("#f-perpetrator-confidence") == "probable"
     assert _listed(page) == {"SY-2025-0010"}
     assert page.errors == []
@@ -100,9 +79,9 @@ def test_the_filter_chooses_a_least_confidence(browser, live_server, seeded):
 
 
 def test_arabic_popup_names_the_confidence_in_arabic(browser, live_server, seeded):
-    context, page = _context(browser, language="ar")
+    context, page = new_context(browser, language="ar")
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.click("li[data-id='SY-2025-0010'] button")
     popup = page.locator(".leaflet-popup-content .popup")
     popup.wait_for()
@@ -168,9 +147,9 @@ def test_arabic_ranges_dates_and_ids_are_never_cut(
     )
     ranged = services.incident_publish(incident=ranged, user=reviewer)
     assert ranged.killed_low == 100 and ranged.killed_high == 101
-    context, page = _context(browser, width=375, height=740, language="ar", phone=True)
+    context, page = new_context(browser, width=375, height=740, language="ar", phone=True)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     killed = f"{ranged.killed_low}–{ranged.killed_best}–{ranged.killed_high}"
     meta = f"li[data-id='{ranged.public_id}'] .incident-meta"
     date = ranged.date_start.isoformat()
@@ -194,9 +173,9 @@ def test_arabic_ranges_dates_and_ids_are_never_cut(
 
 
 def test_arabic_scale_bar_reads_number_then_unit(browser, live_server, seeded):
-    context, page = _context(browser, language="ar")
+    context, page = new_context(browser, language="ar")
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     # The scale bar reads "30 km": the number left of the unit.
     scale = ".leaflet-control-scale-line"
     number_left_of_unit = page.evaluate(
@@ -221,7 +200,7 @@ def test_arabic_scale_bar_reads_number_then_unit(browser, live_server, seeded):
 def test_arabic_incident_page_keeps_ids_dates_and_brackets_whole(
     browser, live_server, seeded, artifacts
 ):
-    context, page = _context(browser, width=375, height=740, language="ar", phone=True)
+    context, page = new_context(browser, width=375, height=740, language="ar", phone=True)
     incident = Incident.objects.get(public_id="SY-2025-0005")
     page.goto(f"{live_server.url}/incidents/{incident.public_id}/")
     cite = "[data-cite]"
@@ -254,9 +233,9 @@ def _map_in_view(page) -> bool:
 
 
 def test_on_a_phone_the_filters_do_not_scroll_inside_the_page(browser, live_server, seeded):
-    context, page = _context(browser, width=375, height=740, phone=True)
+    context, page = new_context(browser, width=375, height=740, phone=True)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.click("#filters-heading")
     # No box of the filters scrolls inside the scrolling page.
     inner = page.evaluate(
@@ -272,14 +251,14 @@ def test_on_a_phone_the_filters_do_not_scroll_inside_the_page(browser, live_serv
 def test_on_a_phone_applying_the_filters_brings_the_map_back(
     browser, live_server, seeded, artifacts
 ):
-    context, page = _context(browser, width=375, height=740, phone=True)
+    context, page = new_context(browser, width=375, height=740, phone=True)
     page.goto(live_server.url + "/")
-    drawn = _wait_for_draw(page)
+    drawn = wait_for_draw(page)
     page.click("#filters-heading")
     box = page.locator("input[name=event_type]").last
     box.scroll_into_view_if_needed()
     box.check()
-    drawn = _wait_for_draw(page, drawn)
+    drawn = wait_for_draw(page, drawn)
     assert not _map_in_view(page)  # a choice applies at once and leaves the user there
     # Apply stays within reach while the filters are in view, and brings the map back.
     apply = page.locator("#filters button[type=submit]")
@@ -288,16 +267,16 @@ def test_on_a_phone_applying_the_filters_brings_the_map_back(
     assert apply_box["y"] >= 0 and apply_box["y"] + apply_box["height"] <= 740
     page.fill("#f-killed-min", "5")
     apply.tap()
-    _wait_for_draw(page, drawn)
+    wait_for_draw(page, drawn)
     assert _map_in_view(page)
     page.screenshot(path=str(artifacts / "map-phone-after-filter.png"))
     context.close()
 
 
 def test_on_a_phone_a_swipe_on_the_map_scrolls_the_page(browser, live_server, seeded):
-    context, page = _context(browser, width=375, height=740, phone=True)
+    context, page = new_context(browser, width=375, height=740, phone=True)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.evaluate("window.scrollTo(0, 0)")
     centre = page.evaluate("() => document.querySelector('[data-map]').incidentMap.map.getCenter()")
     box = page.locator("[data-map]").bounding_box()
@@ -325,9 +304,9 @@ def test_on_a_phone_a_swipe_on_the_map_scrolls_the_page(browser, live_server, se
 
 
 def test_on_a_desktop_the_map_is_still_dragged(browser, live_server, seeded):
-    context, page = _context(browser)
+    context, page = new_context(browser)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     enabled = page.evaluate(
         "() => document.querySelector('[data-map]').incidentMap.map.dragging.enabled()"
     )
@@ -341,7 +320,7 @@ def test_every_heading_of_the_episode_page_is_in_its_language(
     browser, live_server, seeded, language, artifacts
 ):
     episode = Episode.objects.filter(claims__isnull=False).distinct().first()
-    context, page = _context(browser, width=375, height=740, language=language, phone=True)
+    context, page = new_context(browser, width=375, height=740, language=language, phone=True)
     page.goto(f"{live_server.url}/episodes/{episode.slug}/")
     headings = page.locator("h1, h2, h3, h4").all_inner_texts()
     measures = page.locator("[data-reported-aggregates] h4")
