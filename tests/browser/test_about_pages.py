@@ -81,7 +81,9 @@ def test_header_navigation_works_on_a_phone(browser, live_server, seeded, artifa
 
 def test_home_page_says_what_the_map_shows_and_links_the_about_page(page, live_server, seeded):
     page.goto(live_server.url + "/")
-    page.wait_for_function("Number(document.querySelector('[data-map]').dataset.drawn || 0) > 0")
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-map]').dataset.drawn || 0) > 0"
+    )
     assert page.locator("[data-map-intro]").is_visible()
     assert "low–best–high" in page.inner_text("[data-range-legend]")
     assert "lowest figure a source gives" in page.inner_text(".map-legend")
