@@ -47,3 +47,7 @@ def test_the_map_pages_preload_every_module_the_map_imports(client, db):
         page = client.get(address).content.decode()
         preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', page))
         assert preloaded == expected, address
+        # Leaflet, which the modules need first, is asked for before them.
+        assert page.index('href="/static/leaflet/leaflet.js" as="script"') < page.index(
+            'rel="modulepreload"'
+        )
