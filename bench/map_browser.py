@@ -29,11 +29,16 @@ are about our code, not a tile server) and measures, over ``--runs`` fresh pages
 * for each step, how long the API answer itself took (Resource Timing), the mode, and the
   longest task on the page's main thread from the step's start until the map and the list
   beside it were drawn (the list follows the mark; ``PerformanceObserver`` of ``longtask``
-  entries: tasks over 50 ms; "0" when none).
+  entries: tasks over 50 ms; "0" when none);
+* for the first load besides, the longest task from the start of navigation until the
+  timeline is drawn and the wider area around the view fetched (the whole of what a new
+  reader's page does before it waits for them).
 
-Targets (the issue), printed beside the figures: first paint within 1.5 s; every
-interaction repainted within 300 ms at the median and 500 ms at the maximum; no long task
-over 200 ms. This is a benchmark, not a test: it prints figures and never fails on them.
+Targets (the issue), printed beside the figures: first paint within 1 s at the median
+(1,000,000 incidents on PostgreSQL; it was 2.5 s when the page computed its perpetrator
+choices on every view); every interaction repainted within 300 ms at the median and 500 ms
+at the maximum; no long task over 200 ms, at first load as after each step. This is a
+benchmark, not a test: it prints figures and never fails on them.
 """
 
 from __future__ import annotations
@@ -184,7 +189,8 @@ def summary(values: list[float]) -> str:
 
 
 # (median, max) targets in ms, by figure.
-PAINT_TARGET = "target: median 1500 ms"
+PAINT_TARGET = "target: median 1000 ms"
+PAINT_MEDIAN_MS = 1000
 STEP_TARGET = "target: median 300, max 500"
 TASK_TARGET = "target: max 200"
 
@@ -197,6 +203,10 @@ def verdict(values: list[float], median_target: float, max_target: float | None)
         max_target is None or max(values) <= max_target
     )
     return "met" if met else "NOT met"
+
+
+# The row of the longest task of a whole first load.
+FIRST_LOAD = "first load (to timeline, wider area)"
 
 
 # Where each run starts: the default view of the whole coast (grid cells at 100,000
@@ -284,6 +294,21 @@ def measure(base_url: str, runs: int, start: str) -> dict[str, list[dict]]:
             # Let the background work after the first paint (wider area, timeline) finish,
             # as it would while a reader looks at the map.
             page.wait_for_timeout(2500)
+            # The longest task of the whole first load: navigation, first paint, list,
+            # timeline and the wider area fetched behind them.
+            results.setdefault(FIRST_LOAD, []).append(
+                page.evaluate(
+                    """() => {
+                      const tasks = window.benchLongTasks.map(([, duration]) => duration);
+                      return {
+                        ms: null,
+                        long_task_ms: tasks.length ? Math.max(...tasks) : 0,
+                        mode: 'first load',
+                        drawn: document.querySelector('[data-map]').incidentMap.shapes(),
+                      };
+                    }"""
+                )
+            )
             for label, action in STEPS:
                 if label == "pan (beyond it)":
                     step(page, "pan")  # leave the wider area first
@@ -326,27 +351,38 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
 
-    engine = database_url.split(":", 1)[0]
+    report(views, args.runs, database_url.split(":", 1)[0])
+
+
+def report(views: dict[str, dict[str, list[dict]]], runs: int, engine: str) -> None:
     load = os.getloadavg()
-    print(f"Public map, {args.runs} runs per view, {engine}, Chromium 1280x900, tiles cut off")
+    print(f"Public map, {runs} runs per view, {engine}, Chromium 1280x900, tiles cut off")
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     worst_task = 0.0
     for name, results in views.items():
         print(f"\n{name} ({VIEWS[name]})")
         for label, rows in results.items():
             times = [r["ms"] for r in rows]
-            tasks = [r["long_task_ms"] for r in rows]
-            worst_task = max(worst_task, *tasks)
+            tasks = [r.get("long_task_ms") for r in rows]
+            worst_task = max([worst_task, *(t for t in tasks if t is not None)])
+            if label == FIRST_LOAD:
+                print(f"{label:38s}")
+                print(
+                    f"{'   longest main-thread task':38s} {summary(tasks)}   {TASK_TARGET:28s} "
+                    f"{verdict(tasks, 200, 200)}"
+                )
+                continue
             first = label == "first paint"
             target = PAINT_TARGET if first else STEP_TARGET
-            met = verdict(times, 1500, None) if first else verdict(times, 300, 500)
+            met = verdict(times, PAINT_MEDIAN_MS, None) if first else verdict(times, 300, 500)
             modes = sorted({f"{row['mode']} ({row['drawn']} shapes)" for row in rows})
             print(f"{label:38s} {summary(times)}   {target:28s} {met}")
             print(f"{'   of which the API answer':38s} {summary([r['api_ms'] for r in rows])}")
-            print(
-                f"{'   longest main-thread task':38s} {summary(tasks)}   {TASK_TARGET:28s} "
-                f"{verdict(tasks, 200, 200)}"
-            )
+            if any(t is not None for t in tasks):
+                print(
+                    f"{'   longest main-thread task':38s} {summary(tasks)}   {TASK_TARGET:28s} "
+                    f"{verdict(tasks, 200, 200)}"
+                )
             print(f"{'   drawn':38s} {', '.join(modes)}")
     print(f"\nlongest main-thread task of all steps: {worst_task:.0f} ms (target: 200 ms)")
 

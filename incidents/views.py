@@ -10,9 +10,13 @@ for ``status=published``) and gets its configuration and interface strings throu
 
 from __future__ import annotations
 
+import functools
+import posixpath
+import re
 from typing import Any
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +26,7 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from mapping import country, palette
-from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
+from mapping.models import PRECISION_RADIUS_M
 
 from . import evidence, monitors, selectors, vocabulary
 from .figurekinds import FigureKind
@@ -131,7 +135,7 @@ def _tiles() -> list[dict[str, Any]]:
     ]
 
 
-def _map_config() -> dict[str, Any]:
+def _map_config(choices: selectors.FilterChoices) -> dict[str, Any]:
     leaflet = settings.LEAFLET_CONFIG
     incident_url = reverse("incidents:incident-detail", args=["PUBLIC_ID"])
     center, zoom = country.default_view()
@@ -161,16 +165,13 @@ def _map_config() -> dict[str, Any]:
             "location_precision": {k: str(v) for k, v in vocabulary.LOCATION_PRECISIONS.items()},
             "confidence": {k: str(v) for k, v in vocabulary.CONFIDENCES.items()},
         },
-        "actors": {
-            actor.slug: _localized(actor.name, actor.name_ar) for actor in selectors.public_actors()
-        },
+        "actors": {actor.slug: _localized(actor.name, actor.name_ar) for actor in choices.actors},
         "strings": _strings(MAP_STRINGS),
         "feed": reverse("incidents:incident-feed"),
         "embed": reverse("incidents:embed"),
         "home": reverse("incidents:home"),
         "episodes": {
-            episode.slug: _localized(episode.title, episode.title_ar)
-            for episode in selectors.episode_queryset(user=None)
+            episode.slug: _localized(episode.name, episode.name_ar) for episode in choices.episodes
         },
         "palette": palette.palette(),
     }
@@ -184,12 +185,42 @@ def _strings(strings: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _governorates(choices: selectors.FilterChoices) -> list[tuple[str, str]]:
+    return [(place.slug, _localized(place.name, place.name_ar)) for place in choices.governorates]
+
+
+# The specifier of each static import of an ES module (``import ... from "./x.js";``).
+_IMPORT = re.compile(r"""\bfrom\s*["'](\.{1,2}/[^"']+)["']""")
+
+
+@functools.cache
+def _modules_of(entry: str) -> tuple[str, ...]:
+    """The static paths of the ES modules ``entry`` imports, at any depth, in the order
+    found. The map page names them all in ``<link rel="modulepreload">``, so the browser
+    fetches them at once instead of one level of imports after another."""
+    found: list[str] = []
+    waiting = [entry]
+    while waiting:
+        name = waiting.pop(0)
+        path = finders.find(name)
+        if not path:
+            continue
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        for specifier in _IMPORT.findall(text):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(name), specifier))
+            if target not in found and target != entry:
+                found.append(target)
+                waiting.append(target)
+    return tuple(found)
+
+
 def _map_page(request: HttpRequest, *, embed: bool) -> HttpResponse:
-    config = _map_config()
-    governorates = [
-        (place.slug, _localized(place.name, place.name_ar))
-        for place in Place.objects.filter(kind=PlaceKind.GOVERNORATE).order_by("name")
-    ]
+    # The filters' choices are kept per publication generation: a view of the map costs
+    # no query of its own (the incidents come from the API).
+    choices = selectors.filter_choices()
+    config = _map_config(choices)
+    governorates = _governorates(choices)
     context = {
         "map_config": config,
         "event_types": list(config["labels"]["event_type"].items()),
@@ -197,6 +228,7 @@ def _map_page(request: HttpRequest, *, embed: bool) -> HttpResponse:
         "actors": list(config["actors"].items()),
         "governorates": governorates,
         "embed": embed,
+        "modules": _modules_of("mapping/map.js"),
         "embed_url": request.build_absolute_uri(reverse("incidents:embed")),
     }
     return render(request, "incidents/home.html", context)
@@ -568,16 +600,14 @@ DASHBOARD_STRINGS = {
 @public(PAGE)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Charts of the incidents matching the map's filters; the figures come from the API."""
-    config = _map_config()
+    choices = selectors.filter_choices()
+    config = _map_config(choices)
     config["api"]["dashboard"] = reverse("api:dashboard")
     config["api"]["dashboardCsv"] = reverse("api:dashboard-csv", args=["CHART"])
     config["mapUrl"] = reverse("incidents:home")
     config["labels"]["confidence"] = {k: str(v) for k, v in vocabulary.CONFIDENCES.items()}
     config["dashboardStrings"] = {k: str(v) for k, v in DASHBOARD_STRINGS.items()}
-    governorates = [
-        (place.slug, _localized(place.name, place.name_ar))
-        for place in Place.objects.filter(kind=PlaceKind.GOVERNORATE).order_by("name")
-    ]
+    governorates = _governorates(choices)
     context = {
         "map_config": config,
         "event_types": list(config["labels"]["event_type"].items()),

@@ -3,12 +3,14 @@
 import json
 import re
 
+import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils.html import escape
 
 from incidents import services
 from incidents.models import Episode, EpisodeClaim, Incident, Source, SourceKind, Status
+from tests.conftest import incident_fields
 
 
 def _map_config(page: str) -> dict:
@@ -240,3 +242,39 @@ def test_every_page_has_an_icon_and_favicon_ico_is_not_a_404(client, seeded) -> 
     assert answer.status_code == 302
     assert answer["Location"].endswith("img/favicon.svg")
     assert finders.find("img/favicon.svg")
+
+
+def _perpetrator_choices(client, address: str) -> set[str]:
+    page = client.get(address).content.decode()
+    return set(re.findall(r'name="perpetrator" value="([^"]+)"', page))
+
+
+@pytest.mark.parametrize("address", ["/", "/embed/", "/dashboard/"])
+def test_filter_choices_are_kept_and_follow_each_publication_and_retraction(
+    client, seeded, reviewer, source, address, django_assert_num_queries
+):
+    # The perpetrators, episodes and governorates the filters offer are kept per
+    # publication generation: a view of the map page (at an address with a query string,
+    # so rendered afresh rather than served kept whole) costs no query once they are kept.
+    client.get(f"{address}?view=1")
+    with django_assert_num_queries(0):
+        page = client.get(f"{address}?view=2").content.decode()
+    assert 'value="latakia-governorate"' in page
+    assert "syrian-government-forces" in _perpetrator_choices(client, f"{address}?view=2")
+
+    # An actor named by a draft only is no choice; publishing the draft makes it one, and
+    # retracting it (the actor's only published incident) takes it away again, at once.
+    actor = services.actor_create(user=None, slug="newly-named-brigade", name="Newly named")
+    draft = services.incident_create(
+        user=reviewer,
+        claims=[{"source": source, "killed_min": 4, "quote": "Four were killed."}],
+        attributions=[{"actor": actor, "confidence": "alleged"}],
+        **incident_fields(title="A newly attributed shelling"),
+    )
+    assert "newly-named-brigade" not in _perpetrator_choices(client, f"{address}?view=3")
+    services.incident_publish(incident=draft, user=reviewer)
+    assert "newly-named-brigade" in _perpetrator_choices(client, f"{address}?view=4")
+    assert "newly-named-brigade" in _perpetrator_choices(client, address)
+    services.incident_retract(incident=draft, user=reviewer, reason="Not verified.")
+    assert "newly-named-brigade" not in _perpetrator_choices(client, f"{address}?view=5")
+    assert "newly-named-brigade" not in _perpetrator_choices(client, address)

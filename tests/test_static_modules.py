@@ -2,6 +2,7 @@
 and every import names the hashed file of the module it means, so a browser that caches
 hashed files for ever never mixes modules of two releases."""
 
+import re
 from pathlib import Path
 
 from tests.static_build import collect_static, module_graph
@@ -35,3 +36,18 @@ def test_module_imports_name_existing_hashed_files_after_collectstatic(tmp_path)
         path.relative_to(MAP_STATIC).as_posix() for path in (MAP_STATIC / "mapping").rglob("*.js")
     } | set(OTHER_MODULES)
     assert {manifest[source] for source in sources} == reached
+
+
+def test_the_map_pages_preload_every_module_the_map_imports(client, db):
+    # Without the preloads the browser learns of a module only once the one importing it
+    # has arrived: four round trips, one after another, before the map can ask for data.
+    expected = set(module_graph(MAP_STATIC, "mapping/map.js"))
+    assert len(expected) > 10
+    for address in ("/", "/embed/"):
+        page = client.get(address).content.decode()
+        preloaded = set(re.findall(r'<link rel="modulepreload" href="/static/([^"]+)">', page))
+        assert preloaded == expected, address
+        # Leaflet, which the modules need first, is asked for before them.
+        assert page.index('href="/static/leaflet/leaflet.js" as="script"') < page.index(
+            'rel="modulepreload"'
+        )

@@ -283,3 +283,54 @@ def test_areas_are_drawn_on_hover_when_many_and_a_governorate_as_its_outline(
     assert drawn[governorate_level] == "outline"
     assert len(drawn) == Incident.objects.filter(killed_best__gte=12).count()
     assert page.errors == []
+
+
+# Records how many list entries each delivery of DOM changes added: one delivery per task
+# that changed the list.
+LIST_BATCHES = """
+window.listBatches = [];
+new MutationObserver((records) => {
+  let added = 0;
+  for (const record of records) {
+    if (!record.target.matches || !record.target.matches('[data-incident-list]')) continue;
+    for (const node of record.addedNodes) {
+      if (node.nodeType === 1 && node.matches('li.incident-item')) added += 1;
+    }
+  }
+  if (added) window.listBatches.push(added);
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
+def test_a_long_list_is_built_a_chunk_per_task_and_is_whole_once_drawn(
+    page, live_server, gazetteer_loaded
+):
+    # 300 incidents in view, each killing a different number: the list holds the 250 with
+    # the most killed, in that order, and says how many more are in view.
+    incidents = _publish(
+        [
+            {
+                "latitude": 35.0 + (n % 20) * 0.01,
+                "longitude": 38.0 + (n // 20) * 0.01,
+                "killed_best": n,
+            }
+            for n in range(300)
+        ]
+    )
+    page.add_init_script(LIST_BATCHES)
+    page.goto(f"{live_server.url}/?lat=35.1&lon=38.07&z=11")
+    _wait_for_draw(page)
+    assert page.get_attribute("[data-map]", "data-mode") == "incidents"
+    listed = page.eval_on_selector_all(
+        "[data-incident-list] li.incident-item", "items => items.map(item => item.dataset.id)"
+    )
+    by_killed = sorted(incidents, key=lambda incident: -incident.killed_best)
+    assert listed == [incident.public_id for incident in by_killed[:250]]
+    assert page.text_content("[data-list-note]").startswith("+50 ")
+    # Built in several tasks, none adding more than a chunk, so that no long task holds the
+    # page after the map is painted; all of it before the map says it is drawn.
+    batches = page.evaluate("window.listBatches")
+    assert sum(batches) == 250 and len(batches) >= 5 and max(batches) <= 50, batches
+    assert page.errors == []
+    # The timeline's request ends before the test does (and the database is emptied).
+    page.wait_for_function("() => performance.getEntriesByName('timeline-drawn').length > 0")

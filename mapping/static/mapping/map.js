@@ -49,25 +49,13 @@ function apiParams(extra, options) {
   return params;
 }
 
-const filters = connectFilters(form, state, {
-  filtered() {
-    share.update();
-    loader.load();
-    timeline.load();
-  },
-  coloured: redraw,
-  measured: () => timeline.draw(),
-});
-filters.show();
-const share = createShare(state, {
-  removed() {
-    filters.show();
-    writeUrl(state, true);
-    share.update();
-    loader.load();
-    timeline.load();
-  },
-});
+// The map and its first request come first; the filters' form, the sharing links and the
+// timeline are wired in a task after it (see the end of this module), so that neither
+// task is long. Until then these are null.
+let filters = null;
+let share = null;
+let timeline = null;
+
 const phone = window.matchMedia("(max-width: 40rem)").matches;
 if (phone) {
   // On a phone the map comes first; the filters fold away under it until asked for.
@@ -138,17 +126,19 @@ function redraw() {
   panel.drawTotals(shown.totals, shown.approximate);
   mapElement.dataset.mode = shown.mode;
   // Leaflet paints its canvas in the next animation frame: the map is drawn after that
-  // paint. The list beside it (up to 250 entries to build and lay out) follows in a task
-  // of its own, so that the page is never held by one long task doing both; then the map
-  // says "drawn".
+  // paint. The list beside it (up to 250 entries to build and lay out) follows in tasks
+  // of its own (list.js builds it a chunk per task), so that the page is never held by
+  // one long task doing both; once it is whole the map says "drawn".
   window.requestAnimationFrame(() => {
     if (window.performance && performance.mark) performance.mark("map-drawn");
     window.setTimeout(() => {
       if (mine !== redraws) return; // a newer answer is being drawn
-      panel.drawList(shown);
-      drawCount += 1;
-      mapElement.dataset.drawn = String(drawCount);
-      mapElement.dispatchEvent(new CustomEvent("map:drawn"));
+      panel.drawList(shown).then((whole) => {
+        if (!whole || mine !== redraws) return;
+        drawCount += 1;
+        mapElement.dataset.drawn = String(drawCount);
+        mapElement.dispatchEvent(new CustomEvent("map:drawn"));
+      });
     }, 0);
   });
 }
@@ -174,11 +164,11 @@ const loader = createLoader({
   clearFilter(name) {
     // The refused value goes from the address too, in place: stepping back to it would fail.
     delete state.filters[name];
-    filters.show();
     writeUrl(state, false);
-    share.update();
+    if (filters) filters.show();
+    if (share) share.update();
     loader.load();
-    timeline.load();
+    if (timeline) timeline.load();
   },
 });
 
@@ -186,14 +176,62 @@ map.on("moveend", () => {
   const centre = map.getCenter();
   state.view = { lat: centre.lat, lon: centre.lng, z: Math.round(map.getZoom()) };
   writeUrl(state, false);
-  share.update();
+  if (share) share.update();
   loader.load();
 });
 // Shapes sized for the old zoom would be repainted at the new one only to be replaced by
 // the next answer (or the cached one) a moment later: clear them instead.
 map.on("zoomstart", () => layers.clear());
 
-const timeline = connectTimeline({
+// The element the tests and benchmark read; also handy from the console.
+mapElement.incidentMap = {
+  map,
+  state: () => state,
+  byId: layers.byId,
+  shapes: layers.count,
+  cellLabels: layers.cellLabels,
+  cells: layers.cells,
+  areasDrawn: layers.areasDrawn,
+};
+
+loader.load();
+addOutlines(map, config.api.governorates, {
+  pane: "outlines",
+  renderer: outlineRenderer,
+  style: { color: "#55606b", weight: 1.2, fillColor: "#efe9dc", fillOpacity: 0.35 },
+}).then((outlines) => {
+  // An incident located only to its governorate is drawn as that governorate's outline.
+  if (!outlines) return;
+  layers.useOutlines(outlines);
+  if (current && current.mode === "incidents") {
+    if (current.incidents.some((i) => i.location_precision === "governorate")) redraw();
+  }
+});
+
+// The rest in a task of its own, while the map's request is out.
+await new Promise((resolve) => window.setTimeout(resolve, 0));
+
+filters = connectFilters(form, state, {
+  filtered() {
+    share.update();
+    loader.load();
+    timeline.load();
+  },
+  coloured: redraw,
+  measured: () => timeline.draw(),
+});
+filters.show();
+share = createShare(state, {
+  removed() {
+    filters.show();
+    writeUrl(state, true);
+    share.update();
+    loader.load();
+    timeline.load();
+  },
+});
+
+timeline = connectTimeline({
   svg: document.getElementById("timeline"),
   state,
   url: config.api.statistics,
@@ -227,29 +265,6 @@ window.addEventListener("popstate", () => {
   timeline.load();
 });
 
-// The element the tests and benchmark read; also handy from the console.
-mapElement.incidentMap = {
-  map,
-  state: () => state,
-  byId: layers.byId,
-  shapes: layers.count,
-  cellLabels: layers.cellLabels,
-  cells: layers.cells,
-  areasDrawn: layers.areasDrawn,
-};
-
-loader.load();
-addOutlines(map, config.api.governorates, {
-  pane: "outlines",
-  renderer: outlineRenderer,
-  style: { color: "#55606b", weight: 1.2, fillColor: "#efe9dc", fillOpacity: 0.35 },
-}).then((outlines) => {
-  // An incident located only to its governorate is drawn as that governorate's outline.
-  if (!outlines) return;
-  layers.useOutlines(outlines);
-  if (current && current.mode === "incidents") {
-    if (current.incidents.some((i) => i.location_precision === "governorate")) redraw();
-  }
-});
 // The timeline waits for the first paint of the map, which matters more.
-mapElement.addEventListener("map:drawn", timeline.load, { once: true });
+if (drawCount > 0) timeline.load();
+else mapElement.addEventListener("map:drawn", timeline.load, { once: true });

@@ -21,6 +21,10 @@ import {
 
 const LIST_LIMIT = 250;
 const CELLS_LISTED = 10;
+// Entries built in one task: the first ones at once, the rest in later tasks, so that a
+// full list (LIST_LIMIT entries, each a dozen nodes with their listeners) never holds the
+// page in one long task after the map is painted.
+const LIST_CHUNK = 50;
 
 function fill(text, values) {
   return Object.entries(values).reduce(
@@ -121,28 +125,61 @@ export function createPanel(elements, state, layers, map) {
     listNote.textContent = inView.length ? S.zoomInToList : S.noIncidents;
   }
 
-  /** Lists an answer's incidents: its "listed" ones (those in view) if it has them. */
+  let listing = 0; // which drawList call is building the list; an older one stops
+
+  function appendItems(incidents) {
+    const items = document.createDocumentFragment();
+    for (const incident of incidents) {
+      const item = listItem(incident);
+      items.appendChild(item);
+      const entry = layers.byId.get(incident.id);
+      if (entry) entry.item = item;
+    }
+    listElement.appendChild(items);
+  }
+
+  /**
+   * Lists an answer's incidents: its "listed" ones (those in view) if it has them. The
+   * first LIST_CHUNK entries are built at once, the others a chunk per task after it.
+   * Resolves to true once the whole list is built, to false if a later call replaced it.
+   */
   function drawList(response) {
+    listing += 1;
+    const mine = listing;
     listElement.replaceChildren();
     listNote.textContent = "";
     if (response.mode === "cells") {
       drawCellList(response.cells || []);
-      return;
+      return Promise.resolve(true);
     }
     listElement.setAttribute("aria-label", S.incidentListLabel);
     const listed = response.listed || response.incidents;
     if (!listed.length) {
       listNote.textContent = S.noIncidents;
-      return;
+      return Promise.resolve(true);
     }
-    for (const incident of listed.slice(0, LIST_LIMIT)) {
-      const item = listItem(incident);
-      listElement.appendChild(item);
-      const entry = layers.byId.get(incident.id);
-      if (entry) entry.item = item;
-    }
+    const shown = listed.slice(0, LIST_LIMIT);
     const rest = listed.length - LIST_LIMIT;
     if (rest > 0) listNote.textContent = `+${rest} ${S.moreNotListed}`;
+    appendItems(shown.slice(0, LIST_CHUNK));
+    if (shown.length <= LIST_CHUNK) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let from = LIST_CHUNK;
+      const next = () => {
+        if (mine !== listing) {
+          resolve(false);
+          return;
+        }
+        if (from >= shown.length) {
+          resolve(true);
+          return;
+        }
+        appendItems(shown.slice(from, from + LIST_CHUNK));
+        from += LIST_CHUNK;
+        window.setTimeout(next, 0);
+      };
+      window.setTimeout(next, 0);
+    });
   }
 
   function drawTotals(totals, approximate) {

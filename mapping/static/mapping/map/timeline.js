@@ -404,12 +404,17 @@ export function createTimeline(svg, options) {
       summarise();
     },
     setSelection(from, to) {
-      if (!from && !to) {
-        selection = null;
-      } else {
-        selection = [from ? parseDay(from) : -Infinity, to ? parseDay(to) : Infinity];
-      }
-      draw();
+      const next =
+        !from && !to ? null : [from ? parseDay(from) : -Infinity, to ? parseDay(to) : Infinity];
+      // The same range again (as after setData, which drew it): no second drawing of every
+      // bar.
+      const same =
+        drawn > 0 &&
+        (next === null
+          ? selection === null
+          : selection !== null && selection[0] === next[0] && selection[1] === next[1]);
+      selection = next;
+      if (!same) draw();
     },
   };
 }
