@@ -49,6 +49,20 @@ def pytest_configure(config: pytest.Config) -> None:
         }
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: None,
+    django_db_blocker: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """pytest-django's test databases; on SQLite, also saved as migrated for the tests that
+    start processes (tests/processes.py), before any test has written to them."""
+    from tests.processes import save_pristine_sqlite
+
+    with django_db_blocker.unblock():
+        save_pristine_sqlite(tmp_path_factory)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_gazetteer_index() -> None:
     # A rolled-back test leaves no signal behind: start every test from the table.

@@ -58,8 +58,34 @@ def manage(database_url: str, *args: str, timeout: float = 300, **extra: str):
     )
 
 
+# The test database of this process as its migrations left it, before any test ran, written
+# to a file (SQLite runs only; see tests/conftest.py's ``django_db_setup``).
+PRISTINE_SQLITE: list[Path] = []
+
+
+def save_pristine_sqlite(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Copy this process's freshly migrated SQLite test database to a file, which is what
+    ``manage.py migrate`` writes into an empty one: the processes' databases start from it
+    instead of migrating again (a full migrate takes many seconds)."""
+    import sqlite3
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        return  # PostgreSQL, or no test database set up (no test of this run needs one)
+    path = tmp_path_factory.mktemp("process-db") / "pristine.sqlite3"
+    connection.ensure_connection()
+    with sqlite3.connect(path) as target:
+        connection.connection.backup(target)
+    target.close()
+    PRISTINE_SQLITE.append(path)
+
+
 @pytest.fixture(scope="session")
-def _migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory, django_db_setup: None) -> Path:
+    if PRISTINE_SQLITE:
+        return PRISTINE_SQLITE[0]
+    # On PostgreSQL runs (the nginx tests use SQLite whatever the run's database): migrate.
     path = tmp_path_factory.mktemp("process-db") / "migrated.sqlite3"
     result = manage(f"sqlite:///{path}", "migrate", "--noinput", "-v", "0")
     assert result.returncode == 0, result.stdout + result.stderr

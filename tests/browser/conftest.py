@@ -7,6 +7,8 @@ with a message saying why, where it does not.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,20 @@ if not os.path.exists(CHROMIUM):
 # Playwright's sync API runs an event loop in this thread; the database calls the tests
 # make alongside it are ordinary synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _live_server_requests_finished() -> Iterator[None]:
+    """After each test, wait for the live server's requests still being answered before the
+    test's database is flushed. A page closed at the end of a test may leave one in flight;
+    on SQLite it shares the test's in-memory connection, and the flush then fails with
+    "database table is locked" (seen on test_map_issues's refused filter)."""
+    yield
+    deadline = time.monotonic() + 10
+    for thread in threading.enumerate():
+        target = getattr(thread, "_target", None)
+        if getattr(target, "__name__", "") == "process_request_thread":
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import pytest
 from incidents.models import Incident, Status
 
 from .axe import serious_violations
+from .map_page import wait_for_draw
 
 pytestmark = pytest.mark.browser
 
@@ -19,13 +20,6 @@ def _language(page, live_server, language: str) -> None:
     page.context.add_cookies(
         [{"name": "django_language", "value": language, "url": live_server.url}]
     )
-
-
-def _wait_for_draw(page, after: int = 0) -> int:
-    page.wait_for_function(
-        "n => Number(document.querySelector('[data-map]').dataset.drawn || 0) > n", arg=after
-    )
-    return int(page.get_attribute("[data-map]", "data-drawn"))
 
 
 def _listed(page) -> set[str]:
@@ -102,7 +96,7 @@ def test_show_on_map_filters_on_the_episode_with_a_chip_that_removes_it(
     page.goto(f"{live_server.url}/episodes/{SLUG}/")
     page.click(f"a[href='/?episode={SLUG}']")
     page.wait_for_url(f"**/?episode={SLUG}")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     in_episode = set(
         Incident.objects.filter(
             status=Status.PUBLISHED, latitude__isnull=False, episode__slug=SLUG
@@ -117,7 +111,7 @@ def test_show_on_map_filters_on_the_episode_with_a_chip_that_removes_it(
     assert serious_violations(page, context={"include": [["[data-filter-chips]"]]}) == []
     drawn = int(page.get_attribute("[data-map]", "data-drawn"))
     chip.get_by_role("button").click()
-    _wait_for_draw(page, drawn)
+    wait_for_draw(page, drawn)
     assert "episode" not in page.url
     assert page.locator("[data-filter-chips]").is_hidden()
     assert _listed(page) >= in_episode | set(outside.values_list("public_id", flat=True))

@@ -13,6 +13,8 @@ from incidents.readmodel import mapcells
 from mapping.aggregation import fine_cell, tile_key
 from mapping.models import Place
 
+from .map_page import wait_for_draw
+
 pytestmark = pytest.mark.browser
 
 # A village with 1,200 incidents recorded at its centre, and neighbours with a few each.
@@ -64,13 +66,6 @@ def _dense_village() -> None:
     _publish(rows)
 
 
-def _wait_for_draw(page, after: int = 0) -> int:
-    page.wait_for_function(
-        "n => Number(document.querySelector('[data-map]').dataset.drawn || 0) > n", arg=after
-    )
-    return int(page.get_attribute("[data-map]", "data-drawn"))
-
-
 def _cells(page) -> list[dict]:
     return page.evaluate("document.querySelector('[data-map]').incidentMap.cells()")
 
@@ -82,7 +77,7 @@ def _click_cell(page, cell: dict) -> None:
 
 def _village_view(page, live_server, prefix: str = "") -> None:
     page.goto(f"{live_server.url}{prefix}/?lat={VILLAGE[0]}&lon={VILLAGE[1] + 0.02}&z=12")
-    _wait_for_draw(page)
+    wait_for_draw(page)
 
 
 def test_cells_show_their_counts_and_list_their_incidents_newest_first(
@@ -207,7 +202,7 @@ def test_markers_of_different_event_types_have_different_shapes(
         ]
     )
     page.goto(f"{live_server.url}/?lat=35.0&lon=38.3&z=9")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.wait_for_timeout(100)  # the canvas is painted in the frame after
     masks = {i.event_type: _painted_mask(page, i.public_id) for i in incidents}
     for kind, mask in masks.items():
@@ -246,7 +241,7 @@ def test_areas_are_drawn_on_hover_when_many_and_a_governorate_as_its_outline(
     incidents = _publish(rows)
     governorate_level = incidents[-1].public_id
     page.goto(f"{live_server.url}/?lat=35.55&lon=35.95&z=10")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.wait_for_load_state("networkidle")
     map_js = "document.querySelector('[data-map]').incidentMap"
     # 21 areas: none drawn until asked for.
@@ -277,7 +272,7 @@ def test_areas_are_drawn_on_hover_when_many_and_a_governorate_as_its_outline(
 
     # Where few are in view, all areas are drawn.
     page.goto(f"{live_server.url}/?lat=35.6&lon=36.1&z=10&killed_min=12")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.wait_for_load_state("networkidle")
     drawn = dict(page.evaluate(f"{map_js}.areasDrawn()"))
     assert drawn[governorate_level] == "outline"

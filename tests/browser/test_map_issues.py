@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from .map_page import wait_for_draw
+
 pytestmark = pytest.mark.browser
 
 # Every programmatic write to a date field's value, once the test starts watching.
@@ -22,13 +24,6 @@ Object.defineProperty(HTMLInputElement.prototype, "value", {
 """
 
 
-def _wait_for_draw(page, after: int = 0) -> int:
-    page.wait_for_function(
-        "n => Number(document.querySelector('[data-map]').dataset.drawn || 0) > n", arg=after
-    )
-    return int(page.get_attribute("[data-map]", "data-drawn"))
-
-
 def test_typed_dates_apply_once_each_and_are_never_rewritten(browser, live_server, seeded):
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US")
     page = context.new_page()
@@ -37,7 +32,7 @@ def test_typed_dates_apply_once_each_and_are_never_rewritten(browser, live_serve
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
     page.add_init_script(WATCH_DATE_WRITES)
     page.goto(live_server.url + "/")
-    drawn = _wait_for_draw(page)
+    drawn = wait_for_draw(page)
     history = page.evaluate("history.length")
     page.evaluate("window.watchDateWrites = true")
 
@@ -45,7 +40,7 @@ def test_typed_dates_apply_once_each_and_are_never_rewritten(browser, live_serve
     page.locator("#f-date-from").press_sequentially("03052025", delay=30)
     page.locator("#f-date-to").press_sequentially("03092025", delay=30)
     page.keyboard.press("Enter")
-    _wait_for_draw(page, drawn)
+    wait_for_draw(page, drawn)
     page.wait_for_load_state("networkidle")
 
     state = page.evaluate("document.querySelector('[data-map]').incidentMap.state().filters")
@@ -68,7 +63,7 @@ def _phone(browser, live_server):
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     return context, page
 
 
@@ -116,14 +111,14 @@ def test_a_click_on_incidents_at_one_point_offers_each_of_them(
     )
     assert [i.public_id for i in stacked] == ["SY-2025-0003", "SY-2025-0009"]  # Baniyas
     page.goto(live_server.url + "/")
-    drawn = _wait_for_draw(page)
+    drawn = wait_for_draw(page)
     # Close in on Baniyas, so that no neighbour's marker lies over it.
     page.evaluate(
         "([lat, lon]) => document.querySelector('[data-map]')"
         ".incidentMap.map.setView([lat, lon], 13)",
         [checkpoint.latitude, checkpoint.longitude],
     )
-    _wait_for_draw(page, drawn)
+    wait_for_draw(page, drawn)
     page.wait_for_load_state("networkidle")
     _, point = _marker_point(page, "SY-2025-0003")
     page.mouse.click(*point)
@@ -161,7 +156,7 @@ def test_a_filter_the_api_refuses_is_named_and_can_be_cleared(page, live_server,
     assert "Event type (event_type)" in message and "nonsense" in message
     page.screenshot(path=str(artifacts / "public-map-refused-filter.png"))
     clear.click()
-    _wait_for_draw(page)
+    wait_for_draw(page)
     assert "event_type" not in page.url and "q=Baniyas" in page.url
     assert page.evaluate("document.querySelector('[data-map]').incidentMap.state().filters") == {
         "q": "Baniyas"

@@ -10,6 +10,8 @@ import pytest
 
 from tests.static_build import collect_static
 
+from .map_page import wait_for_draw
+
 pytestmark = pytest.mark.browser
 
 MAPPING_STATIC = Path(__file__).resolve().parents[2] / "mapping" / "static" / "mapping"
@@ -48,16 +50,12 @@ def _scripts(page) -> list[tuple[str, str]]:
     ]
 
 
-def _wait_for_draw(page) -> None:
-    page.wait_for_function("() => Number(document.querySelector('[data-map]').dataset.drawn) > 0")
-
-
 def test_map_modules_load_as_modules_under_the_policy_without_errors(page, live_server, seeded):
     requested = _watch(page)
     response = page.goto(live_server.url + "/")
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.wait_for_selector("#timeline rect.timeline-bar")
     # Leaflet stays a classic script before the entry module, which imports the rest.
     assert _scripts(page) == [
@@ -105,7 +103,7 @@ def test_map_pages_work_with_the_hashed_names_of_production(
     page.route(f"{live_server.url}/static/**", serve)
     requested = _watch(page)
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.wait_for_selector("#timeline rect.timeline-bar")
     page.goto(f"{live_server.url}/incidents/SY-2025-0005/")
     page.wait_for_selector("[data-incident-map][data-ready=true]")

@@ -14,6 +14,8 @@ import pytest
 from incidents import services
 from incidents.models import Incident, Status
 
+from .map_page import wait_for_draw
+
 pytestmark = pytest.mark.browser
 
 
@@ -23,13 +25,6 @@ def _published_on_map() -> set[str]:
             "public_id", flat=True
         )
     )
-
-
-def _wait_for_draw(page, after: int = 0) -> int:
-    page.wait_for_function(
-        "n => Number(document.querySelector('[data-map]').dataset.drawn || 0) > n", arg=after
-    )
-    return int(page.get_attribute("[data-map]", "data-drawn"))
 
 
 def _listed(page) -> set[str]:
@@ -48,7 +43,7 @@ def test_map_shows_exactly_the_published_incidents_with_popups(
     page, live_server, seeded, artifacts
 ):
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     published = _published_on_map()
     assert "SY-2025-0011" not in published  # the Tuwaym draft
     assert _listed(page) == published
@@ -109,13 +104,13 @@ def test_map_shows_exactly_the_published_incidents_with_popups(
 
 def test_a_date_range_filters_the_map_and_lives_in_the_url(page, live_server, seeded):
     page.goto(live_server.url + "/")
-    drawn = _wait_for_draw(page)
+    drawn = wait_for_draw(page)
     before = _listed(page)
 
     page.fill("#f-date-from", "2025-03-07")
     page.fill("#f-date-to", "2025-03-07")
     page.click("#filters button[type=submit]")
-    drawn = _wait_for_draw(page, drawn)
+    drawn = wait_for_draw(page, drawn)
     assert "date_from=2025-03-07" in page.url and "date_to=2025-03-07" in page.url
     expected = set(
         Incident.objects.filter(
@@ -131,11 +126,11 @@ def test_a_date_range_filters_the_map_and_lives_in_the_url(page, live_server, se
     # Each filter change is a step back: first to "from" alone, then to no filter at all,
     # and the form follows.
     page.go_back()
-    drawn = _wait_for_draw(page, drawn)
+    drawn = wait_for_draw(page, drawn)
     assert "date_from=2025-03-07" in page.url and "date_to" not in page.url
     assert page.input_value("#f-date-to") == ""
     page.go_back()
-    drawn = _wait_for_draw(page, drawn)
+    drawn = wait_for_draw(page, drawn)
     assert "date_from" not in page.url
     assert _listed(page) == before
     assert page.input_value("#f-date-from") == ""
@@ -149,7 +144,7 @@ def test_a_date_range_filters_the_map_and_lives_in_the_url(page, live_server, se
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.9, y, steps=4)
     page.mouse.up()
-    _wait_for_draw(page, drawn)
+    wait_for_draw(page, drawn)
     assert "date_from=" in page.url and "date_to=" in page.url
     date_from = page.input_value("#f-date-from")
     date_to = page.input_value("#f-date-to")
@@ -165,20 +160,20 @@ def test_a_date_range_filters_the_map_and_lives_in_the_url(page, live_server, se
     assert _listed(page) == in_range
     # A shared link opens the same view.
     page.goto(page.url)
-    _wait_for_draw(page)
+    wait_for_draw(page)
     assert _listed(page) == in_range and page.input_value("#f-date-from") == date_from
     assert page.errors == [] and page.console_errors == []
 
 
 def test_filters_work_from_the_keyboard(page, live_server, seeded):
     page.goto(live_server.url + "/")
-    drawn = _wait_for_draw(page)
+    drawn = wait_for_draw(page)
     page.focus("#f-date-to")
     page.keyboard.press("Tab")  # to the timeline's metric, then on through the form
     checkbox = page.locator("input[name=event_type][value=summary_execution]")
     checkbox.focus()
     page.keyboard.press("Space")
-    drawn = _wait_for_draw(page, drawn)
+    drawn = wait_for_draw(page, drawn)
     assert "event_type=summary_execution" in page.url
     expected = set(
         Incident.objects.filter(
@@ -188,7 +183,7 @@ def test_filters_work_from_the_keyboard(page, live_server, seeded):
     assert _listed(page) == expected
     page.fill("#f-q", "Baniyas")
     page.press("#f-q", "Enter")
-    _wait_for_draw(page, drawn)
+    wait_for_draw(page, drawn)
     assert "q=Baniyas" in page.url
     assert all(
         "Baniyas" in t
@@ -223,7 +218,7 @@ def test_a_hostile_title_is_shown_as_text_everywhere(page, live_server, seeded, 
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     item = page.locator(f"li[data-id='{hostile.public_id}']")
     # The list's entries out of its view are laid out only when scrolled to
     # (content-visibility), so their text is read from the DOM, not the rendering.
@@ -254,7 +249,7 @@ def test_arabic_site_is_right_to_left_with_arabic_titles(browser, live_server, s
     page.on("pageerror", lambda error: errors.append(f"{error}\n{error.stack}"))
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     assert page.get_attribute("html", "dir") == "rtl"
     assert page.get_attribute("html", "lang") == "ar"
     assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
@@ -324,7 +319,7 @@ def test_the_map_asks_for_what_it_draws_and_a_popup_fetches_the_rest(page, live_
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     page.goto(live_server.url + "/")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     maps = [url for url in asked if "/api/v1/map/" in url]
     assert maps and all("layout=compact" in url for url in maps), maps
     drawn = page.evaluate(
