@@ -27,11 +27,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import CharField, F, Func, QuerySet
+from django.db.models import CharField, F, Func, Q, QuerySet, Sum
 
 from mapping.models import Place
 
 from .models import Actor, Confidence, Incident
+from .statistics import Summable, summed_rows, whole_months
 
 FIGURES = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
 CONFIDENCES = (Confidence.CONFIRMED, Confidence.PROBABLE, Confidence.ALLEGED)
@@ -207,19 +208,117 @@ def _series(
     }
 
 
-def dashboard_figures(*, incidents: QuerySet[Incident]) -> dict[str, Any]:
-    """The dashboard's figures for ``incidents`` (already filtered, and visible to the
-    reader): see the module."""
+def _live_groups(incidents: QuerySet[Incident]) -> tuple[list[tuple], list[tuple]]:
+    """(incident groups, attribution groups) of ``incidents``, counted from the rows: see
+    :func:`_incident_groups` and :func:`_attribution_groups` (months as ``YYYY-MM``)."""
     sql, params, using = _rows_sql(incidents)
     with _settings_for_one_pass(using):
-        groups = _incident_groups(sql, params, using)
+        groups = [
+            (name, _month_text(m), *row) for name, m, *row in _incident_groups(sql, params, using)
+        ]
         attributed = [
             (_month_text(m), *rest) for m, *rest in _attribution_groups(sql, params, using)
         ]
+    return groups, attributed
+
+
+def _month_key(month) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def _summed_groups(
+    incidents: QuerySet[Incident], summable: Summable
+) -> tuple[list[tuple], list[tuple]] | None:
+    """The groups of :func:`_live_groups` from the precomputed sums (``statsums``): the
+    whole months of the date range from the monthly rows, the incidents outside them
+    counted live; None when no grain answers the filter (governorates and event types at
+    once; a perpetrator with either)."""
+    bounds = whole_months(summable)
+    with_actor = summable.actor is not None
+    gov, et = summable.governorates is not None, summable.event_types is not None
+    if bounds is False or (gov and et) or (with_actor and (gov or et)):
+        return None
+    lo, hi = bounds
+    sums = {name: Sum(name) for name in FIGURES}
+
+    def read(grain: int, *columns: str) -> list[dict]:
+        return list(
+            summed_rows(grain, summable, lo, hi).values(*columns).annotate(**sums).order_by()
+        )
+
+    def figures(row: dict) -> tuple:
+        return tuple(row[name] or 0 for name in FIGURES)
+
+    # The months and the event types and governorates per month: the incidents of the
+    # filter at one grain each (an actor's: the attributions to it, one an incident).
+    incident_grain = 5 if with_actor else 4
+    groups: list[tuple] = []
+    for row in read(incident_grain, "month"):
+        groups.append(("month", _month_key(row["month"]), None, None, None, *figures(row)))
+    for row in read(7 if with_actor else 4, "month", "event_type"):
+        month = _month_key(row["month"])
+        groups.append(("event_type", month, row["event_type"], None, None, *figures(row)))
+    for row in read(6 if with_actor else 4, "month", "governorate_id"):
+        month = _month_key(row["month"])
+        groups.append(("governorate", month, None, row["governorate_id"], None, *figures(row)))
+    place_grain = 13 if with_actor else (12 if et else 11)
+    for row in read(place_grain, "place_id"):
+        groups.append(("place", None, None, None, row["place_id"], *figures(row)))
+    attributed: list[tuple] = []
+    if with_actor:
+        for row in read(10, "month", "co_actor_id", "co_confidence"):
+            month = _month_key(row["month"])
+            attributed.append((month, row["co_actor_id"], row["co_confidence"], *figures(row)))
+    else:
+        grain = 6 if gov else (7 if et else 5)
+        for row in read(grain, "month", "actor_id", "confidence"):
+            month = _month_key(row["month"])
+            attributed.append((month, row["actor_id"], row["confidence"], *figures(row)))
+    outside = Q()
+    if lo is not None:
+        outside |= Q(date_start__lt=lo)
+    if hi is not None:
+        outside |= Q(date_start__gte=hi)
+    if lo is not None or hi is not None:
+        edge_groups, edge_attributed = _live_groups(incidents.filter(outside))
+        groups += edge_groups
+        attributed += edge_attributed
+    # One total, and one row a key (the top places may be in the sums and the edges).
+    merged: dict[tuple, list[int]] = {}
+    for name, m, g_et, g_gov, pl, *row in groups:
+        if name == "total":
+            continue
+        into = merged.setdefault((name, m, g_et, g_gov, pl), [0] * len(FIGURES))
+        for i, value in enumerate(row):
+            into[i] += int(value or 0)
+    total = [0] * len(FIGURES)
+    for (name, *_keys), row in merged.items():
+        if name == "month":
+            total = [a + b for a, b in zip(total, row, strict=True)]
+    merged_attributed: dict[tuple, list[int]] = {}
+    for m, actor_id, confidence, *row in attributed:
+        into = merged_attributed.setdefault((m, actor_id, confidence), [0] * len(FIGURES))
+        for i, value in enumerate(row):
+            into[i] += int(value or 0)
+    return (
+        [("total", None, None, None, None, *total)]
+        + [(*keys, *row) for keys, row in merged.items()],
+        [(*keys, *row) for keys, row in merged_attributed.items()],
+    )
+
+
+def dashboard_figures(
+    *, incidents: QuerySet[Incident], summable: Summable | None = None
+) -> dict[str, Any]:
+    """The dashboard's figures for ``incidents`` (already filtered, and visible to the
+    reader): see the module. ``summable``: the incidents are the published ones matching
+    that filter, which the precomputed sums may answer (the caller vouches for it)."""
+    found = _summed_groups(incidents, summable) if summable is not None else None
+    groups, attributed = found if found is not None else _live_groups(incidents)
 
     by_group: dict[str, list[tuple]] = defaultdict(list)
-    for name, m, *row in groups:
-        by_group[name].append((_month_text(m), *row))
+    for name, *row in groups:
+        by_group[name].append(tuple(row))
     total_rows = by_group["total"]
     totals = _figures(total_rows[0][4:]) if total_rows else _figures()
 

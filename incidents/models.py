@@ -893,7 +893,8 @@ class PublishedStatisticsSum(models.Model):
     ``incidents.readmodel.statsums`` keeps them in step with every save and delete of an
     incident or an attribution by recomputing the rows an incident was and is in; bulk
     writes that bypass ``save()`` call ``statsums.rebuild()`` (``mapcells.rebuild()`` does).
-    A key column a grain does not group on is NULL (or empty, for the event type).
+    A key column a grain does not group on is NULL (or empty, for the event type and the
+    confidences), but for ``month`` at the daily grains, which holds the day's month.
     """
 
     grain = models.PositiveSmallIntegerField()

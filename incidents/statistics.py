@@ -225,7 +225,7 @@ def _sum_grain(name: str, summable: Summable) -> int | None:
     return 4
 
 
-def _whole_months(summable: Summable) -> tuple[date | None, date | None] | bool:
+def whole_months(summable: Summable) -> tuple[date | None, date | None] | bool:
     """(the first day of the first whole month of the range, the first day of the month
     after its last whole month), None for no bound; False when the range holds no whole
     month."""
@@ -285,7 +285,7 @@ def _from_sums(
     ones), and the incidents outside them (the range's partial months, and those that
     began before it and end in it) from the incidents themselves. None when the sums
     cannot answer (no whole month in the range; no grain for the filter)."""
-    bounds = _whole_months(summable)
+    bounds = whole_months(summable)
     wanted = [*names, *(["by_perpetrator"] if perpetrators else [])]
     grains = {name: _sum_grain(name, summable) for name in wanted}
     if bounds is False or None in grains.values():

@@ -158,6 +158,14 @@ def _insert(pairs: list[tuple[int, Q]], apps=None) -> None:
         # and its month as a timestamp's text).
         if "month" in names and connection.vendor == "sqlite":
             picked[key_columns.index("month")] = f"substr(g.{quote('k_month')}, 1, 10)"
+        # A day's rows name its month too, so that any grain sums by month.
+        if "day" in names and "month" not in names:
+            day = f"g.{quote('k_day')}"
+            picked[key_columns.index("month")] = (
+                f"CAST(date_trunc('month', {day}) AS date)"
+                if connection.vendor == "postgresql"
+                else f"substr({day}, 1, 8) || '01'"
+            )
         for name in _TEXT_KEYS & set(names):
             picked[key_columns.index(name)] = f"COALESCE(g.{quote('k_' + name)}, '')"
         figures = ["g.s_incidents", "g.s_low", "g.s_best", "g.s_high", "g.s_open"]
