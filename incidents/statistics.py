@@ -222,6 +222,13 @@ def _sum_grain(name: str, summable: Summable) -> int | None:
         return (
             5 if governorates is None and event_types is None else (6 if event_types is None else 7)
         )
+    # The monthly grains of one key where the other keys are not filtered on.
+    if name == "by_governorate" and event_types is None:
+        return 14
+    if name == "by_event_type" and governorates is None:
+        return 15
+    if name == "episodes" and governorates is None and event_types is None:
+        return 16
     return 4
 
 

@@ -40,6 +40,10 @@ GRAINS: dict[int, tuple[str, ...]] = {
     11: ("month", "governorate", "place"),
     12: ("month", "event_type", "place"),
     13: ("month", "actor", "confidence", "place"),
+    # A few hundred rows each: the breakdowns of the unfiltered view and of a date range.
+    14: ("month", "governorate"),
+    15: ("month", "event_type"),
+    16: ("month", "episode"),
 }
 # The keys an attribution brings (the others are the incident's).
 ATTRIBUTION_KEYS = frozenset({"actor", "confidence", "co_actor", "co_confidence"})
@@ -150,8 +154,15 @@ def _insert(pairs: list[tuple[int, Q]], apps=None) -> None:
     for grain, where in pairs:
         sql, grain_params = _aggregate(grain, where, apps).query.get_compiler(using=using).as_sql()
         names = GRAINS[grain]
+        # Typed NULLs: the first SELECT of a UNION names the columns' types.
         picked = [
-            f"g.{quote('k_' + name)}" if name in names else ("''" if name in _TEXT_KEYS else "NULL")
+            f"g.{quote('k_' + name)}"
+            if name in names
+            else (
+                "''"
+                if name in _TEXT_KEYS
+                else f"CAST(NULL AS {'date' if name in ('day', 'month') else 'bigint'})"
+            )
             for name in key_columns
         ]
         # The month of a day, made by the database: a date (SQLite keeps dates as text,
