@@ -16,7 +16,8 @@ For each filter it prints p50 and p95 of: the whole answer cold, ``breakdown=by_
 the map's timeline asks) cold, the whole answer warm, the SQL alone of a cold whole answer
 (its statements' planning and execution times, each run again by itself under ``EXPLAIN
 ANALYZE``: what a quiet machine would spend in the database), whether the cold p95 meets
-its target, and with ``--floor`` the floor: on PostgreSQL one
+its target, the process's CPU time of a cold request (its own work without the waits),
+and with ``--floor`` the floor: on PostgreSQL one
 hand-written ``GROUPING SETS`` query over the published incidents for the days,
 governorates, event types and episodes plus one join of the attributions for the
 perpetrators (for the days only: one ``GROUP BY``); on SQLite the same aggregates one
@@ -222,10 +223,13 @@ def main() -> None:
         # What a publication does to the cache (the database is left alone).
         cache.set(generation.KEY, f"bench.{secrets.token_hex(6)}", timeout=None)
 
+    cpu: list[float] = []
+
     def timed(url: str) -> float | None:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = client.get(url)
         elapsed = time.perf_counter() - started
+        cpu.append(time.process_time() - cpu_started)
         if response.status_code != 200:
             return None  # e.g. breakdown asked of a version without it
         return elapsed
@@ -242,10 +246,11 @@ def main() -> None:
     for name, query, condition, kind in cases():
         url = f"/api/v1/statistics/?{query}"
         days_url = f"/api/v1/statistics/?{query}{'&' if query else ''}breakdown=by_day"
-        cold, days, warm, floor_all, floor_days, alone = [], [], [], [], [], []
+        cold, days, warm, floor_all, floor_days, alone, cold_cpu = [], [], [], [], [], [], []
         for _ in range(args.repeat):
             fresh_generation()
             cold.append(timed(url))
+            cold_cpu.append(cpu[-1])
             warm.append(timed(url))
             fresh_generation()
             days.append(timed(days_url))
@@ -262,7 +267,8 @@ def main() -> None:
         verdict = "met" if p95(cold) <= limit else "NOT met"
         print(
             f"{name:<20} {_fmt(cold)} {_fmt(days_ok)} {_fmt(warm)} {_fmt(alone)} "
-            f"{_fmt(floor_all)} {_fmt(floor_days)}  {kind}: whole cold p95 {verdict}"
+            f"{_fmt(floor_all)} {_fmt(floor_days)}  {kind}: whole cold p95 {verdict}; "
+            f"Python CPU of a cold one p50 {statistics.median(cold_cpu) * 1000:.0f} ms"
         )
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
