@@ -128,16 +128,39 @@ def _aggregate(grain: int, where: Q, apps=None):
         if with_actor
         else incident_model.objects.filter(status=Status.PUBLISHED)
     )
+    chosen = where
     if with_actor:
         where = _prefixed(where, prefix)
     sources = _source(prefix)
-    return (
+    found = (
         base.filter(where)
         .annotate(**{f"k_{name}": sources[name] for name in names})
         .values(*(f"k_{name}" for name in names))
         .annotate(**_sums(prefix))
         .order_by()
     )
+    connection = connections[found.db]
+    if with_actor and chosen and connection.vendor == "postgresql":
+        # The attributions of the incidents chosen, looked up by incident: as a join, the
+        # planner reads every attribution (a month's few thousand incidents make its
+        # estimate of the index's cost too high), and in an INSERT it cannot share that
+        # read between workers. An array made once leaves it the index on the incident.
+        # (A rebuild, which reads them all, keeps the join.)
+        chosen = incident_model.objects.filter(status=Status.PUBLISHED).filter(chosen).order_by()
+        ids_sql, ids_params = chosen.values("pk").query.get_compiler(using=found.db).as_sql()
+        table = attribution_model._meta.db_table
+        aliases = [
+            alias
+            for alias, join in found.query.alias_map.items()
+            if join.table_name == table and found.query.alias_refcount.get(alias)
+        ]
+        quote = found.query.get_compiler(using=found.db).quote_name_unless_alias
+        # Quoted aliases and Django's compiled query; the values are parameters.
+        found = found.extra(  # noqa: S610
+            where=[f"{quote(alias)}.incident_id = ANY(ARRAY({ids_sql}))" for alias in aliases],
+            params=list(ids_params) * len(aliases),
+        )
+    return found
 
 
 def _insert(pairs: list[tuple[int, Q]], apps=None) -> None:
