@@ -1,11 +1,15 @@
 """The dashboard's figures: killed per month as a range, incidents per month by event type,
 governorate and perpetrator (with the attribution's confidence), and the top places.
 
-Everything is counted in two statements over the filtered incidents, whatever the number of
-incidents: one groups the incidents themselves in every way the charts need at once (on
-PostgreSQL with ``GROUPING SETS``, one pass over the rows; on SQLite, which has no grouping
-sets, the same groups as a ``UNION ALL`` over the rows kept once in a materialised
-``WITH``), the other groups their attributions by month, actor and confidence.
+For the unfiltered view and the filters the precomputed sums know (dates, governorates or
+event types, one perpetrator without affiliates: see ``statistics.Summable``) the figures are
+read from ``PublishedStatisticsSum`` (``readmodel.statsums``): a few hundred to a few tens of
+thousands of rows whatever the number of incidents, the partial months at the edges of a
+date range counted from the incidents. Otherwise everything is counted in two statements
+over the filtered incidents: one groups the incidents themselves in every way the charts
+need at once (on PostgreSQL with ``GROUPING SETS``, one pass over the rows; on SQLite, which
+has no grouping sets, the same groups as a ``UNION ALL`` over the rows kept once in a
+materialised ``WITH``), the other groups their attributions by month, actor and confidence.
 
 The sums are those of :mod:`incidents.statistics` and of the map's totals: ``killed_high``
 adds each incident's high, or its best where the high is open, and ``killed_high_open``
