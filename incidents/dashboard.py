@@ -168,15 +168,27 @@ def _incident_groups(sql: str, params: tuple[Any, ...], using: str) -> list[tupl
         return cursor.fetchall()
 
 
-def _attribution_groups(sql: str, params: tuple[Any, ...], using: str) -> list[tuple]:
-    """Rows ``(m, actor id, confidence, *sums)`` of the filtered incidents' attributions."""
+def _attribution_groups(
+    sql: str, params: tuple[Any, ...], using: str, *, few: bool = False
+) -> list[tuple]:
+    """Rows ``(m, actor id, confidence, *sums)`` of the filtered incidents' attributions.
+
+    ``few``: the incidents are a few (the edges of a date range): on PostgreSQL their
+    attributions are looked up by incident (``= ANY`` of an array of their ids), where the
+    planner would read every attribution to join them."""
+    where, where_params = "", ()
+    if few and connections[using].vendor == "postgresql":
+        where, where_params = (
+            f"WHERE a.incident_id = ANY(ARRAY(SELECT e.iid FROM ({sql}) e)) ",  # noqa: S608
+            params,
+        )
     query = (
         f"SELECT f.m, a.actor_id, a.confidence, {_SUMS_SQL} "  # noqa: S608
-        f"FROM incidents_attribution a JOIN ({sql}) AS f ON f.iid = a.incident_id "
+        f"FROM incidents_attribution a JOIN ({sql}) AS f ON f.iid = a.incident_id {where}"
         "GROUP BY f.m, a.actor_id, a.confidence"
     )
     with connections[using].cursor() as cursor:
-        cursor.execute(query, params)
+        cursor.execute(query, (*params, *where_params))
         return cursor.fetchall()
 
 
@@ -212,7 +224,9 @@ def _series(
     }
 
 
-def _live_groups(incidents: QuerySet[Incident]) -> tuple[list[tuple], list[tuple]]:
+def _live_groups(
+    incidents: QuerySet[Incident], *, few: bool = False
+) -> tuple[list[tuple], list[tuple]]:
     """(incident groups, attribution groups) of ``incidents``, counted from the rows: see
     :func:`_incident_groups` and :func:`_attribution_groups` (months as ``YYYY-MM``)."""
     sql, params, using = _rows_sql(incidents)
@@ -221,7 +235,7 @@ def _live_groups(incidents: QuerySet[Incident]) -> tuple[list[tuple], list[tuple
             (name, _month_text(m), *row) for name, m, *row in _incident_groups(sql, params, using)
         ]
         attributed = [
-            (_month_text(m), *rest) for m, *rest in _attribution_groups(sql, params, using)
+            (_month_text(m), *rest) for m, *rest in _attribution_groups(sql, params, using, few=few)
         ]
     return groups, attributed
 
@@ -303,7 +317,7 @@ def _summed_groups(
     if hi is not None:
         outside |= Q(date_start__gte=hi)
     if lo is not None or hi is not None:
-        edge_groups, edge_attributed = _live_groups(incidents.filter(outside))
+        edge_groups, edge_attributed = _live_groups(incidents.filter(outside), few=True)
         groups += edge_groups
         attributed += edge_attributed
     # One total, and one row a key (the top places may be in the sums and the edges).
