@@ -1,11 +1,15 @@
 """The dashboard's figures: killed per month as a range, incidents per month by event type,
 governorate and perpetrator (with the attribution's confidence), and the top places.
 
-Everything is counted in two statements over the filtered incidents, whatever the number of
-incidents: one groups the incidents themselves in every way the charts need at once (on
-PostgreSQL with ``GROUPING SETS``, one pass over the rows; on SQLite, which has no grouping
-sets, the same groups as a ``UNION ALL`` over the rows kept once in a materialised
-``WITH``), the other groups their attributions by month, actor and confidence.
+For the unfiltered view and the filters the precomputed sums know (dates, governorates or
+event types, one perpetrator without affiliates: see ``statistics.Summable``) the figures are
+read from ``PublishedStatisticsSum`` (``readmodel.statsums``): a few hundred to a few tens of
+thousands of rows whatever the number of incidents, the partial months at the edges of a
+date range counted from the incidents. Otherwise everything is counted in two statements
+over the filtered incidents: one groups the incidents themselves in every way the charts
+need at once (on PostgreSQL with ``GROUPING SETS``, one pass over the rows; on SQLite, which
+has no grouping sets, the same groups as a ``UNION ALL`` over the rows kept once in a
+materialised ``WITH``), the other groups their attributions by month, actor and confidence.
 
 The sums are those of :mod:`incidents.statistics` and of the map's totals: ``killed_high``
 adds each incident's high, or its best where the high is open, and ``killed_high_open``
@@ -27,11 +31,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import CharField, F, Func, QuerySet
+from django.db.models import CharField, F, Func, Q, QuerySet, Sum
 
 from mapping.models import Place
 
 from .models import Actor, Confidence, Incident
+from .statistics import Summable, summed_rows, whole_months
 
 FIGURES = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
 CONFIDENCES = (Confidence.CONFIRMED, Confidence.PROBABLE, Confidence.ALLEGED)
@@ -163,15 +168,27 @@ def _incident_groups(sql: str, params: tuple[Any, ...], using: str) -> list[tupl
         return cursor.fetchall()
 
 
-def _attribution_groups(sql: str, params: tuple[Any, ...], using: str) -> list[tuple]:
-    """Rows ``(m, actor id, confidence, *sums)`` of the filtered incidents' attributions."""
+def _attribution_groups(
+    sql: str, params: tuple[Any, ...], using: str, *, few: bool = False
+) -> list[tuple]:
+    """Rows ``(m, actor id, confidence, *sums)`` of the filtered incidents' attributions.
+
+    ``few``: the incidents are a few (the edges of a date range): on PostgreSQL their
+    attributions are looked up by incident (``= ANY`` of an array of their ids), where the
+    planner would read every attribution to join them."""
+    where, where_params = "", ()
+    if few and connections[using].vendor == "postgresql":
+        where, where_params = (
+            f"WHERE a.incident_id = ANY(ARRAY(SELECT e.iid FROM ({sql}) e)) ",  # noqa: S608
+            params,
+        )
     query = (
         f"SELECT f.m, a.actor_id, a.confidence, {_SUMS_SQL} "  # noqa: S608
-        f"FROM incidents_attribution a JOIN ({sql}) AS f ON f.iid = a.incident_id "
+        f"FROM incidents_attribution a JOIN ({sql}) AS f ON f.iid = a.incident_id {where}"
         "GROUP BY f.m, a.actor_id, a.confidence"
     )
     with connections[using].cursor() as cursor:
-        cursor.execute(query, params)
+        cursor.execute(query, (*params, *where_params))
         return cursor.fetchall()
 
 
@@ -207,19 +224,138 @@ def _series(
     }
 
 
-def dashboard_figures(*, incidents: QuerySet[Incident]) -> dict[str, Any]:
-    """The dashboard's figures for ``incidents`` (already filtered, and visible to the
-    reader): see the module."""
+def _live_groups(
+    incidents: QuerySet[Incident], *, few: bool = False
+) -> tuple[list[tuple], list[tuple]]:
+    """(incident groups, attribution groups) of ``incidents``, counted from the rows: see
+    :func:`_incident_groups` and :func:`_attribution_groups` (months as ``YYYY-MM``)."""
     sql, params, using = _rows_sql(incidents)
     with _settings_for_one_pass(using):
-        groups = _incident_groups(sql, params, using)
-        attributed = [
-            (_month_text(m), *rest) for m, *rest in _attribution_groups(sql, params, using)
+        groups = [
+            (name, _month_text(m), *row) for name, m, *row in _incident_groups(sql, params, using)
         ]
+        attributed = [
+            (_month_text(m), *rest) for m, *rest in _attribution_groups(sql, params, using, few=few)
+        ]
+    return groups, attributed
+
+
+def _month_key(month) -> str:
+    """``YYYY-MM`` of a date (SQLite gives its text)."""
+    if isinstance(month, str):
+        return month[:7]
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def _summed_groups(
+    incidents: QuerySet[Incident], summable: Summable
+) -> tuple[list[tuple], list[tuple]] | None:
+    """The groups of :func:`_live_groups` from the precomputed sums (``statsums``): the
+    whole months of the date range from the monthly rows, the incidents outside them
+    counted live; None when no grain answers the filter (governorates and event types at
+    once; a perpetrator with either)."""
+    bounds = whole_months(summable)
+    with_actor = summable.actor is not None
+    gov, et = summable.governorates is not None, summable.event_types is not None
+    if bounds is False or (gov and et) or (with_actor and (gov or et)):
+        return None
+    lo, hi = bounds
+    sums = {f"s_{name}": Sum(name) for name in FIGURES}
+    month_keys: dict = {}
+
+    def read(grain: int, *columns: str) -> list[tuple]:
+        """The grain's rows grouped by ``columns`` (a month as ``YYYY-MM``): tuples of the
+        columns and the sums, read as tuples (tens of thousands at 1,000,000 incidents)."""
+        rows = summed_rows(grain, summable, lo, hi).values_list(*columns).annotate(**sums)
+        # Read with the cursor: Django's converters of each value cost more than the query.
+        sql, params = rows.order_by().query.get_compiler(using=rows.db).as_sql()
+        with connections[rows.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        if "month" not in columns:
+            return fetched
+        at = columns.index("month")
+        found = []
+        for row in fetched:
+            month = row[at]
+            key = month_keys.get(month)
+            if key is None:
+                key = month_keys[month] = _month_key(month)
+            found.append((*row[:at], key, *row[at + 1 :]))
+        return found
+
+    # The months and the event types and governorates per month: the incidents of the
+    # filter at one grain each (an actor's: the attributions to it, one an incident).
+    # (The grains of one key where no other is filtered on: a few hundred rows.)
+    incident_grain = 5 if with_actor else (14 if gov else (15 if et else 16))
+    groups: list[tuple] = [
+        ("month", m, None, None, None, *rest) for m, *rest in read(incident_grain, "month")
+    ]
+    groups += [
+        ("event_type", m, key, None, None, *rest)
+        for m, key, *rest in read(7 if with_actor else (4 if gov else 15), "month", "event_type")
+    ]
+    groups += [
+        ("governorate", m, None, key, None, *rest)
+        for m, key, *rest in read(6 if with_actor else (4 if et else 14), "month", "governorate_id")
+    ]
+    place_grain = 13 if with_actor else (12 if et else 11)
+    groups += [
+        ("place", None, None, None, key, *rest) for key, *rest in read(place_grain, "place_id")
+    ]
+    if with_actor:
+        attributed = read(10, "month", "co_actor_id", "co_confidence")
+    else:
+        attributed = read(6 if gov else (7 if et else 5), "month", "actor_id", "confidence")
+    if lo is None and hi is None:
+        # Every key once: the total is the months'.
+        total = [sum(row[5 + i] or 0 for row in groups if row[0] == "month") for i in range(5)]
+        return [("total", None, None, None, None, *total), *groups], attributed
+    outside = Q()
+    if lo is not None:
+        outside |= Q(date_start__lt=lo)
+    if hi is not None:
+        outside |= Q(date_start__gte=hi)
+    if lo is not None or hi is not None:
+        edge_groups, edge_attributed = _live_groups(incidents.filter(outside), few=True)
+        groups += edge_groups
+        attributed += edge_attributed
+    # One total, and one row a key (the top places may be in the sums and the edges).
+    merged: dict[tuple, list[int]] = {}
+    for name, m, g_et, g_gov, pl, *row in groups:
+        if name == "total":
+            continue
+        into = merged.setdefault((name, m, g_et, g_gov, pl), [0] * len(FIGURES))
+        for i, value in enumerate(row):
+            into[i] += int(value or 0)
+    total = [0] * len(FIGURES)
+    for (name, *_keys), row in merged.items():
+        if name == "month":
+            total = [a + b for a, b in zip(total, row, strict=True)]
+    merged_attributed: dict[tuple, list[int]] = {}
+    for m, actor_id, confidence, *row in attributed:
+        into = merged_attributed.setdefault((m, actor_id, confidence), [0] * len(FIGURES))
+        for i, value in enumerate(row):
+            into[i] += int(value or 0)
+    return (
+        [("total", None, None, None, None, *total)]
+        + [(*keys, *row) for keys, row in merged.items()],
+        [(*keys, *row) for keys, row in merged_attributed.items()],
+    )
+
+
+def dashboard_figures(
+    *, incidents: QuerySet[Incident], summable: Summable | None = None
+) -> dict[str, Any]:
+    """The dashboard's figures for ``incidents`` (already filtered, and visible to the
+    reader): see the module. ``summable``: the incidents are the published ones matching
+    that filter, which the precomputed sums may answer (the caller vouches for it)."""
+    found = _summed_groups(incidents, summable) if summable is not None else None
+    groups, attributed = found if found is not None else _live_groups(incidents)
 
     by_group: dict[str, list[tuple]] = defaultdict(list)
-    for name, m, *row in groups:
-        by_group[name].append((_month_text(m), *row))
+    for name, *row in groups:
+        by_group[name].append(tuple(row))
     total_rows = by_group["total"]
     totals = _figures(total_rows[0][4:]) if total_rows else _figures()
 
@@ -290,15 +426,19 @@ def dashboard_figures(*, incidents: QuerySet[Incident]) -> dict[str, Any]:
             series["confidence_totals"] = dict.fromkeys(CONFIDENCES, 0)
             perpetrators[actor_id] = series
         series = perpetrators[actor_id]
-        figures = _figures(tuple(sums))
-        series["incidents"][index[m]] += figures["incidents"]
-        series["by_confidence"].setdefault(confidence, [0] * len(months))[index[m]] += figures[
-            "incidents"
-        ]
+        count = int(sums[0] or 0)
+        at = index[m]
+        series["incidents"][at] += count
+        by_confidence = series["by_confidence"]
+        if confidence not in by_confidence:
+            by_confidence[confidence] = [0] * len(months)
+        by_confidence[confidence][at] += count
         series["confidence_totals"][confidence] = (
-            series["confidence_totals"].get(confidence, 0) + figures["incidents"]
+            series["confidence_totals"].get(confidence, 0) + count
         )
-        _add(series["totals"], figures)
+        into = series["totals"]
+        for name, value in zip(FIGURES, sums, strict=True):
+            into[name] += int(value or 0)
 
     def ordered(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return sorted(series, key=lambda s: (-s["totals"]["incidents"], s["key"] or "~"))

@@ -884,14 +884,17 @@ class PublishedMapCell(models.Model):
 
 class PublishedStatisticsSum(models.Model):
     """Published incidents summed at one grain of the statistics (``grain``), e.g. per
-    day, or per month, governorate, event type and episode, or per month and perpetrator.
+    day, or per month, governorate, event type and episode, or per month, perpetrator and
+    confidence, or per month and place (``statsums.GRAINS`` names them).
 
-    The statistics of the unfiltered public view and of the common filters (dates,
-    governorate, event type) are summed from these rows instead of every incident.
+    The statistics and the dashboard of the unfiltered public view and of the common
+    filters (dates, governorate, event type, one perpetrator) are summed from these rows
+    instead of every incident.
     ``incidents.readmodel.statsums`` keeps them in step with every save and delete of an
     incident or an attribution by recomputing the rows an incident was and is in; bulk
     writes that bypass ``save()`` call ``statsums.rebuild()`` (``mapcells.rebuild()`` does).
-    A key column a grain does not group on is NULL (or empty, for the event type).
+    A key column a grain does not group on is NULL (or empty, for the event type and the
+    confidences), but for ``month`` at the daily grains, which holds the day's month.
     """
 
     grain = models.PositiveSmallIntegerField()
@@ -904,9 +907,20 @@ class PublishedStatisticsSum(models.Model):
     episode = models.ForeignKey(
         Episode, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
+    place = models.ForeignKey(
+        "mapping.Place", null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     actor = models.ForeignKey(
         Actor, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
+    # The attribution's confidence (with the actor); empty at the grains without actor.
+    confidence = models.CharField(max_length=20, blank=True)
+    # Another actor held responsible for the same incident (or the actor itself), and that
+    # attribution's confidence: the perpetrators of the incidents held against ``actor``.
+    co_actor = models.ForeignKey(
+        Actor, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    co_confidence = models.CharField(max_length=20, blank=True)
     incidents = models.PositiveIntegerField()
     killed_low = models.PositiveIntegerField()
     killed_best = models.PositiveIntegerField()
@@ -920,6 +934,10 @@ class PublishedStatisticsSum(models.Model):
             models.Index(fields=["grain", "month"], name="statsum_grain_month"),
             models.Index(fields=["grain", "governorate", "day"], name="statsum_grain_gov_day"),
             models.Index(fields=["grain", "event_type", "day"], name="statsum_grain_type_day"),
+            models.Index(fields=["grain", "actor", "day"], name="statsum_grain_actor_day"),
+            models.Index(fields=["grain", "actor", "month"], name="statsum_grain_actor_month"),
+            models.Index(fields=["grain", "governorate", "month"], name="statsum_grain_gov_month"),
+            models.Index(fields=["grain", "event_type", "month"], name="statsum_grain_type_month"),
         ]
 
     def __str__(self) -> str:

@@ -163,12 +163,16 @@ def _by_perpetrator(sums: dict[int, dict[str, int]]) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class Summable:
     """A filter the precomputed sums answer: published incidents only, with at most a date
-    range, governorates and event types (``None``: not filtered on)."""
+    range, governorates and event types, or a date range and one actor (``None``: not
+    filtered on). ``confidences``: with ``actor``, the confidences of the attribution to it
+    that select an incident (every one when None)."""
 
     date_from: date | None = None
     date_to: date | None = None
     governorates: tuple[int, ...] | None = None
     event_types: tuple[str, ...] | None = None
+    actor: int | None = None
+    confidences: tuple[str, ...] | None = None
 
 
 _SUM_FIELDS = {
@@ -184,6 +188,7 @@ _SUM_KEYS = {
     "by_governorate": "governorate_id",
     "by_event_type": "event_type",
     "episodes": "episode_id",
+    "by_perpetrator": "actor_id",
 }
 
 
@@ -191,60 +196,126 @@ def _next_month(month: date) -> date:
     return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
 
+def _sum_grain(name: str, summable: Summable) -> int | None:
+    """The grain of ``statsums.GRAINS`` that answers the breakdown ``name`` for the filter,
+    or None."""
+    governorates, event_types = summable.governorates, summable.event_types
+    if summable.actor is not None:
+        if governorates is not None or event_types is not None:
+            return None
+        return {
+            "by_day": 8,
+            "by_governorate": 6,
+            "by_event_type": 7,
+            "episodes": 9,
+            "by_perpetrator": 10,
+        }[name]
+    if name == "by_day":
+        if governorates is not None and event_types is not None:
+            return None
+        return (
+            1 if governorates is None and event_types is None else (2 if event_types is None else 3)
+        )
+    if name == "by_perpetrator":
+        if governorates is not None and event_types is not None:
+            return None
+        return (
+            5 if governorates is None and event_types is None else (6 if event_types is None else 7)
+        )
+    # The monthly grains of one key where the other keys are not filtered on.
+    if name == "by_governorate" and event_types is None:
+        return 14
+    if name == "by_event_type" and governorates is None:
+        return 15
+    if name == "episodes" and governorates is None and event_types is None:
+        return 16
+    return 4
+
+
+def whole_months(summable: Summable) -> tuple[date | None, date | None] | bool:
+    """(the first day of the first whole month of the range, the first day of the month
+    after its last whole month), None for no bound; False when the range holds no whole
+    month."""
+    first, last = summable.date_from, summable.date_to
+    if (first and first.year == date.max.year) or (last and last.year == date.max.year):
+        return False  # no month after it to bound a range with
+    lo = None if first is None else (first if first.day == 1 else _next_month(first))
+    hi = None if last is None else _next_month(last.replace(day=1))
+    if last is not None and _next_month(last.replace(day=1)) - timedelta(days=1) != last:
+        hi = last.replace(day=1)
+    if lo is not None and hi is not None and lo >= hi:
+        return False
+    return lo, hi
+
+
+def summed_rows(
+    grain: int,
+    summable: Summable,
+    lo: date | None,
+    hi: date | None,
+    *,
+    co_confidences: Sequence[str] | None = None,
+) -> QuerySet[PublishedStatisticsSum]:
+    """The grain's rows of the filter's incidents that began in [lo, hi)."""
+    from .readmodel.statsums import GRAINS
+
+    found = PublishedStatisticsSum.objects.filter(grain=grain)
+    column = "day" if "day" in GRAINS[grain] else "month"
+    if lo is not None:
+        found = found.filter(**{f"{column}__gte": lo})
+    if hi is not None:
+        found = found.filter(**{f"{column}__lt": hi})
+    if summable.governorates is not None:
+        found = found.filter(governorate_id__in=summable.governorates)
+    if summable.event_types is not None:
+        found = found.filter(event_type__in=summable.event_types)
+    if summable.actor is not None:
+        found = found.filter(actor_id=summable.actor)
+        if summable.confidences is not None:
+            found = found.filter(confidence__in=summable.confidences)
+    if co_confidences is not None:
+        found = found.filter(
+            **{"co_confidence__in" if grain == 10 else "confidence__in": list(co_confidences)}
+        )
+    return found.order_by()
+
+
 def _from_sums(
-    incidents: QuerySet[Incident], summable: Summable, names: list[str], perpetrators: bool
+    incidents: QuerySet[Incident],
+    summable: Summable,
+    names: list[str],
+    perpetrators: bool,
+    least_confidence: Sequence[str] | None = None,
 ) -> tuple[dict[str, dict], dict[int, dict[str, int]]] | None:
     """The breakdowns ``names`` (and the perpetrators' sums) from the precomputed sums: the
     whole months inside the date range from the monthly rows (the days from the daily
     ones), and the incidents outside them (the range's partial months, and those that
     began before it and end in it) from the incidents themselves. None when the sums
-    cannot answer (no whole month in the range; a perpetrator breakdown for a governorate
-    and an event type at once)."""
-    first, last = summable.date_from, summable.date_to
-    if (first and first.year == date.max.year) or (last and last.year == date.max.year):
-        return None  # no month after it to bound a range with: the one pass answers
-    lo = None if first is None else (first if first.day == 1 else _next_month(first))
-    # The month after the last whole month.
-    hi = None if last is None else _next_month(last.replace(day=1))
-    if last is not None and _next_month(last.replace(day=1)) - timedelta(days=1) != last:
-        hi = last.replace(day=1)
-    if lo is not None and hi is not None and lo >= hi:
+    cannot answer (no whole month in the range; no grain for the filter)."""
+    bounds = whole_months(summable)
+    wanted = [*names, *(["by_perpetrator"] if perpetrators else [])]
+    grains = {name: _sum_grain(name, summable) for name in wanted}
+    if bounds is False or None in grains.values():
         return None
-    governorates, event_types = summable.governorates, summable.event_types
-    if perpetrators and governorates is not None and event_types is not None:
-        return None
-
-    def rows(grain: int, day_grain: bool) -> QuerySet[PublishedStatisticsSum]:
-        found = PublishedStatisticsSum.objects.filter(grain=grain)
-        column = "day" if day_grain else "month"
-        if lo is not None:
-            found = found.filter(**{f"{column}__gte": lo})
-        if hi is not None:
-            found = found.filter(**{f"{column}__lt": hi})
-        if governorates is not None:
-            found = found.filter(governorate_id__in=governorates)
-        if event_types is not None:
-            found = found.filter(event_type__in=event_types)
-        return found.order_by()
-
+    lo, hi = bounds
     grouped: dict[str, dict] = {}
     for name in names:
-        if name == "by_day":
-            source = rows(1 if governorates is None and event_types is None else 2, True)
-        else:
-            source = rows(3, False)
         column = _SUM_KEYS[name]
         grouped[name] = {
-            row[column]: _figures(row) for row in source.values(column).annotate(**_SUM_FIELDS)
+            row[column]: _figures(row)
+            for row in summed_rows(grains[name], summable, lo, hi)
+            .values(column)
+            .annotate(**_SUM_FIELDS)
         }
     perpetrator_sums: dict[int, dict[str, int]] = {}
     if perpetrators:
-        grain = (
-            4 if governorates is None and event_types is None else 5 if event_types is None else 6
-        )
+        grain = grains["by_perpetrator"]
+        column = "co_actor_id" if grain == 10 else "actor_id"
         perpetrator_sums = {
-            row["actor_id"]: _figures(row)
-            for row in rows(grain, False).values("actor_id").annotate(**_SUM_FIELDS)
+            row[column]: _figures(row)
+            for row in summed_rows(grain, summable, lo, hi, co_confidences=least_confidence)
+            .values(column)
+            .annotate(**_SUM_FIELDS)
         }
     outside = Q()
     if lo is not None:
@@ -257,7 +328,7 @@ def _from_sums(
             for key, figures in sums.items():
                 _add(grouped[name].setdefault(key, dict.fromkeys(_FIGURES, 0)), figures)
         if perpetrators:
-            for key, figures in _perpetrator_sums(edge).items():
+            for key, figures in _perpetrator_sums(edge, least_confidence).items():
                 _add(perpetrator_sums.setdefault(key, dict.fromkeys(_FIGURES, 0)), figures)
     return grouped, perpetrator_sums
 
@@ -289,7 +360,7 @@ def _by_governorate(sums: dict[int | None, dict[str, int]]) -> list[dict[str, An
 
 def _episode_from_sums(episode: Episode) -> EpisodeSummary:
     """The episode's published incidents summed from the precomputed sums."""
-    sums = PublishedStatisticsSum.objects.filter(grain=3, episode=episode).aggregate(**_SUM_FIELDS)
+    sums = PublishedStatisticsSum.objects.filter(grain=4, episode=episode).aggregate(**_SUM_FIELDS)
     return EpisodeSummary(
         episode=episode,
         incident_count=sums["incidents"] or 0,
@@ -364,9 +435,11 @@ def incident_statistics(
     if not grouped_names:
         grouped_names = ["by_event_type"]
     perpetrators = "by_perpetrator" in wanted
-    # The sums know no confidence: a perpetrator breakdown limited to some is counted.
-    use_sums = summable is not None and not (perpetrators and least_confidence is not None)
-    summed = _from_sums(incidents, summable, grouped_names, perpetrators) if use_sums else None
+    summed = (
+        _from_sums(incidents, summable, grouped_names, perpetrators, least_confidence)
+        if summable is not None
+        else None
+    )
     if summed is not None:
         grouped, perpetrator_sums = summed
     else:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from rest_framework.test import APIClient
 
@@ -281,7 +282,11 @@ _ROW = (
     "governorate_id",
     "event_type",
     "episode_id",
+    "place_id",
     "actor_id",
+    "confidence",
+    "co_actor_id",
+    "co_confidence",
     "incidents",
     "killed_low",
     "killed_best",
@@ -328,22 +333,41 @@ def test_the_sums_follow_publish_edit_attribution_retract_merge_and_delete(
         event_type="massacre",
     )
     _assert_exact()
+    # Another place (the top places' sums).
+    place = Place.objects.exclude(kind=PlaceKind.GOVERNORATE).exclude(pk=incident.place_id)[0]
+    incident = services.incident_edit(
+        incident=incident, user=reviewer, expected_version=incident.version, place=place
+    )
+    assert incident.place_id == place.pk
+    _assert_exact()
     actor = Actor.objects.order_by("slug").first()
     services.attribution_set(incident=incident, user=reviewer, actor=actor, confidence="alleged")
     _assert_exact()
     _summed_equals_one_pass("governorate=latakia-governorate")
     _summed_equals_one_pass("event_type=massacre&date_from=2025-03-01&date_to=2025-03-31")
+    # The attribution's confidence, then another actor (the perpetrator's sums, its
+    # co-perpetrators', its places').
+    services.attribution_set(incident=incident, user=reviewer, actor=actor, confidence="confirmed")
+    _assert_exact()
+    lone = _lone_actor()
+    services.attribution_set(incident=incident, user=reviewer, actor=lone, confidence="probable")
+    _assert_exact()
+    for filters in SUMMED_FILTERS:
+        assert_sums_answer_as_the_incidents(filters.replace("__actor__", lone.slug))
     other = Incident.objects.filter(status=Status.PUBLISHED).exclude(pk=incident.pk).first()
     incident.refresh_from_db()
     services.incident_merge(keep=other, merge=incident, user=reviewer, reason="The same event.")
     _assert_exact()
+    assert_sums_answer_as_the_incidents("perpetrator=__actor__")
     other.refresh_from_db()
     services.incident_retract(incident=other, user=reviewer, reason="Not verified.")
     _assert_exact()
     _summed_equals_one_pass()
+    assert_sums_answer_as_the_incidents("")
     Incident.objects.get(pk=incident.pk).delete()
     Incident.objects.get(pk=other.pk).delete()
     _assert_exact()
+    assert_sums_answer_as_the_incidents("governorate=latakia-governorate")
 
 
 @pytest.mark.django_db
@@ -358,6 +382,8 @@ def test_the_sums_follow_an_import(seeded, reviewer, django_capture_on_commit_ca
     _assert_exact()
     _summed_equals_one_pass()
     _summed_equals_one_pass("date_from=2025-03-07&date_to=2025-04-30")
+    for filters in ("", "event_type=shelling", "perpetrator=__actor__"):
+        assert_sums_answer_as_the_incidents(filters)
 
 
 @pytest.mark.django_db
@@ -378,3 +404,114 @@ def test_the_sums_follow_an_import(seeded, reviewer, django_capture_on_commit_ca
 def test_the_sums_answer_as_the_incidents_would(seeded, filters):
     _generate()
     _summed_equals_one_pass(filters)
+
+
+# --- the sums answer as the incidents do: statistics and dashboard -------------------------
+
+# Filters the sums answer (each is checked to be answered from them); "__actor__" is an
+# actor with no affiliates that incidents are held against.
+SUMMED_FILTERS = [
+    "",
+    "status=published",
+    "date_from=2025-03-01&date_to=2025-03-31",
+    "date_from=2025-02-10&date_to=2025-04-03",
+    "date_from=2025-03-07",
+    "governorate=latakia-governorate",
+    "governorate=latakia-governorate,tartus-governorate&date_from=2025-02-01",
+    "event_type=shelling",
+    "event_type=shelling,massacre&date_to=2025-03-31",
+    "perpetrator=__actor__",
+    "perpetrator=__actor__&perpetrator_confidence=probable",
+    "perpetrator=__actor__&perpetrator_confidence=confirmed&date_from=2025-03-05",
+]
+
+
+def _lone_actor() -> Actor:
+    """An actor with no affiliates held responsible for the most published incidents."""
+    return (
+        Actor.objects.filter(affiliates__isnull=True)
+        .annotate(n=Count("attributions", filter=Q(attributions__incident__status="published")))
+        .order_by("-n", "slug")
+        .first()
+    )
+
+
+def _vary(seed: int = 5) -> None:
+    """The generated incidents get places and their attributions every confidence."""
+    rng = random.Random(seed)
+    places = list(Place.objects.exclude(kind=PlaceKind.GOVERNORATE)[:6])
+    for incident in Incident.objects.filter(public_id__startswith="SY-2025-9"):
+        Incident.objects.filter(pk=incident.pk).update(place=rng.choice([*places, None]))
+    for attribution in Attribution.objects.all():
+        Attribution.objects.filter(pk=attribution.pk).update(
+            confidence=rng.choice(["alleged", "probable", "confirmed"])
+        )
+    mapcells.rebuild()
+
+
+def _request(filters: str):
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    request = Request(APIRequestFactory().get("/", filters and dict(parse_qsl(filters))))
+    request.user = AnonymousUser()
+    return request
+
+
+def assert_sums_answer_as_the_incidents(filters: str) -> None:
+    """The statistics and the dashboard from the sums equal those counted from the
+    incidents, for ``filters`` (which the sums must answer)."""
+    from incidents import selectors
+    from incidents.api.filters import confidences_at_least, filter_incidents
+    from incidents.api.views.figures import summable_filter
+    from incidents.dashboard import dashboard_figures
+    from incidents.statistics import incident_statistics
+
+    filters = filters.replace("__actor__", _lone_actor().slug)
+    request = _request(filters)
+    summable = summable_filter(request)
+    assert summable is not None, filters
+    incidents = filter_incidents(
+        request, selectors.incident_queryset(user=request.user), extra_parameters={"breakdown"}
+    )
+    least = request.query_params.get("perpetrator_confidence")
+    least_confidence = confidences_at_least(least) if least else None
+    live = incident_statistics(
+        incidents=incidents, user=request.user, least_confidence=least_confidence
+    )
+    summed = incident_statistics(
+        incidents=incidents,
+        user=request.user,
+        summable=summable,
+        least_confidence=least_confidence,
+    )
+    assert summed == live, filters
+    live_dashboard = dashboard_figures(incidents=incidents)
+    assert dashboard_figures(incidents=incidents, summable=summable) == live_dashboard, filters
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("filters", SUMMED_FILTERS)
+def test_the_sums_answer_the_statistics_and_the_dashboard_as_the_incidents(seeded, filters):
+    _generate()
+    _vary()
+    assert_sums_answer_as_the_incidents(filters)
+    query = filters.replace("__actor__", _lone_actor().slug)
+    answer = APIClient().get(f"{API}/statistics/?{query}").json()
+    assert answer["totals"]["incidents"] > 0  # each filter is counted on something
+
+
+@pytest.mark.django_db
+def test_filters_the_sums_cannot_answer_are_counted(seeded):
+    from incidents.api.views.figures import summable_filter
+
+    # An actor with affiliates (an incident held against two would count twice), the
+    # attribution confidence without a perpetrator, other filters.
+    for filters in (
+        "perpetrator=syrian-government-forces",
+        "perpetrator_confidence=probable",
+        "grade=confirmed",
+        "status=draft",
+    ):
+        assert summable_filter(_request(filters)) is None, filters

@@ -1133,6 +1133,7 @@ def after_import(
             governorate,
             event_type,
             episode,
+            place,
         ) in Incident.objects.filter(pk__in=ids[start : start + LOOKUP_CHUNK]).values_list(
             "pk",
             "map_cx",
@@ -1143,12 +1144,13 @@ def after_import(
             "governorate_id",
             "event_type",
             "episode_id",
+            "place_id",
         ):
             if status == Status.PUBLISHED:
                 if cx is not None:
                     cells.add((cx, cy))
                 moved_unknown = moved_unknown or pk in unfinished
-                statistics_keys.add((first, governorate, event_type, episode))
+                statistics_keys.add((first, governorate, event_type, episode, place))
             longest = max(longest, (last - first).days)
     # Drafts are not on the public map: only cells that held or hold a published incident
     # need their sums again.

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.signals import post_delete, post_save
@@ -23,18 +23,33 @@ from django.dispatch import receiver
 
 from incidents.models import Attribution, Incident, PublishedStatisticsSum, Status
 
-# grain -> the keys it groups on.
+# grain -> the keys it groups on. "actor" and "confidence" are an attribution's; "co_actor"
+# and "co_confidence" those of every attribution of the same incident (itself included),
+# so that the perpetrators of the incidents held against one actor are sums too.
 GRAINS: dict[int, tuple[str, ...]] = {
     1: ("day",),
-    2: ("day", "governorate", "event_type", "episode"),
-    3: ("month", "governorate", "event_type", "episode"),
-    4: ("month", "actor"),
-    5: ("month", "governorate", "actor"),
-    6: ("month", "event_type", "actor"),
+    2: ("day", "governorate"),
+    3: ("day", "event_type"),
+    4: ("month", "governorate", "event_type", "episode"),
+    5: ("month", "actor", "confidence"),
+    6: ("month", "governorate", "actor", "confidence"),
+    7: ("month", "event_type", "actor", "confidence"),
+    8: ("day", "actor", "confidence"),
+    9: ("month", "episode", "actor", "confidence"),
+    10: ("month", "actor", "confidence", "co_actor", "co_confidence"),
+    11: ("month", "governorate", "place"),
+    12: ("month", "event_type", "place"),
+    13: ("month", "actor", "confidence", "place"),
+    # A few hundred rows each: the breakdowns of the unfiltered view and of a date range.
+    14: ("month", "governorate"),
+    15: ("month", "event_type"),
+    16: ("month", "episode"),
 }
+# The keys an attribution brings (the others are the incident's).
+ATTRIBUTION_KEYS = frozenset({"actor", "confidence", "co_actor", "co_confidence"})
 
-# An incident's key: (first day, governorate id, event type, episode id).
-Key = tuple[date, int | None, str, int | None]
+# An incident's key: (first day, governorate id, event type, episode id, place id).
+Key = tuple[date, int | None, str, int | None, int | None]
 
 _INPUTS = (
     "status",
@@ -42,11 +57,28 @@ _INPUTS = (
     "governorate_id",
     "event_type",
     "episode_id",
+    "place_id",
     "killed_low",
     "killed_best",
     "killed_high",
     "killed_high_open",
 )
+
+# The table's columns each key fills, in the order of the insert.
+_COLUMNS = {
+    "day": "day",
+    "month": "month",
+    "governorate": "governorate_id",
+    "event_type": "event_type",
+    "episode": "episode_id",
+    "place": "place_id",
+    "actor": "actor_id",
+    "confidence": "confidence",
+    "co_actor": "co_actor_id",
+    "co_confidence": "co_confidence",
+}
+_TEXT_KEYS = frozenset({"event_type", "confidence", "co_confidence"})
+_FIGURE_COLUMNS = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
 
 
 def month_of(day: date) -> date:
@@ -57,74 +89,147 @@ def _next_month(month: date) -> date:
     return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
 
-def _source(grain: int, prefix: str):
-    """The expression each key of a grain is read from (``prefix`` reaches the incident)."""
+def _source(prefix: str) -> dict:
+    """The expression each key is read from (``prefix`` reaches the incident)."""
     return {
         "day": F(f"{prefix}date_start"),
         "month": TruncMonth(f"{prefix}date_start"),
         "governorate": F(f"{prefix}governorate_id"),
         "event_type": F(f"{prefix}event_type"),
         "episode": F(f"{prefix}episode_id"),
+        "place": F(f"{prefix}place_id"),
         "actor": F("actor_id"),
+        "confidence": F("confidence"),
+        "co_actor": F("incident__attributions__actor_id"),
+        "co_confidence": F("incident__attributions__confidence"),
     }
 
 
 def _sums(prefix: str) -> dict:
     return {
-        "s_high": Sum(Coalesce(f"{prefix}killed_high", f"{prefix}killed_best")),
+        "s_high": Coalesce(Sum(Coalesce(f"{prefix}killed_high", f"{prefix}killed_best")), 0),
         "s_open": Count(f"{prefix}pk", filter=Q(**{f"{prefix}killed_high_open": True})),
         "s_incidents": Count(f"{prefix}pk"),
-        "s_low": Sum(f"{prefix}killed_low"),
-        "s_best": Sum(f"{prefix}killed_best"),
+        "s_low": Coalesce(Sum(f"{prefix}killed_low"), 0),
+        "s_best": Coalesce(Sum(f"{prefix}killed_best"), 0),
     }
 
 
-def _rows(grain: int, where: Q, apps=None) -> list[PublishedStatisticsSum]:
-    """The grain's rows for the published incidents matching ``where`` (on the incident);
-    ``apps``: a migration's models instead of today's."""
+def _aggregate(grain: int, where: Q, apps=None):
+    """The grain's sums of the published incidents matching ``where`` (on the incident), as
+    a queryset of ``k_<key>`` and the sums; ``apps``: a migration's models."""
     names = GRAINS[grain]
-    with_actor = "actor" in names
+    with_actor = bool(ATTRIBUTION_KEYS & set(names))
     prefix = "incident__" if with_actor else ""
     incident_model = apps.get_model("incidents", "Incident") if apps else Incident
     attribution_model = apps.get_model("incidents", "Attribution") if apps else Attribution
-    sum_model = apps.get_model("incidents", "PublishedStatisticsSum") if apps else None
     base = (
         attribution_model.objects.filter(incident__status=Status.PUBLISHED)
         if with_actor
         else incident_model.objects.filter(status=Status.PUBLISHED)
     )
+    chosen = where
     if with_actor:
         where = _prefixed(where, prefix)
-    sources = _source(grain, prefix)
-    rows = (
+    sources = _source(prefix)
+    found = (
         base.filter(where)
         .annotate(**{f"k_{name}": sources[name] for name in names})
         .values(*(f"k_{name}" for name in names))
         .annotate(**_sums(prefix))
         .order_by()
     )
-    found = []
-    for row in rows:
-        keys = {name: row[f"k_{name}"] for name in names}
-        if "month" in keys and hasattr(keys["month"], "date"):
-            keys["month"] = keys["month"].date()
-        found.append(
-            (sum_model or PublishedStatisticsSum)(
-                grain=grain,
-                day=keys.get("day"),
-                month=keys.get("month"),
-                governorate_id=keys.get("governorate"),
-                event_type=keys.get("event_type") or "",
-                episode_id=keys.get("episode"),
-                actor_id=keys.get("actor"),
-                incidents=row["s_incidents"],
-                killed_low=row["s_low"] or 0,
-                killed_best=row["s_best"] or 0,
-                killed_high=row["s_high"] or 0,
-                killed_high_open=row["s_open"] or 0,
-            )
+    connection = connections[found.db]
+    if with_actor and chosen and connection.vendor == "postgresql":
+        # The attributions of the incidents chosen, looked up by incident: as a join, the
+        # planner reads every attribution (a month's few thousand incidents make its
+        # estimate of the index's cost too high), and in an INSERT it cannot share that
+        # read between workers. An array made once leaves it the index on the incident.
+        # (A rebuild, which reads them all, keeps the join.)
+        chosen = incident_model.objects.filter(status=Status.PUBLISHED).filter(chosen).order_by()
+        ids_sql, ids_params = chosen.values("pk").query.get_compiler(using=found.db).as_sql()
+        table = attribution_model._meta.db_table
+        aliases = [
+            alias
+            for alias, join in found.query.alias_map.items()
+            if join.table_name == table and found.query.alias_refcount.get(alias)
+        ]
+        quote = found.query.get_compiler(using=found.db).quote_name_unless_alias
+        # Quoted aliases and Django's compiled query; the values are parameters.
+        found = found.extra(  # noqa: S610
+            where=[f"{quote(alias)}.incident_id = ANY(ARRAY({ids_sql}))" for alias in aliases],
+            params=list(ids_params) * len(aliases),
         )
     return found
+
+
+# The keys a grain's rows are written in the order of at a rebuild: the filtered-on key
+# first, so that the rows a filter reads (one event type's, one actor's) lie together in the
+# table instead of one a page.
+_WRITE_ORDER = ("actor", "governorate", "event_type", "day", "month")
+
+
+def _insert(pairs: list[tuple[int, Q]], apps=None, *, ordered: bool = False) -> None:
+    """One ``INSERT ... SELECT`` of the rows of each (grain, incidents) pair: the sums are
+    made and written by the database, whatever their number. ``ordered``: the rows are
+    written in the order of ``_WRITE_ORDER`` (one pair)."""
+    model = (
+        apps.get_model("incidents", "PublishedStatisticsSum") if apps else PublishedStatisticsSum
+    )
+    using = transaction.get_connection().alias
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    key_columns = list(_COLUMNS)
+    selects, params = [], []
+    for grain, where in pairs:
+        sql, grain_params = _aggregate(grain, where, apps).query.get_compiler(using=using).as_sql()
+        names = GRAINS[grain]
+        # Typed NULLs: the first SELECT of a UNION names the columns' types.
+        picked = [
+            f"g.{quote('k_' + name)}"
+            if name in names
+            else (
+                "''"
+                if name in _TEXT_KEYS
+                else f"CAST(NULL AS {'date' if name in ('day', 'month') else 'bigint'})"
+            )
+            for name in key_columns
+        ]
+        # The month of a day, made by the database: a date (SQLite keeps dates as text,
+        # and its month as a timestamp's text).
+        if "month" in names and connection.vendor == "sqlite":
+            picked[key_columns.index("month")] = f"substr(g.{quote('k_month')}, 1, 10)"
+        # A day's rows name its month too, so that any grain sums by month.
+        if "day" in names and "month" not in names:
+            day = f"g.{quote('k_day')}"
+            picked[key_columns.index("month")] = (
+                f"CAST(date_trunc('month', {day}) AS date)"
+                if connection.vendor == "postgresql"
+                else f"substr({day}, 1, 8) || '01'"
+            )
+        for name in _TEXT_KEYS & set(names):
+            picked[key_columns.index(name)] = f"COALESCE(g.{quote('k_' + name)}, '')"
+        figures = ["g.s_incidents", "g.s_low", "g.s_best", "g.s_high", "g.s_open"]
+        selects.append(
+            f"SELECT {grain}, {', '.join(picked)}, {', '.join(figures)} "  # noqa: S608
+            f"FROM ({sql}) g"
+        )
+        params.extend(grain_params)
+    if not selects:
+        return
+    order = ""
+    if ordered and len(pairs) == 1:
+        names = GRAINS[pairs[0][0]]
+        keys = [f"g.{quote('k_' + name)}" for name in _WRITE_ORDER if name in names]
+        order = f" ORDER BY {', '.join(keys)}" if keys else ""
+    columns = ["grain", *(_COLUMNS[name] for name in key_columns), *_FIGURE_COLUMNS]
+    # Constants of this module and Django's compiled queries (values as parameters).
+    statement = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(c) for c in columns)}) " + " UNION ALL ".join(selects) + order
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def _prefixed(where: Q, prefix: str) -> Q:
@@ -147,16 +252,17 @@ def _matching(grain: int, keys: set[Key]) -> tuple[Q, Q]:
     rows = Q()
     incidents = Q()
     projected = set()
-    for day, governorate, event_type, episode in keys:
+    kept = [name for name in names if name not in ATTRIBUTION_KEYS]
+    for day, governorate, event_type, episode, place in keys:
         parts = {
             "day": day,
             "month": month_of(day),
             "governorate": governorate,
             "event_type": event_type,
             "episode": episode,
+            "place": place,
         }
-        projected.add(tuple(parts[name] for name in names if name != "actor"))
-    kept = [name for name in names if name != "actor"]
+        projected.add(tuple(parts[name] for name in kept))
     for values in projected:
         row = Q(grain=grain)
         incident = Q()
@@ -188,36 +294,42 @@ def refresh(keys: Iterable[Key | None]) -> None:
     wanted = {key for key in keys if key is not None and key[0] is not None}
     if not wanted:
         return
-    # One delete and one insert for all the grains; one aggregate each.
+    # Two statements, whatever the number of grains: one delete, and one insert of the
+    # sums the database makes for every grain.
     stale = Q()
-    fresh: list[PublishedStatisticsSum] = []
+    pairs = []
     for grain in GRAINS:
         rows, incidents = _matching(grain, wanted)
         stale |= rows
-        fresh.extend(_rows(grain, incidents))
+        pairs.append((grain, incidents))
     PublishedStatisticsSum.objects.filter(stale).delete()
-    PublishedStatisticsSum.objects.bulk_create(fresh)
+    _insert(pairs)
 
 
 @transaction.atomic
 def rebuild(apps=None) -> int:
     """Recompute every row from the incidents (after writes that bypass ``save()``);
-    ``apps``: a migration's models."""
+    ``apps``: a migration's models. Returns the number of rows."""
     model = (
         apps.get_model("incidents", "PublishedStatisticsSum") if apps else PublishedStatisticsSum
     )
-    model.objects.all().delete()
-    made = 0
+    model.objects.all()._raw_delete(model.objects.db)
     for grain in GRAINS:
-        made += len(model.objects.bulk_create(_rows(grain, Q(), apps), 5000))
-    return made
+        _insert([(grain, Q())], apps, ordered=True)
+    return model.objects.count()
 
 
 def key_of(values: dict | Incident) -> Key | None:
     get = values.get if isinstance(values, dict) else lambda name: getattr(values, name, None)
     if get("date_start") is None:
         return None
-    return (get("date_start"), get("governorate_id"), get("event_type"), get("episode_id"))
+    return (
+        get("date_start"),
+        get("governorate_id"),
+        get("event_type"),
+        get("episode_id"),
+        get("place_id"),
+    )
 
 
 @receiver(post_save, sender=Incident, dispatch_uid="statistics_sums_on_save")
@@ -253,7 +365,7 @@ def _incident_deleted(sender, instance: Incident, **kwargs) -> None:
 def _attribution_changed(sender, instance: Attribution, **kwargs) -> None:
     incident = (
         Incident.objects.filter(pk=instance.incident_id)
-        .values("status", "date_start", "governorate_id", "event_type", "episode_id")
+        .values("status", "date_start", "governorate_id", "event_type", "episode_id", "place_id")
         .first()
     )
     if incident is None or incident["status"] != Status.PUBLISHED:

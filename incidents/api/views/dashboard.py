@@ -26,7 +26,7 @@ from ..fields import StrictSerializer
 from ..filters import filter_incidents
 from ..serializers import FiguresSerializer
 from .base import FILTERS, READ_ERRORS, ApiView
-from .figures import _public_answer
+from .figures import _public_answer, summable_filter
 
 _PER_MONTH = "One number a month of `months`, in the same order."
 
@@ -86,7 +86,7 @@ class DashboardSerializer(StrictSerializer):
 def _figures(request: Request) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
         incidents = filter_incidents(request, selectors.incident_queryset(user=request.user))
-        return dashboard_figures(incidents=incidents)
+        return dashboard_figures(incidents=incidents, summable=summable_filter(request))
 
     return _public_answer(request, "dashboard", compute)
 

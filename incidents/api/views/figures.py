@@ -30,6 +30,7 @@ from mapping.models import PRECISION_RADIUS_M, Place, PlaceKind
 from .. import serializers as s
 from ..filters import (
     IncidentFilter,
+    actor_ids_with_affiliates,
     confidences_at_least,
     filter_incidents,
 )
@@ -75,12 +76,14 @@ def _breakdowns(request: Request) -> list[str]:
 
 
 # The filters the precomputed sums answer (with status=published, or none for a reader
-# who sees published incidents only).
+# who sees published incidents only): dates with governorates and event types, or dates
+# with one perpetrator (and the least confidence of the attribution to it).
 _SUMMABLE = {"date_from", "date_to", "governorate", "event_type"}
+_SUMMABLE_WITH_PERPETRATOR = {"date_from", "date_to", "perpetrator", "perpetrator_confidence"}
 
 
-def _summable(request: Request) -> Summable | None:
-    """The request's filter as the precomputed statistics sums can answer it, or None.
+def summable_filter(request: Request) -> Summable | None:
+    """The request's filter as the precomputed sums can answer it, or None.
 
     Called after the filters were checked (so every value is valid)."""
     params = request.query_params
@@ -91,8 +94,19 @@ def _summable(request: Request) -> Summable | None:
         filters.discard("status")
     elif selectors.can_see_unpublished(request.user):
         return None
-    if not filters <= _SUMMABLE:
+    actor = None
+    if "perpetrator" in filters:
+        if not filters <= _SUMMABLE_WITH_PERPETRATOR:
+            return None
+        # One actor, with no affiliates: an incident held against two of the actors a
+        # filter names would be counted twice by summing their rows.
+        actors = actor_ids_with_affiliates(v.strip() for v in params["perpetrator"].split(","))
+        if len(actors) != 1:
+            return None
+        (actor,) = actors
+    elif not filters <= _SUMMABLE:
         return None
+    least = params.get("perpetrator_confidence")
     base = IncidentFilter.base_filters
     # Lists as the filters read them: comma-separated, each value stripped.
     slugs = [v.strip() for v in params["governorate"].split(",")] if "governorate" in params else []
@@ -106,6 +120,8 @@ def _summable(request: Request) -> Summable | None:
             else None
         ),
         event_types=tuple(types) if types else None,
+        actor=actor,
+        confidences=tuple(confidences_at_least(least)) if least and actor else None,
     )
 
 
@@ -151,7 +167,7 @@ class StatisticsView(ApiView):
                 incidents=incidents,
                 user=request.user,
                 breakdowns=breakdowns,
-                summable=_summable(request),
+                summable=summable_filter(request),
                 # by_perpetrator counts the attributions that filter accepts (it is valid:
                 # filter_incidents refused anything else)
                 least_confidence=confidences_at_least(least) if least else None,
