@@ -426,26 +426,31 @@ _MERGED_AT = _PROPERTIES_AT.start + _PROPERTY_NAMES.index("merged_into")
 _PUBLIC_ID_AT = _PROPERTIES_AT.start + _PROPERTY_NAMES.index("id")
 _EPISODE_AT = _PROPERTIES_AT.start + _PROPERTY_NAMES.index("episode")
 
-# A claim as exports write it: its source's description, then its own values.
-_CLAIM_HEAD = (
-    ("source", "source__slug"),
-    ("publisher", "source__publisher"),
-    ("headline", "source__headline"),
-    ("url", "source__url"),
-    ("publication_date", "source__publication_date"),
-    ("attributed_to", "attributed_to"),
-    ("killed_min", "killed_min"),
-    ("killed_max", "killed_max"),
-    ("approximate", "approximate"),
-    ("figure_kind", "figure_kind"),
+# The columns a claim is read from, in the order ``_claim`` takes them (a claim as exports
+# write it: its source's description, its own values, the breakdown between the two).
+_CLAIM_COLUMNS = (
+    "incident_id",
+    "source__slug",
+    "source__publisher",
+    "source__headline",
+    "source__url",
+    "source__publication_date",
+    "attributed_to",
+    "killed_min",
+    "killed_max",
+    "approximate",
+    "figure_kind",
+    "perpetrator_text",
+    "perpetrator__slug",
+    "place_as_reported",
+    "date_as_reported",
+    "quote",
+    "external_record__dataset",
+    "external_record__external_id",
+    *BREAKDOWN_FIELDS,
 )
-_CLAIM_TAIL = (
-    ("perpetrator_text", "perpetrator_text"),
-    ("perpetrator", "perpetrator__slug"),
-    ("place_as_reported", "place_as_reported"),
-    ("date_as_reported", "date_as_reported"),
-    ("quote", "quote"),
-)
+_C_BREAKDOWN = slice(18, 18 + len(BREAKDOWN_FIELDS))
+_C_NOTES = _C_BREAKDOWN.stop
 
 
 def incident_rows(incidents: QuerySet[Incident]) -> QuerySet:
@@ -486,7 +491,9 @@ class _Related:
 
     def __init__(self, rows: list[tuple], *, internal: bool) -> None:
         ids = [row[0] for row in rows]
-        self.claims = _grouped(_claim_rows(ids, internal=internal), _claim)
+        self.claims = _grouped(
+            _claim_rows(ids, internal=internal), _internal_claim if internal else _claim
+        )
         self.attributions = _grouped(
             Attribution.objects.filter(AmongIds("incident_id", ids))
             .order_by("incident_id", "actor__slug")
@@ -542,16 +549,7 @@ def _grouped(rows: Iterable[tuple], item: Any) -> dict[int, list]:
 
 def _claim_rows(ids: list[int], *, internal: bool) -> QuerySet:
     """The chunk's claims but a confidential source's, in the order of their ids."""
-    columns = [
-        "incident_id",
-        *(column for _, column in _CLAIM_HEAD),
-        *BREAKDOWN_FIELDS,
-        *(column for _, column in _CLAIM_TAIL),
-        "external_record__dataset",
-        "external_record__external_id",
-    ]
-    if internal:
-        columns.append("notes")
+    columns = (*_CLAIM_COLUMNS, "notes") if internal else _CLAIM_COLUMNS
     return (
         Claim.objects.filter(AmongIds("incident_id", ids), source__confidential=False)
         .order_by("incident_id", "id")
@@ -559,21 +557,36 @@ def _claim_rows(ids: list[int], *, internal: bool) -> QuerySet:
     )
 
 
-_CLAIM_HEAD_NAMES = tuple(name for name, _ in _CLAIM_HEAD)
-_CLAIM_TAIL_NAMES = tuple(name for name, _ in _CLAIM_TAIL)
-_C_BREAKDOWN = slice(1 + len(_CLAIM_HEAD), 1 + len(_CLAIM_HEAD) + len(BREAKDOWN_FIELDS))
-_C_TAIL = slice(_C_BREAKDOWN.stop, _C_BREAKDOWN.stop + len(_CLAIM_TAIL))
-_C_RECORD = _C_TAIL.stop
-
-
 def _claim(row: tuple) -> dict[str, Any]:
-    claim = dict(zip(_CLAIM_HEAD_NAMES, row[1 : _C_BREAKDOWN.start], strict=True))
-    claim["breakdown"] = dict(zip(BREAKDOWN_FIELDS, row[_C_BREAKDOWN], strict=True))
-    claim.update(zip(_CLAIM_TAIL_NAMES, row[_C_TAIL], strict=True))
-    dataset = row[_C_RECORD]
-    claim["external_record"] = None if dataset is None else f"{dataset}:{row[_C_RECORD + 1]}"
-    if len(row) > _C_RECORD + 2:
-        claim["notes"] = row[_C_RECORD + 2]
+    """A claim as exports write it, from its row (``_CLAIM_COLUMNS``). Written out as one
+    dict display: an export makes two or three claims per incident, and this takes less
+    than half the time of zipping the names with the values."""
+    dataset = row[16]
+    return {
+        "source": row[1],
+        "publisher": row[2],
+        "headline": row[3],
+        "url": row[4],
+        "publication_date": row[5],
+        "attributed_to": row[6],
+        "killed_min": row[7],
+        "killed_max": row[8],
+        "approximate": row[9],
+        "figure_kind": row[10],
+        "breakdown": dict(zip(BREAKDOWN_FIELDS, row[_C_BREAKDOWN], strict=True)),
+        "perpetrator_text": row[11],
+        "perpetrator": row[12],
+        "place_as_reported": row[13],
+        "date_as_reported": row[14],
+        "quote": row[15],
+        "external_record": None if dataset is None else f"{dataset}:{row[17]}",
+    }
+
+
+def _internal_claim(row: tuple) -> dict[str, Any]:
+    """A claim with the researchers' notes."""
+    claim = _claim(row)
+    claim["notes"] = row[_C_NOTES]
     return claim
 
 
