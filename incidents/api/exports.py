@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import orjson
@@ -486,27 +486,42 @@ class AmongIds(Func):
         ]
 
 
+_SECOND = itemgetter(1)
+_RECORD = itemgetter(1, 2, 3)
+_CLAIM_PERPETRATOR = itemgetter(_CLAIM_COLUMNS.index("perpetrator__slug"))
+_EPISODE = itemgetter(_EPISODE_AT)
+
+
 class _Related:
     """What a chunk of incidents lists, each by incident id, read with one query each."""
 
     def __init__(self, rows: list[tuple], *, internal: bool) -> None:
         ids = [row[0] for row in rows]
-        self.claims = _grouped(
-            _claim_rows(ids, internal=internal), _internal_claim if internal else _claim
-        )
-        self.attributions = _grouped(
+        claims = list(_claim_rows(ids, internal=internal))
+        self.claims = _grouped(claims, _internal_claim if internal else _claim)
+        attributions = list(
             Attribution.objects.filter(AmongIds("incident_id", ids))
             .order_by("incident_id", "actor__slug")
-            .values_list("incident_id", "actor__slug", "confidence", "note"),
-            lambda r: {"actor": r[1], "confidence": r[2], "note": r[3]},
+            .values_list("incident_id", "actor__slug", "confidence", "note")
         )
-        self.victim_groups = _grouped(
+        self.attributions = _grouped(
+            attributions, lambda r: {"actor": r[1], "confidence": r[2], "note": r[3]}
+        )
+        victim_groups = list(
             Incident.victim_groups.through.objects.filter(AmongIds("incident_id", ids))
             .order_by("incident_id", "victimgroup__slug")
-            .values_list("incident_id", "victimgroup__slug"),
-            lambda r: r[1],
+            .values_list("incident_id", "victimgroup__slug")
         )
-        self.records = _grouped(record_rows(ids), lambda r: (r[1], r[2], r[3]))
+        self.victim_groups = _grouped(victim_groups, _SECOND)
+        self.records = _grouped(record_rows(ids), _RECORD)
+        # The slugs the chunk names, for the catalogue, taken from the rows (in C).
+        self.sources = set(map(_SECOND, claims))
+        self.actors = set(map(_SECOND, attributions)) | set(map(_CLAIM_PERPETRATOR, claims))
+        self.victim_group_slugs = set(map(_SECOND, victim_groups))
+        self.episodes = set(map(_EPISODE, rows))
+        for slugs in (self.actors, self.episodes):
+            slugs.discard(None)
+            slugs.discard("")
         self.origins = {
             r[0]: (r[1], r[2])
             for r in IncidentOrigin.objects.filter(AmongIds("incident_id", ids)).values_list(
@@ -607,13 +622,10 @@ def _chunks(
 _NONE: tuple = ()  # an empty list, shared (orjson writes a tuple as an array)
 
 
-def _utc(value: Any) -> str | None:
-    """A timestamp as the exports' GeoJSON writes it: ``2025-03-10T12:00:00Z``."""
-    if value is None:
-        return None
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.isoformat()[:19] + "Z"
+# The features' timestamps are written by orjson as the exports write them,
+# ``2025-03-10T12:00:00Z``: whole seconds, UTC as Z. The database hands them over in UTC
+# (Django's connections run in UTC with USE_TZ), so no call per timestamp converts them.
+_FEATURES_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_OMIT_MICROSECONDS | orjson.OPT_NAIVE_UTC
 
 
 def _feature(row: tuple, related: _Related, origin_database: str) -> dict[str, Any]:
@@ -622,8 +634,6 @@ def _feature(row: tuple, related: _Related, origin_database: str) -> dict[str, A
         "breakdown": dict(zip(BREAKDOWN_FIELDS, row[_BREAKDOWN_AT], strict=True))
     }
     properties.update(zip(_PROPERTY_NAMES, row[_PROPERTIES_AT], strict=True))
-    for name in _TIMESTAMP_NAMES:
-        properties[name] = _utc(properties[name])
     merged = row[_MERGED_AT]
     properties["merged_into"] = None if merged is None else related.merged_into.get(merged)
     attributions = related.attributions.get(pk, _NONE)
@@ -671,17 +681,11 @@ class _Named:
         self.episodes: set[str] = set()
         self.victim_groups: set[str] = set()
 
-    def add(self, rows: list[tuple], related: _Related) -> None:
-        for claims in related.claims.values():
-            for claim in claims:
-                self.sources.add(claim["source"])
-                if claim["perpetrator"]:
-                    self.actors.add(claim["perpetrator"])
-        for attributions in related.attributions.values():
-            self.actors.update(a["actor"] for a in attributions)
-        for groups in related.victim_groups.values():
-            self.victim_groups.update(groups)
-        self.episodes.update(row[_EPISODE_AT] for row in rows if row[_EPISODE_AT])
+    def add(self, related: _Related) -> None:
+        self.sources |= related.sources
+        self.actors |= related.actors
+        self.episodes |= related.episodes
+        self.victim_groups |= related.victim_group_slugs
 
     def catalogue(self, *, internal: bool) -> dict[str, list[dict]]:
         """As :func:`catalogue` of the same incidents, from the slugs seen."""
@@ -708,9 +712,9 @@ def stream_geojson(incidents: QuerySet[Incident], *, internal: bool = False) -> 
     named = _Named()
     separator = b""
     for rows, related in _chunks(incidents, internal=internal):
-        named.add(rows, related)
+        named.add(related)
         features = [_feature(row, related, origin_database) for row in rows]
-        yield separator + orjson.dumps(features)[1:-1]
+        yield separator + orjson.dumps(features, option=_FEATURES_OPTIONS)[1:-1]
         separator = b","
     yield b'],"catalogue":' + orjson.dumps(named.catalogue(internal=internal)) + b"}"
 
@@ -920,7 +924,13 @@ def _text_column(cells: list, *, kind: int) -> list[str]:
         return list(map(str, cells))
     if kind == _TEXT and _MAY_BE_FORMULA.search("\x00" + "\x00".join(cells)):
         cells = [_safe(value) if value[:1] in _GUARDED else value for value in cells]
-    if kind == _JSON or (kind == _TEXT and _NEEDS_QUOTES.search("".join(cells))):
+    if kind == _JSON:
+        # A list of objects has quotes; an empty list or cell nothing to quote.
+        return [
+            '"' + value.replace('"', '""') + '"' if '"' in value else _quoted(value)
+            for value in cells
+        ]
+    if kind == _TEXT and _NEEDS_QUOTES.search("".join(cells)):
         return [_quoted(value) for value in cells]
     return cells
 
@@ -1044,7 +1054,7 @@ def stream_csv(
     origin_database = database_id()
     for rows, related in _chunks(incidents, internal=internal):
         named = _Named()
-        named.add(rows, related)
+        named.add(related)
         if all(getattr(named, kind) <= seen[kind] for kind in seen):
             catalogue_cells = [""] * len(rows)  # every name in the chunk is described
         else:
