@@ -900,8 +900,9 @@ _CSV_KINDS = tuple(
     else _TEXT
     for name in CSV_COLUMNS
 )
-# A cell of a joined column (each preceded by NUL, which PostgreSQL text never holds) that
-# may need the formula guard; and a character that makes a cell quoted.
+# A cell of a joined column (each cell preceded by NUL) that may need the formula guard: a
+# NUL inside a cell (PostgreSQL text holds none) only sends its column cell by cell; and a
+# character that makes a cell quoted.
 _MAY_BE_FORMULA = re.compile(r"\x00['=+\-@\t\r]")
 _NEEDS_QUOTES = re.compile('[",\r\n]')
 
@@ -954,7 +955,7 @@ def _csv_rows(
         pool[at] = [value.isoformat() if value else "" for value in pool[at]]
     for at in _ROW_FLAGS_AT:
         pool[at] = ["true" if value else "false" for value in pool[at]]
-    if related.merged_into:
+    if pool[_MERGED_AT].count(None) < count:
         merged_into = related.merged_into.get
         pool[_MERGED_AT] = [
             None if merged is None else merged_into(merged) for merged in pool[_MERGED_AT]
