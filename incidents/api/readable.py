@@ -11,7 +11,7 @@ look-up tables read once per export: no query per row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,11 @@ READABLE_COLUMNS = (
 
 # (event type, governorate slug, attributions, claims, public id) -> the readable cells
 Labeller = Callable[[str, str | None, list[dict], list[dict], str], list[str]]
+# The same for a chunk of rows: each argument a column, and the readable columns made
+ReadableColumns = Callable[
+    [Sequence[str], Sequence[str | None], Sequence[list], Sequence[list], Sequence[str]],
+    list[list[str]],
+]
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,24 @@ class Readable:
 
     def labeller(self) -> Labeller:
         """Read the look-up tables once; the function it returns makes one row's cells."""
+        columns = self.columns()
+
+        def cells(
+            event_type: str,
+            governorate: str | None,
+            attributions: list[dict[str, Any]],
+            claims: list[dict[str, Any]],
+            public_id: str,
+        ) -> list[str]:
+            made = columns([event_type], [governorate], [attributions], [claims], [public_id])
+            return [column[0] for column in made]
+
+        return cells
+
+    def columns(self) -> ReadableColumns:
+        """Read the look-up tables once; the function it returns makes the readable columns
+        of a chunk of rows from their columns (a perpetrator's name with a confidence is
+        made once per export, not once per row)."""
         with translation.override(self.language):
             arabic = translation.get_language() == "ar"
             event_types = {code: str(label) for code, label in vocabulary.EVENT_TYPES.items()}
@@ -69,27 +92,37 @@ class Readable:
             )
         }
         prefix, suffix = (self.site.rstrip("/") + page).split("ID", 1)
+        attributed: dict[tuple[str, str], str] = {}
 
-        def cells(
-            event_type: str,
-            governorate: str | None,
-            attributions: list[dict[str, Any]],
-            claims: list[dict[str, Any]],
-            public_id: str,
-        ) -> list[str]:
+        def perpetrator(actor: str, confidence: str) -> str:
+            key = (actor, confidence)
+            label = attributed.get(key)
+            if label is None:
+                label = attributed[key] = with_confidence % {
+                    "name": actors.get(actor, actor),
+                    "confidence": confidences.get(confidence, confidence),
+                }
+            return label
+
+        def columns(
+            event_type: Sequence[str],
+            governorate: Sequence[str | None],
+            attributions: Sequence[list[dict[str, Any]]],
+            claims: Sequence[list[dict[str, Any]]],
+            public_id: Sequence[str],
+        ) -> list[list[str]]:
             return [
-                event_types.get(event_type, event_type),
-                governorates.get(governorate or "", ""),
-                "; ".join(
-                    with_confidence
-                    % {
-                        "name": actors.get(a["actor"], a["actor"]),
-                        "confidence": confidences.get(a["confidence"], a["confidence"]),
-                    }
-                    for a in attributions
-                ),
-                "; ".join(c["publisher"] or c["headline"] or c["source"] for c in claims),
-                f"{prefix}{public_id}{suffix}",
+                [event_types.get(code, code) for code in event_type],
+                [governorates.get(slug or "", "") for slug in governorate],
+                [
+                    "; ".join([perpetrator(a["actor"], a["confidence"]) for a in items])
+                    for items in attributions
+                ],
+                [
+                    "; ".join([c["publisher"] or c["headline"] or c["source"] for c in items])
+                    for items in claims
+                ],
+                [f"{prefix}{i}{suffix}" for i in public_id],
             ]
 
-        return cells
+        return columns
