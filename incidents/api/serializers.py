@@ -520,6 +520,10 @@ class MapIncidentSerializer(StrictSerializer):
         allow_null=True,
         help_text="The slug of its governorate (as in governorates.geojson), if recorded.",
     )
+    district = serializers.CharField(
+        allow_null=True,
+        help_text="The slug of its district (as in districts.geojson), if recorded.",
+    )
 
 
 class MapPointsSerializer(StrictSerializer):
