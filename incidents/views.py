@@ -152,6 +152,7 @@ def _map_config(choices: selectors.FilterChoices) -> dict[str, Any]:
             "list": reverse("api:incident-list"),
             "statistics": reverse("api:statistics"),
             "governorates": reverse("api:governorates"),
+            "districts": reverse("api:districts"),
             "csv": reverse("api:incident-csv"),
             "geojson": reverse("api:incident-geojson"),
         },

@@ -198,6 +198,7 @@ POINT_VALUES = (
     "killed_high_open",
     "grade",
     "governorate_id",
+    "district_id",
 )
 
 

@@ -13,6 +13,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 EXTRACT_FILE = DATA_DIR / "geonames_sy.json"
 CURATED_FILE = DATA_DIR / "curated_places.json"
 BOUNDARIES_FILE = DATA_DIR / "governorates.geojson"
+DISTRICTS_FILE = DATA_DIR / "districts.geojson"
 
 # The country the committed files (places, boundaries) describe.
 COUNTRY = "Syria"
@@ -54,4 +55,73 @@ GOVERNORATE_ALIASES: dict[str, tuple[str, ...]] = {
     "idlib-governorate": ("Idleb", "Idlib"),
     "damascus-governorate": ("Damascus", "Dimashq"),
     "tartus-governorate": ("Tartous", "Tartus", "Tartous"),
+}
+
+
+# District slug -> the district's name in the district boundaries' source (geoBoundaries'
+# SYR ADM2, OCHA's common operational data set), whose spellings follow OCHA rather than
+# GeoNames. Fixed here so that a rebuild can never pair a district with its neighbour's
+# outline; ``extract_districts`` also checks that each seat lies in (or by) its outline.
+DISTRICT_BOUNDARY_NAMES: dict[str, str] = {
+    "al-malikiyah-district": "Al-Malikeyyeh",
+    "al-qamishli-district": "Quamishli",
+    "al-hasakah-district": "Al-Hasakeh",
+    "ras-al-ayn-district": "Ras Al Ain",
+    "jableh-district": "Jablah",
+    "qardaha-district": "Al-Qardaha",
+    "latakia-district": "Lattakia",
+    "al-haffah-district": "Al-Haffa",
+    "fiq-district": "Al Fiq",
+    "quneitra-district": "Quneitra",
+    "ar-raqqah-district": "Ar-Raqqa",
+    "tell-abyad-district": "Tell Abiad",
+    "al-thawrah-district": "Ath-Thawrah",
+    "shahba-district": "Shahba",
+    "salkhad-district": "Salkhad",
+    "as-suwayda-district": "As-Sweida",
+    "izra-district": "Izra'",
+    "daraa-district": "Dar'a",
+    "al-sanamayn-district": "As-Sanamayn",
+    "deir-ez-zor-district": "Deir-ez-Zor",
+    "mayadin-district": "Al Mayadin",
+    "abu-kamal-district": "Abu Kamal",
+    "qatana-district": "Qatana",
+    "douma-district": "Duma",
+    "al-zabadani-district": "Az-Zabdani",
+    "al-tall-district": "At Tall",
+    "al-nabk-district": "An Nabk",
+    "al-qutayfah-district": "Al Qutayfah",
+    "yabrud-district": "Yabroud",
+    "darayya-district": "Darayya",
+    "markaz-rif-dimashq-district": "Rural Damascus",
+    "manbij-district": "Menbij",
+    "jarabulus-district": "Jarablus",
+    "mount-simeon-district": "Jebel Saman",
+    "azaz-district": "A'zaz",
+    "ayn-al-arab-district": "Ain Al Arab",
+    "al-bab-district": "Al Bab",
+    "afrin-district": "Afrin",
+    "al-safira-district": "As-Safira",
+    "al-salamiyah-district": "As-Salamiyeh",
+    "masyaf-district": "Masyaf",
+    "hama-district": "Hama",
+    "al-suqaylabiyah-district": "As-Suqaylabiyah",
+    "mhardeh-district": "Muhradah",
+    "talkalakh-district": "Tall Kalakh",
+    "homs-district": "Homs",
+    "al-rastan-district": "Ar-Rastan",
+    "al-qusayr-district": "Al-Qusayr",
+    "al-mukharram-district": "Al Makhrim",
+    "tadmur-district": "Tadmor",
+    "maarrat-al-numan-district": "Al Ma'ra",
+    "jisr-al-shughur-district": "Jisr-Ash-Shugur",
+    "idlib-district": "Idleb",
+    "harem-district": "Harim",
+    "ariha-district": "Ariha",
+    "damascus-district": "Damascus",
+    "tartus-district": "Tartous",
+    "safita-district": "Safita",
+    "baniyas-district": "Banyas",
+    "duraykish-district": "Dreikish",
+    "al-shaykh-badr-district": "Sheikh Badr",
 }

@@ -1,5 +1,8 @@
 """Plain-Python geometry for the gazetteer: distances, and which governorate holds a point.
 
+The district boundaries (``mapping/data/districts.geojson``, OCHA's via geoBoundaries) are
+read the same way; the map draws a district-level incident as its district's outline.
+
 The governorate boundaries (Natural Earth admin-1, in ``mapping/data/governorates.geojson``)
 are a few thousand vertices, so a ray-casting point-in-polygon test behind a bounding-box
 check answers in microseconds without GDAL or a spatial database. Natural Earth's coast is
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
-from .gazetteer_data import BOUNDARIES_FILE
+from .gazetteer_data import BOUNDARIES_FILE, DISTRICTS_FILE
 
 EARTH_RADIUS_KM = 6371.0088
 COAST_TOLERANCE_KM = 5.0
@@ -87,7 +90,8 @@ class Area:
         )
 
 
-def _area(feature: dict[str, Any]) -> Area:
+def area_of_feature(feature: dict[str, Any]) -> Area:
+    """The Area of a GeoJSON Feature (Polygon or MultiPolygon) with slug, name, name_ar."""
     geometry = feature["geometry"]
     polygons_raw = (
         geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
@@ -112,7 +116,14 @@ def _area(feature: dict[str, Any]) -> Area:
 def governorate_areas() -> tuple[Area, ...]:
     """The governorate boundaries, read once per process."""
     collection = json.loads(BOUNDARIES_FILE.read_text(encoding="utf-8"))
-    return tuple(_area(feature) for feature in collection["features"])
+    return tuple(area_of_feature(feature) for feature in collection["features"])
+
+
+@cache
+def district_areas() -> tuple[Area, ...]:
+    """The district boundaries (geoBoundaries ADM2, OCHA's), read once per process."""
+    collection = json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))
+    return tuple(area_of_feature(feature) for feature in collection["features"])
 
 
 def governorate_slug_at(latitude: float, longitude: float) -> str | None:

@@ -25,8 +25,8 @@ def test_the_compact_layout_holds_what_the_map_draws_of_the_same_incidents(clien
         for field in fields:
             if field in ("latitude", "longitude"):
                 assert row[field] == round(incident[field], 5)
-            elif field == "governorate":  # needed only to draw a governorate's outline
-                wanted = incident["location_precision"] == "governorate"
+            elif field in ("governorate", "district"):  # needed only to draw its outline
+                wanted = incident["location_precision"] == field
                 assert row[field] == (incident[field] if wanted else None)
             elif field == "perpetrator_confidences":  # beside the perpetrators, in order
                 confidence = incident["perpetrator_confidence"]

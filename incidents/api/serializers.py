@@ -31,6 +31,7 @@ from incidents.models import (
     ExternalDataset,
     FigureRule,
     Grade,
+    MeasureKind,
     Source,
     SourceKind,
     Status,
@@ -439,6 +440,38 @@ class ReportedAggregateSerializer(StrictSerializer):
     claims = serializers.IntegerField()
 
 
+class MonitorFigureSerializer(StrictSerializer):
+    source = serializers.CharField(help_text="The slug of the source that reports it.")
+    monitor = serializers.CharField(
+        help_text="Who made the count: as the source attributes it, else its publisher."
+    )
+    measure_ar = serializers.CharField(
+        help_text="The measure in Arabic as this figure gives it; empty when not given."
+    )
+    measure_kind = serializers.ChoiceField(
+        choices=MeasureKind.choices,
+        help_text="The kind of measure: figures of one kind are set side by side, and compared "
+        "only when their measure and dates are the same.",
+    )
+    covers_from = serializers.DateField(
+        allow_null=True, help_text="First day the count covers; null when the source does not say."
+    )
+    covers_to = serializers.DateField(
+        allow_null=True, help_text="Last day the count covers; null when the source does not say."
+    )
+    killed_min = serializers.IntegerField(allow_null=True)
+    killed_max = serializers.IntegerField(allow_null=True)
+    approximate = serializers.BooleanField()
+
+
+class EpisodeReportedAggregateSerializer(ReportedAggregateSerializer):
+    figures = MonitorFigureSerializer(
+        many=True,
+        help_text="Each monitor's figure for this measure (public sources only), in the order "
+        "they were recorded.",
+    )
+
+
 class EpisodeFiguresSerializer(StrictSerializer):
     episode = serializers.CharField()
     title = serializers.CharField()
@@ -461,7 +494,7 @@ class StatisticsSerializer(StrictSerializer):
 
 class EpisodeDetailSerializer(EpisodeSerializer):
     incidents = FiguresSerializer(read_only=True)
-    reported_aggregates = ReportedAggregateSerializer(many=True, read_only=True)
+    reported_aggregates = EpisodeReportedAggregateSerializer(many=True, read_only=True)
 
     class Meta(EpisodeSerializer.Meta):
         fields = [*EpisodeSerializer.Meta.fields, "incidents", "reported_aggregates"]
@@ -519,6 +552,10 @@ class MapIncidentSerializer(StrictSerializer):
     governorate = serializers.CharField(
         allow_null=True,
         help_text="The slug of its governorate (as in governorates.geojson), if recorded.",
+    )
+    district = serializers.CharField(
+        allow_null=True,
+        help_text="The slug of its district (as in districts.geojson), if recorded.",
     )
 
 

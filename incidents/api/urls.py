@@ -78,6 +78,7 @@ urlpatterns = [
     path("episodes/<slug:slug>/", views.EpisodeDetailView.as_view(), name="episode-detail"),
     path("places/", views.PlacesView.as_view(), name="place-search"),
     path("governorates.geojson", views.GovernoratesView.as_view(), name="governorates"),
+    path("districts.geojson", views.DistrictsView.as_view(), name="districts"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -11,6 +11,7 @@ import pytest
 from incidents.models import Incident, Status
 from incidents.readmodel import mapcells
 from mapping.aggregation import fine_cell, tile_key
+from mapping.geo import district_areas
 from mapping.models import Place
 
 from .map_page import wait_for_draw
@@ -329,3 +330,52 @@ def test_a_long_list_is_built_a_chunk_per_task_and_is_whole_once_drawn(
     assert page.errors == []
     # The timeline's request ends before the test does (and the database is emptied).
     page.wait_for_function("() => performance.getEntriesByName('timeline-drawn').length > 0")
+def test_a_district_level_incident_is_drawn_as_its_district_outline(
+    page, live_server, gazetteer_loaded, artifacts
+):
+    jableh = Place.objects.get(slug="jableh-district")
+    latakia = Place.objects.get(slug="latakia-governorate")
+    rows = [
+        {
+            "latitude": 35.45 + (n % 5) * 0.03,
+            "longitude": 35.85 + (n // 5) * 0.03,
+            "location_precision": "settlement",
+            "killed_best": n,
+        }
+        for n in range(20)
+    ]
+    rows.append(
+        {
+            "latitude": jableh.latitude,
+            "longitude": jableh.longitude,
+            "location_precision": "district",
+            "governorate": latakia,
+            "district": jableh,
+            "killed_best": 50,
+        }
+    )
+    incidents = _publish(rows)
+    district_level = incidents[-1].public_id
+    page.goto(f"{live_server.url}/?lat=35.4&lon=35.95&z=10")
+    _wait_for_draw(page)
+    page.wait_for_load_state("networkidle")
+    map_js = "document.querySelector('[data-map]').incidentMap"
+    assert page.evaluate(f"{map_js}.areasDrawn()") == []
+    box = page.locator("[data-map]").bounding_box()
+    point = page.evaluate(
+        f"id => {{ const m = {map_js}; const p = m.map.latLngToContainerPoint("
+        "m.byId.get(id).layer.getLatLng()); return [p.x, p.y]; }",
+        district_level,
+    )
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
+    page.wait_for_function(f"() => {map_js}.areasDrawn().length === 1")
+    # Its area is its district's outline, not a circle of a district's radius.
+    assert page.evaluate(f"{map_js}.areasDrawn()") == [[district_level, "outline"]]
+    (south, west), (north, east) = page.evaluate(f"{map_js}.areaBounds('{district_level}')")
+    (district,) = [area for area in district_areas() if area.slug == "jableh-district"]
+    min_lon, min_lat, max_lon, max_lat = district.bbox
+    assert (south, west, north, east) == pytest.approx(
+        (min_lat, min_lon, max_lat, max_lon), abs=1e-6
+    )
+    page.screenshot(path=str(artifacts / "public-map-district-outline.png"))
+    assert page.errors == []

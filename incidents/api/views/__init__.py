@@ -30,13 +30,14 @@ from .incidents import (
     IncidentReturnView,
     IncidentSubmitView,
 )
-from .places import GovernoratesView, PlacesView
+from .places import DistrictsView, GovernoratesView, PlacesView
 
 __all__ = [
     "ActorDetailView",
     "ActorListView",
     "DashboardCSVView",
     "DashboardView",
+    "DistrictsView",
     "EpisodeDetailView",
     "EpisodeListView",
     "EvidenceDetailView",

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents import httpcache, selectors, services
+from incidents.monitors import monitor_of
 
 from .. import serializers as s
 from .base import (
@@ -215,6 +216,20 @@ class EpisodeDetailView(ApiView):
                         "high": m.reconciled.high,
                         "high_open": m.reconciled.high_open,
                         "claims": len(m.claims),
+                        "figures": [
+                            {
+                                "source": claim.source.slug,
+                                "monitor": monitor_of(claim),
+                                "measure_ar": claim.measure_ar,
+                                "measure_kind": claim.measure_kind,
+                                "covers_from": claim.covers_from,
+                                "covers_to": claim.covers_to,
+                                "killed_min": claim.killed_min,
+                                "killed_max": claim.killed_max,
+                                "approximate": claim.approximate,
+                            }
+                            for claim in m.claims
+                        ],
                     }
                     for m in summary.measures
                 ],

@@ -223,11 +223,13 @@ COMPACT_FIELDS = (
     # the governorate's slug of an incident located to its governorate only (drawn as its
     # outline); null for the others, whose point is drawn
     "governorate",
+    # likewise the district's slug of an incident located to its district only
+    "district",
 )
 
 
 def _compact(
-    point: dict, perpetrators: list[str], confidences: dict[str, str], governorates: dict[int, str]
+    point: dict, perpetrators: list[str], confidences: dict[str, str], areas: dict[int, str]
 ) -> list:
     """One incident as a row of the compact layout (coordinates to 5 decimals, about 1 m)."""
     return [
@@ -247,15 +249,20 @@ def _compact(
         point["killed_high_open"],
         perpetrators,
         [confidences[slug] for slug in perpetrators],
-        governorates.get(point["governorate_id"])
+        areas.get(point["governorate_id"])
         if point["location_precision"] == "governorate"
         else None,
+        areas.get(point["district_id"]) if point["location_precision"] == "district" else None,
     ]
 
 
-def _governorate_slugs() -> dict[int, str]:
-    """The governorates' slugs by id (a dozen rows; the outlines are keyed on them)."""
-    return dict(Place.objects.filter(kind=PlaceKind.GOVERNORATE).values_list("id", "slug"))
+def _area_slugs() -> dict[int, str]:
+    """The governorates' and districts' slugs by id (75 rows; the outlines are keyed on them)."""
+    return dict(
+        Place.objects.filter(kind__in=[PlaceKind.GOVERNORATE, PlaceKind.DISTRICT]).values_list(
+            "id", "slug"
+        )
+    )
 
 
 class MapView(ApiView):
@@ -345,8 +352,8 @@ class MapView(ApiView):
                 .annotate(n=Count("source", distinct=True))
                 .values_list("incident_id", "n")
             )
-        # An incident located only to its governorate is drawn as the governorate's outline.
-        governorates = _governorate_slugs() if points else {}
+        # An incident located only to its governorate (district) is drawn as its outline.
+        areas = _area_slugs() if points else {}
         rows = result["cells"] if result["mode"] == "cells" else points
         totals = {
             "incidents": sum(r.get("count", 1) for r in rows),
@@ -371,8 +378,7 @@ class MapView(ApiView):
             answer["points"] = {
                 "fields": list(COMPACT_FIELDS),
                 "rows": [
-                    _compact(p, perpetrators[p["id"]], confidences[p["id"]], governorates)
-                    for p in points
+                    _compact(p, perpetrators[p["id"]], confidences[p["id"]], areas) for p in points
                 ],
             }
             return answer
@@ -400,7 +406,8 @@ class MapView(ApiView):
                     "perpetrators": perpetrators[p["id"]],
                     "perpetrator_confidence": confidences[p["id"]],
                     "source_count": sources.get(p["id"], 0),
-                    "governorate": governorates.get(p["governorate_id"]),
+                    "governorate": areas.get(p["governorate_id"]),
+                    "district": areas.get(p["district_id"]),
                 }
                 for p in points
             ],

@@ -1,4 +1,4 @@
-"""Geography: gazetteer search (autocomplete) and the governorate outlines."""
+"""Geography: gazetteer search (autocomplete) and the governorate and district outlines."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from incidents import httpcache
 from mapping import gazetteer
-from mapping.gazetteer_data import BOUNDARIES_FILE
+from mapping.gazetteer_data import BOUNDARIES_FILE, DISTRICTS_FILE
 from mapping.models import Place, PlaceKind
 
 from ..exports import GEOJSON_MEDIA_TYPE
@@ -132,5 +132,26 @@ class GovernoratesView(ApiView):
     )
     def get(self, request: Request) -> HttpResponse:
         response = HttpResponse(BOUNDARIES_FILE.read_bytes(), content_type=GEOJSON_MEDIA_TYPE)
+        response["Cache-Control"] = "public, max-age=86400"
+        return response
+
+
+class DistrictsView(ApiView):
+    @extend_schema(
+        operation_id="districts_geojson",
+        responses={
+            (200, GEOJSON_MEDIA_TYPE): OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description=(
+                    "The 61 districts' boundaries (OCHA's common operational data set via "
+                    "geoBoundaries, CC BY 3.0 IGO) as an RFC 7946 FeatureCollection with slug, "
+                    "name, name_ar and the slug of the district's governorate."
+                ),
+            ),
+            429: ERRORS[429],
+        },
+    )
+    def get(self, request: Request) -> HttpResponse:
+        response = HttpResponse(DISTRICTS_FILE.read_bytes(), content_type=GEOJSON_MEDIA_TYPE)
         response["Cache-Control"] = "public, max-age=86400"
         return response

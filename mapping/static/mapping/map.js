@@ -2,7 +2,8 @@
  * The public map: the page's entry module, which builds the map and wires the modules of
  * map/ together. It reads the API only: /api/v1/map/ for what to draw in the current view
  * (single incidents when few enough, else the server's grid of cells), /api/v1/statistics/
- * for the timeline, /api/v1/governorates.geojson for the outlines under the markers.
+ * for the timeline, /api/v1/governorates.geojson for the outlines under the markers and
+ * /api/v1/districts.geojson for the outlines of district-level incidents' areas.
  *
  *   map/config.js     the page's configuration (json_script "map-config")
  *   map/state.js      the state and the page's URL
@@ -23,7 +24,7 @@
  * A module script runs after the page is parsed and after the classic scripts before it,
  * so Leaflet (django-leaflet's leaflet.js, the global L) is there when this runs.
  */
-import { addOutlines, addTiles } from "./map/base.js";
+import { addOutlines, addTiles, fetchOutlines } from "./map/base.js";
 import { config, S } from "./map/config.js";
 import { connectFilters } from "./map/filters.js";
 import { createLayers } from "./map/layers.js";
@@ -192,6 +193,7 @@ mapElement.incidentMap = {
   cellLabels: layers.cellLabels,
   cells: layers.cells,
   areasDrawn: layers.areasDrawn,
+  areaBounds: layers.areaBounds,
 };
 
 loader.load();
@@ -205,6 +207,15 @@ addOutlines(map, config.api.governorates, {
   layers.useOutlines(outlines);
   if (current && current.mode === "incidents") {
     if (current.incidents.some((i) => i.location_precision === "governorate")) redraw();
+  }
+});
+// An incident located only to its district is drawn as that district's outline; the
+// districts are not drawn otherwise.
+fetchOutlines(config.api.districts).then((outlines) => {
+  if (!outlines) return;
+  layers.useOutlines(outlines, "district");
+  if (current && current.mode === "incidents") {
+    if (current.incidents.some((i) => i.location_precision === "district")) redraw();
   }
 });
 

@@ -23,11 +23,20 @@ export function addTiles(map, tiles, maxZoom) {
  * is usable without them.
  */
 export function addOutlines(map, url, options) {
+  return fetchOutlines(url, options).then((layer) => (layer ? layer.addTo(map) : null));
+}
+
+/**
+ * Fetches outlines (GeoJSON at url) into a GeoJSON layer that is not drawn: the map draws
+ * one of them when asked (a district-level incident's district). Resolves to null when they
+ * could not be had.
+ */
+export function fetchOutlines(url, options) {
   return fetch(url)
     .then((response) => (response.ok ? response.json() : null))
     .then((outlines) => {
       if (!outlines) return null;
-      return L.geoJSON(outlines, { interactive: false, ...options }).addTo(map);
+      return L.geoJSON(outlines, { interactive: false, ...options });
     })
     .catch(() => null);
 }

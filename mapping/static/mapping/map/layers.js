@@ -5,8 +5,8 @@
  * An incident is a marker sized by its best killed estimate, coloured as the form says and
  * shaped by its event type (colour is never the only channel). One located only to an area
  * has a dashed outline, and its area is drawn honestly, as the area it stands for: the
- * outline of its governorate when that is all that is known, else a dashed circle of its
- * precision's radius. Areas overlap into an unreadable tangle once there are many, so they
+ * outline of its governorate or district when that is all that is known, else a dashed
+ * circle of its precision's radius. Areas overlap into an unreadable tangle once there are many, so they
  * are all drawn only while few are in view (AREAS_ALWAYS); otherwise an incident's area is
  * drawn while it is hovered or selected. Areas never take the pointer from the markers.
  *
@@ -81,7 +81,8 @@ export function createLayers(map, state, options) {
   const stacks = new Map(); // pointKey -> the incidents there, in the answer's order
   const areaOf = new Map(); // public id -> its area's layer, while drawn
   const spareLabels = []; // cell labels of an earlier answer, to reuse
-  let outlines = new Map(); // governorate slug -> its outline's rings (lat, lng)
+  // "governorate" and "district" -> (slug -> its outline's rings (lat, lng))
+  const outlines = { governorate: new Map(), district: new Map() };
   let allAreas = false; // whether every area of the answer is drawn
   // One popup serves incidents, stacks and cells; shown is the incident it highlights.
   const popup = L.popup({ maxWidth: 320 });
@@ -132,9 +133,14 @@ export function createLayers(map, state, options) {
     };
   }
 
+  // The outline an incident located only to a governorate or district stands for, if known.
+  function outlineOf(incident) {
+    const kind = incident.location_precision;
+    return (outlines[kind] && outlines[kind].get(incident[kind])) || null;
+  }
+
   function areaLayer(incident, highlighted) {
-    const rings =
-      incident.location_precision === "governorate" && outlines.get(incident.governorate);
+    const rings = outlineOf(incident);
     if (rings) return L.polygon(rings, areaStyle(incident, highlighted));
     const radius = areaRadius(incident);
     if (radius <= killedRadius(incident.killed_best) || enclosesView(radius)) return null;
@@ -300,14 +306,17 @@ export function createLayers(map, state, options) {
     else drawIncidents(response.incidents);
   }
 
-  /** outlineLayer: the governorates' GeoJSON layer (slug in each feature's properties). */
-  function useOutlines(outlineLayer) {
+  /**
+   * outlineLayer: the governorates' (kind "governorate") or districts' (kind "district")
+   * GeoJSON layer, with the slug in each feature's properties.
+   */
+  function useOutlines(outlineLayer, kind = "governorate") {
     const found = new Map();
     outlineLayer.eachLayer((layer) => {
       const slug = layer.feature && layer.feature.properties && layer.feature.properties.slug;
       if (slug) found.set(slug, layer.getLatLngs());
     });
-    outlines = found;
+    outlines[kind] = found;
   }
 
   return {
@@ -319,9 +328,7 @@ export function createLayers(map, state, options) {
     useOutlines,
     /** Whether the incident is an area too wide to see in this view (the legend says so). */
     enclosesView: (incident) =>
-      isArea(incident) &&
-      !(incident.location_precision === "governorate" && outlines.has(incident.governorate)) &&
-      enclosesView(areaRadius(incident)),
+      isArea(incident) && !outlineOf(incident) && enclosesView(areaRadius(incident)),
     /** Whether every area of the answer drawn is shown, or only the hovered one. */
     allAreas: () => allAreas,
     count: () => markers.getLayers().length,
@@ -338,5 +345,15 @@ export function createLayers(map, state, options) {
         }),
     /** The areas drawn: [public id, "outline" or "circle"], for tests. */
     areasDrawn: () => [...areaOf.entries()].map(([id, layer]) => [id, layer.areaKind]),
+    /** The bounds of an incident's area while drawn, [[south, west], [north, east]]. */
+    areaBounds: (id) => {
+      const layer = areaOf.get(id);
+      if (!layer || !layer.getBounds) return null;
+      const bounds = layer.getBounds();
+      return [
+        [bounds.getSouth(), bounds.getWest()],
+        [bounds.getNorth(), bounds.getEast()],
+      ];
+    },
   };
 }
