@@ -315,7 +315,7 @@ def test_a_long_list_is_built_a_chunk_per_task_and_is_whole_once_drawn(
     )
     page.add_init_script(LIST_BATCHES)
     page.goto(f"{live_server.url}/?lat=35.1&lon=38.07&z=11")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     assert page.get_attribute("[data-map]", "data-mode") == "incidents"
     listed = page.eval_on_selector_all(
         "[data-incident-list] li.incident-item", "items => items.map(item => item.dataset.id)"
@@ -330,6 +330,8 @@ def test_a_long_list_is_built_a_chunk_per_task_and_is_whole_once_drawn(
     assert page.errors == []
     # The timeline's request ends before the test does (and the database is emptied).
     page.wait_for_function("() => performance.getEntriesByName('timeline-drawn').length > 0")
+
+
 def test_a_district_level_incident_is_drawn_as_its_district_outline(
     page, live_server, gazetteer_loaded, artifacts
 ):
@@ -357,7 +359,7 @@ def test_a_district_level_incident_is_drawn_as_its_district_outline(
     incidents = _publish(rows)
     district_level = incidents[-1].public_id
     page.goto(f"{live_server.url}/?lat=35.4&lon=35.95&z=10")
-    _wait_for_draw(page)
+    wait_for_draw(page)
     page.wait_for_load_state("networkidle")
     map_js = "document.querySelector('[data-map]').incidentMap"
     assert page.evaluate(f"{map_js}.areasDrawn()") == []
