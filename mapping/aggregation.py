@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -91,23 +92,15 @@ def _round(value: float | None, places: int = 5) -> float | None:
     return None if value is None else round(value, places)
 
 
-def _in_view(rows: QuerySet, view: View, x: str, y: str) -> QuerySet:
-    """Rows whose finest cell touches the view (cells are about 1 km)."""
-    min_x, min_y = fine_cell(view.min_lat, view.min_lon)
-    max_x, max_y = fine_cell(view.max_lat, view.max_lon)
-    return rows.filter(
-        **{f"{x}__gte": min_x, f"{x}__lte": max_x, f"{y}__gte": min_y, f"{y}__lte": max_y}
-    )
-
-
 def _one_point(cell: dict[str, Any]) -> bool:
     return (
         cell["n"] > 1 and cell["lat_min"] == cell["lat_max"] and cell["lon_min"] == cell["lon_max"]
     )
 
 
-def _single_points(model: Any, cells: list[dict[str, Any]]) -> set[tuple[int, int]]:
-    """The (gx, gy) of the summed cells whose incidents share one point.
+def _single_points(model: Any, cells: list[tuple]) -> set[tuple[int, int]]:
+    """The (gx, gy) of the summed cells (rows of :func:`_summed`) whose incidents share one
+    point.
 
     Only a cell made of one finest cell can (a finest cell's incidents are apart from
     every other's). The per-cell sums keep no extent, so the published incidents of those
@@ -115,36 +108,93 @@ def _single_points(model: Any, cells: list[dict[str, Any]]) -> set[tuple[int, in
     status and finest cell, which holds the coordinates: on PostgreSQL the rows themselves
     are not read.
     """
-    wanted = {(c["fx"], c["fy"]): c["n"] for c in cells if c["fine"] == 1 and c["n"] > 1}
+    wanted = {(c[10], c[11]): c[2] for c in cells if c[9] == 1 and c[2] > 1}
     if not wanted:
         return set()
-    rows = (
-        model._default_manager.filter(
-            status="published",
-            map_cx__in={x for x, _ in wanted},
-            map_cy__in={y for _, y in wanted},
-        )
-        .values("map_cx", "map_cy")
-        .annotate(
-            n=Count("latitude"),
-            lat_min=Min("latitude"),
-            lat_max=Max("latitude"),
-            lon_min=Min("longitude"),
-            lon_max=Max("longitude"),
-        )
-        .order_by()
+    xs = sorted({x for x, _ in wanted})
+    ys = sorted({y for _, y in wanted})
+    sql = (
+        "SELECT map_cx, map_cy, COUNT(latitude), MIN(latitude), MAX(latitude), "  # noqa: S608
+        f"MIN(longitude), MAX(longitude) FROM {model._meta.db_table} "
+        f"WHERE status = %s AND map_cx IN ({', '.join(['%s'] * len(xs))}) "
+        f"AND map_cy IN ({', '.join(['%s'] * len(ys))}) GROUP BY map_cx, map_cy"
     )
+    with connections[router.db_for_read(model)].cursor() as cursor:
+        cursor.execute(sql, ["published", *xs, *ys])
+        rows = cursor.fetchall()
     points = {
-        (row["map_cx"], row["map_cy"])
-        for row in rows
-        if wanted.get((row["map_cx"], row["map_cy"])) == row["n"] and _one_point(row)
+        (cx, cy)
+        for cx, cy, n, lat_min, lat_max, lon_min, lon_max in rows
+        if wanted.get((cx, cy)) == n and n > 1 and lat_min == lat_max and lon_min == lon_max
     }
-    return {(c["gx"], c["gy"]) for c in cells if (c.get("fx"), c.get("fy")) in points}
+    return {(c[0], c[1]) for c in cells if (c[10], c[11]) in points}
 
 
-def _cells(
-    grouped: QuerySet, level: int, single: set[tuple[int, int]] | None = None
+def _summed(summary: Any, view: View, shift: int | None) -> list[tuple]:
+    """The per-cell sums in the view: with ``shift`` None, their total count alone (one row);
+    otherwise grouped into the cells of the level ``shift`` levels above the finest, as
+    rows of (gx, gy, count, low, best, high, high_open, mean latitude, mean longitude,
+    finest cells summed, and the first finest cell's x and y).
+
+    One plain statement: the map's unfiltered views are its most frequent questions, and
+    building these two small queries through the ORM cost more than running them."""
+    min_x, min_y = fine_cell(view.min_lat, view.min_lon)
+    max_x, max_y = fine_cell(view.max_lat, view.max_lon)
+    where = "WHERE cx >= %s AND cx <= %s AND cy >= %s AND cy <= %s"
+    table = summary._meta.db_table
+    if shift is None:
+        sql = f'SELECT SUM("count") FROM {table} {where}'  # noqa: S608
+        params: list[int] = [min_x, max_x, min_y, max_y]
+    else:
+        sql = (
+            'SELECT cx >> %s, cy >> %s, SUM("count"), SUM(killed_low), '  # noqa: S608
+            "SUM(killed_best), SUM(killed_high), SUM(killed_high_open), "
+            'SUM(latitude_sum) / SUM("count"), SUM(longitude_sum) / SUM("count"), '
+            f"COUNT(*), MIN(cx), MIN(cy) FROM {table} {where} GROUP BY 1, 2"
+        )
+        params = [shift, shift, min_x, max_x, min_y, max_y]
+    with connections[router.db_for_read(summary)].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _summed_cells(
+    rows: list[tuple], level: int, single: set[tuple[int, int]]
 ) -> list[dict[str, Any]]:
+    """Cells from rows of :func:`_summed`, as :func:`_cells` makes them from incidents."""
+    size = cell_degrees(level)
+    edges: dict[int, float | None] = {}
+    cells = []
+    for gx, gy, n, low, best, high, high_open, lat, lon, _fine, _fx, _fy in rows:
+        west = edges.get(gx)
+        if west is None:
+            west = edges[gx] = _round(gx * size)
+        south = edges.get(gy)
+        if south is None:
+            south = edges[gy] = _round(gy * size)
+        east = edges.get(gx + 1)
+        if east is None:
+            east = edges[gx + 1] = _round((gx + 1) * size)
+        north = edges.get(gy + 1)
+        if north is None:
+            north = edges[gy + 1] = _round((gy + 1) * size)
+        cells.append(
+            {
+                "latitude": None if lat is None else round(lat, 5),
+                "longitude": None if lon is None else round(lon, 5),
+                "bounds": [west, south, east, north],
+                "count": n,
+                "killed_low": low or 0,
+                "killed_best": best or 0,
+                "killed_high": high or 0,
+                "killed_high_open": high_open or 0,
+                "single_point": (gx, gy) in single,
+            }
+        )
+    return cells
+
+
+def _cells(grouped: QuerySet, level: int) -> list[dict[str, Any]]:
     size = cell_degrees(level)
     # Cells in a view share a few dozen grid lines: each edge is rounded once, not per cell.
     edges: dict[int, float | None] = {}
@@ -171,9 +221,7 @@ def _cells(
             "killed_high": cell["high"] or 0,
             "killed_high_open": cell["high_open"] or 0,
             # All its incidents at one point: zooming in cannot separate them.
-            "single_point": (
-                (cell["gx"], cell["gy"]) in single if single is not None else _one_point(cell)
-            ),
+            "single_point": _one_point(cell),
         }
         for cell in grouped
     ]
@@ -202,13 +250,27 @@ POINT_VALUES = (
 )
 
 
-def aggregate(incidents: QuerySet, view: View, *, summary: QuerySet | None = None) -> dict:
+def aggregate(incidents: QuerySet, view: View, *, summary: Any = None) -> dict:
     """Points or cells for the incidents in ``view`` (``incidents`` already filtered).
 
-    ``summary``, when given, holds the same incidents summed per finest cell (fields ``cx``,
-    ``cy``, ``count``, ``killed_*``, ``latitude_sum``, ``longitude_sum``); cells are then
-    drawn from it instead of from the incidents.
+    ``summary``, when given, is the model holding the same incidents summed per finest cell
+    (fields ``cx``, ``cy``, ``count``, ``killed_*``, ``latitude_sum``, ``longitude_sum``);
+    cells are then drawn from it instead of from the incidents.
     """
+    limit = settings.INCIDENT_MAP["MAP_MAX_POINTS"]
+    level = grid_level(view)
+    shift = GRID_LEVEL - level
+    if summary is not None:
+        in_view = _summed(summary, view, None)[0][0] or 0
+        # Edge cells may lie partly outside: with few, the incidents are counted exactly.
+        if in_view > limit * 2:
+            rows = _summed(summary, view, shift)
+            return {
+                "mode": "cells",
+                "cell_size": cell_degrees(level),
+                "cells": _summed_cells(rows, level, _single_points(incidents.model, rows)),
+                "incidents": [],
+            }
     located = incidents.filter(
         latitude__isnull=False,
         longitude__gte=view.min_lon,
@@ -216,68 +278,36 @@ def aggregate(incidents: QuerySet, view: View, *, summary: QuerySet | None = Non
         latitude__gte=view.min_lat,
         latitude__lte=view.max_lat,
     ).order_by()
-    limit = settings.INCIDENT_MAP["MAP_MAX_POINTS"]
-    if summary is not None:
-        in_view = _in_view(summary, view, "cx", "cy").aggregate(n=Sum("count"))["n"] or 0
-        few = in_view <= limit * 2  # edge cells may lie partly outside: check exactly below
-    else:
-        few = True
-    if few and located[: limit + 1].count() <= limit:
+    if located[: limit + 1].count() <= limit:
         points = list(located.order_by("-killed_best", "pk").values(*POINT_VALUES))
         return {"mode": "incidents", "cell_size": None, "cells": [], "incidents": points}
-
-    level = grid_level(view)
-    shift = GRID_LEVEL - level
     if summary is not None:
-        grouped = (
-            _in_view(summary, view, "cx", "cy")
-            .annotate(gx=F("cx").bitrightshift(shift), gy=F("cy").bitrightshift(shift))
-            .values("gx", "gy")
-            .annotate(
-                n=Sum("count"),
-                low=Sum("killed_low"),
-                best=Sum("killed_best"),
-                high=Sum("killed_high"),
-                high_open=Sum("killed_high_open"),
-                lat=Sum("latitude_sum") / Sum("count"),
-                lon=Sum("longitude_sum") / Sum("count"),
-                # How many finest cells it sums, and (when one) which.
-                fine=Count("id"),
-                fx=Min("cx"),
-                fy=Min("cy"),
-            )
-            .order_by()
-        )
-        rows = list(grouped)
-        single = _single_points(incidents.model, rows)
+        rows = _summed(summary, view, shift)
         return {
             "mode": "cells",
             "cell_size": cell_degrees(level),
-            "cells": _cells(rows, level, single),
+            "cells": _summed_cells(rows, level, _single_points(incidents.model, rows)),
             "incidents": [],
         }
-    else:
-        grouped = (
-            located.annotate(
-                gx=F("map_cx").bitrightshift(shift), gy=F("map_cy").bitrightshift(shift)
-            )
-            .values("gx", "gy")
-            .annotate(
-                n=Count("id"),
-                low=Sum("killed_low"),
-                best=Sum("killed_best"),
-                # As the per-cell sums do: an open high adds its best, and is counted.
-                high=Sum(Coalesce("killed_high", "killed_best")),
-                high_open=Count("id", filter=Q(killed_high_open=True)),
-                lat=Avg("latitude"),
-                lon=Avg("longitude"),
-                lat_min=Min("latitude"),
-                lat_max=Max("latitude"),
-                lon_min=Min("longitude"),
-                lon_max=Max("longitude"),
-            )
-            .order_by()
+    grouped = (
+        located.annotate(gx=F("map_cx").bitrightshift(shift), gy=F("map_cy").bitrightshift(shift))
+        .values("gx", "gy")
+        .annotate(
+            n=Count("id"),
+            low=Sum("killed_low"),
+            best=Sum("killed_best"),
+            # As the per-cell sums do: an open high adds its best, and is counted.
+            high=Sum(Coalesce("killed_high", "killed_best")),
+            high_open=Count("id", filter=Q(killed_high_open=True)),
+            lat=Avg("latitude"),
+            lon=Avg("longitude"),
+            lat_min=Min("latitude"),
+            lat_max=Max("latitude"),
+            lon_min=Min("longitude"),
+            lon_max=Max("longitude"),
         )
+        .order_by()
+    )
     return {
         "mode": "cells",
         "cell_size": cell_degrees(level),

@@ -8,6 +8,8 @@ that each request's filters are still its own.
 
 from __future__ import annotations
 
+import pytest
+from django import forms
 from django.contrib.auth.models import AnonymousUser
 from django.http import QueryDict
 from django.test import RequestFactory
@@ -52,3 +54,52 @@ def test_a_slug_is_still_checked_against_what_the_reader_may_see(seeded):
     filterset = _filterset("perpetrator=no-such-actor")
     assert not filterset.is_valid()
     assert "perpetrator" in filterset.errors
+
+
+class _EveryFieldFilter(IncidentFilter):
+    """The filters as they were: a form holding a copy of every declared field."""
+
+    def get_form_class(self):
+        built = super().get_form_class()
+
+        class EveryField(built):
+            def __init__(self, data=None, *args, **kwargs) -> None:
+                forms.Form.__init__(self, data, *args, **kwargs)
+
+        return EveryField
+
+
+def test_a_form_copies_only_the_fields_given(db):
+    assert set(_filterset().form.fields) == {"bbox", "date_to", "event_type", "killed_min"}
+    assert set(_filterset("").form.fields) == set()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        QUERY,
+        "date_from=2025-03-06&date_to=2025-03-10&grade=confirmed,fair",
+        "perpetrator=no-such-actor&date_from=2025-03-10&date_to=2025-03-01",
+        "killed_min=9&killed_max=2&bbox=1,2,3",
+        "governorate=latakia&perpetrator_confidence=probable&status=published",
+        "perpetrator_confidence=confirmed&q=Baniyas&updated_since=2025-01-01T00:00:00Z",
+        "event_type=nonsense&location_precision=settlement,district&external_id=acled:X1",
+        "source=no-such-source&episode=no-such-episode&district=no-such-district",
+    ],
+)
+def test_filters_given_alone_validate_and_filter_as_with_every_field(seeded, reviewer, query):
+    for user in (AnonymousUser(), reviewer):
+        request = Request(RequestFactory().get(f"/api/v1/incidents/?{query}"))
+        request.user = user
+        sets = [
+            kind(data=QueryDict(query), queryset=Incident.objects.all(), request=request)
+            for kind in (IncidentFilter, _EveryFieldFilter)
+        ]
+        assert sets[0].is_valid() == sets[1].is_valid()
+        assert sets[0].errors == sets[1].errors
+        if sets[0].is_valid():
+            assert str(sets[0].qs.query) == str(sets[1].qs.query)
+            assert list(sets[0].qs.values_list("pk", flat=True)) == list(
+                sets[1].qs.values_list("pk", flat=True)
+            )

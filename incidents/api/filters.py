@@ -209,6 +209,25 @@ class IncidentFilterForm(forms.Form):
     # answers exactly as a slug that does not exist, and probing reveals nothing.
     user: Any = None
 
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        # A form deep-copies every declared field for each instance (with its widget and
+        # choices): a millisecond or two on every incident read, for a score of filters most
+        # of which were not given. A field whose parameter is absent cleans to None and
+        # filters nothing, so a bound form holds copies of the fields given only, and
+        # validates, errs and filters exactly as with all of them.
+        if data is not None:
+            declared = self.base_fields
+            self.base_fields = {
+                name: field
+                for name, field in declared.items()
+                if not field.widget.value_omitted_from_data(
+                    data, {}, f"{kwargs['prefix']}-{name}" if kwargs.get("prefix") else name
+                )
+            }
+        super().__init__(data, *args, **kwargs)
+        if data is not None:
+            del self.base_fields  # the class's, again
+
     def clean(self) -> dict:
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:

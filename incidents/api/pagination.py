@@ -37,7 +37,7 @@ ORDERING_CHOICES = sorted([*ORDERINGS, *(f"-{name}" for name in ORDERINGS)])
 
 @dataclass(frozen=True)
 class Page:
-    # The page's documents as one JSON array, embedded by the renderer as it is.
+    # The page's documents as one JSON array (bytes), embedded by the renderer as it is.
     rows: orjson.Fragment
     next_url: str | None
 

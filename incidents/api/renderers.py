@@ -21,11 +21,17 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+def render_json(data: Any) -> bytes:
+    """``data`` as the API writes it (a view that keeps an answer rendered renders it so,
+    and hands the renderer ``orjson.Fragment`` of the bytes)."""
+    return orjson.dumps(data, default=_default, option=JSON_OPTIONS)
+
+
 class FastJSONRenderer(JSONRenderer):
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
         if data is None:
             return b""
-        text = orjson.dumps(data, default=_default, option=JSON_OPTIONS)
+        text = render_json(data)
         # The browsable API (and a client asking "application/json; indent=N") wants it
         # indented; orjson indents by two spaces, whatever N. Kept documents are embedded
         # as they are (orjson.Fragment), so the whole is read back to be indented through.

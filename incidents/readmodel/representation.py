@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -41,6 +42,8 @@ from ..fieldspec import incident_fields
 INCIDENT_COLUMNS = ("id", *(f.column for f in incident_fields(in_document=True)))
 # A row of INCIDENT_COLUMNS, read by name.
 _IncidentRow = namedtuple("_IncidentRow", INCIDENT_COLUMNS)
+# An incident row's breakdown figures, in the order of BREAKDOWN_FIELDS.
+_breakdown = itemgetter(*(INCIDENT_COLUMNS.index(name) for name in BREAKDOWN_FIELDS))
 CLAIM_COLUMNS = (
     "incident_id",
     "id",
@@ -92,6 +95,7 @@ SOURCE_COLUMNS = (
     "confidential",
 )
 _SOURCE_AT = len(CLAIM_COLUMNS)
+_CONFIDENTIAL_AT = _SOURCE_AT + SOURCE_COLUMNS.index("confidential")
 
 
 def _claims(ids: Sequence[int]) -> list[tuple]:
@@ -158,13 +162,6 @@ def _named(wanted: dict[str, Iterable[int | None]]) -> dict[str, dict[int, tuple
 
 def _by_name(perpetrator: dict[str, str]) -> tuple[str, str]:
     return perpetrator["name"], perpetrator["actor"]
-
-
-def _area(areas: dict[int, tuple], pk: int | None) -> dict[str, str] | None:
-    if pk is None:
-        return None
-    slug, name, name_ar = areas[pk]
-    return {"slug": slug, "name": name, "name_ar": name_ar}
 
 
 def external_id_fields(records: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -239,28 +236,37 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
 
     detail = reverse("api:incident-detail", kwargs={"public_id": "ID"})
     before, _, after = detail.partition("ID")
+    # What many documents of a page show alike (a source, a place) is made once and shared
+    # by them: the documents are rendered, never changed.
+    areas = {
+        pk: {"slug": slug, "name": name, "name_ar": name_ar}
+        for pk, (slug, name, name_ar) in places.items()
+    }
+    sources: dict[int, dict[str, Any]] = {}
     result = []
     for pk in ids:
         row = rows[pk]
         claims = []
         confidential_claims = 0
         for c in claims_by_incident[pk]:
-            source = c[_SOURCE_AT:]
-            if source[6]:  # confidential: never outside the admin, only counted
+            if c[_CONFIDENTIAL_AT]:  # confidential: never outside the admin, only counted
                 confidential_claims += 1
                 continue
+            source = sources.get(c[2])
+            if source is None:
+                source = sources[c[2]] = {
+                    "slug": c[_SOURCE_AT],
+                    "publisher": c[_SOURCE_AT + 1],
+                    "headline": c[_SOURCE_AT + 2],
+                    "url": c[_SOURCE_AT + 3],
+                    "publication_date": c[_SOURCE_AT + 4],
+                    "kind": c[_SOURCE_AT + 5],
+                }
             perpetrator = actors[c[8]][0] if c[8] is not None else None
             claims.append(
                 {
                     "id": c[1],
-                    "source": {
-                        "slug": source[0],
-                        "publisher": source[1],
-                        "headline": source[2],
-                        "url": source[3],
-                        "publication_date": source[4],
-                        "kind": source[5],
-                    },
+                    "source": source,
                     "attributed_to": c[3],
                     "killed_min": c[4],
                     "killed_max": c[5],
@@ -288,7 +294,7 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
         if len(perpetrators) > 1:
             perpetrators.sort(key=_by_name)
         episode = episodes.get(row.episode_id)
-        records = sorted(external[pk])
+        records = sorted(external[pk]) if pk in external else ()
         result.append(
             {
                 "id": row.public_id,
@@ -308,9 +314,11 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
                     "precision_radius_m": PRECISION_RADIUS_M.get(row.location_precision),
                     "place_name": row.place_name,
                     "note": row.location_note,
-                    "place": _area(places, row.place_id),
-                    "governorate": _area(places, row.governorate_id),
-                    "district": _area(places, row.district_id),
+                    "place": None if row.place_id is None else areas[row.place_id],
+                    "governorate": (
+                        None if row.governorate_id is None else areas[row.governorate_id]
+                    ),
+                    "district": None if row.district_id is None else areas[row.district_id],
                 },
                 "killed": {
                     "low": row.killed_low,
@@ -319,7 +327,7 @@ def documents(ids: Sequence[int]) -> list[dict[str, Any]]:
                     "high_open": bool(row.killed_high_open),
                     "rule": row.figure_rule,
                     "rationale": row.figure_rationale,
-                    "breakdown": {name: getattr(row, name) for name in BREAKDOWN_FIELDS},
+                    "breakdown": dict(zip(BREAKDOWN_FIELDS, _breakdown(row), strict=True)),
                     # Whether a reviewer had the range count confidential claims, and then
                     # how many there are (never which, nor what they say).
                     "includes_confidential": bool(row.figures_include_confidential),
