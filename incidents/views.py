@@ -356,6 +356,16 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         }
     )
     radius = PRECISION_RADIUS_M.get(incident.location_precision, 0)
+    # An incident located only to its governorate or district stands for that area: the
+    # small map draws its outline (the circle stays where the outline cannot be had).
+    area = {"governorate": incident.governorate, "district": incident.district}.get(
+        incident.location_precision
+    )
+    outline = (
+        {"url": reverse(f"api:{incident.location_precision}s"), "slug": area.slug}
+        if area is not None
+        else None
+    )
     context = {
         "incident": incident,
         "title": title,
@@ -395,8 +405,10 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "latitude": incident.latitude,
             "longitude": incident.longitude,
             "radius": radius,
+            "outline": outline,
             "tiles": _tiles()[:1],
         },
+        "area_is_outline": outline is not None,
     }
     return render(request, "incidents/incident_detail.html", context)
 

@@ -7,12 +7,15 @@ counter, which the map script raises after drawing an API response.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
 
 from incidents import services
 from incidents.models import Incident, Status
+from mapping.geo import district_areas, governorate_areas
+from mapping.models import Place
 
 from .map_page import wait_for_draw
 
@@ -336,4 +339,37 @@ def test_the_map_asks_for_what_it_draws_and_a_popup_fetches_the_rest(page, live_
     text = popup.inner_text().replace("\u2066", "").replace("\u2069", "")
     assert "Fair" in text and re.search(r"Sources\s+2\b", text)
     assert page.locator(".leaflet-popup-content .popup-loading").count() == 0
+    assert page.errors == [] and page.console_errors == []
+
+
+@pytest.mark.parametrize("precision", ["district", "governorate"])
+def test_incident_page_draws_an_area_level_location_as_its_outline(
+    page, live_server, seeded, artifacts, precision
+):
+    jableh = Place.objects.get(slug="jableh-district")
+    latakia = Place.objects.get(slug="latakia-governorate")
+    incident = Incident.objects.get(public_id="SY-2025-0005")
+    # The page reads the row as stored; the map's cells and sums are not looked at here.
+    Incident.objects.filter(pk=incident.pk).update(
+        location_precision=precision,
+        governorate=latakia,
+        district=jableh if precision == "district" else None,
+        latitude=jableh.latitude,
+        longitude=jableh.longitude,
+    )
+    page.goto(f"{live_server.url}/incidents/{incident.public_id}/")
+    page.wait_for_selector("[data-incident-map][data-ready=true]")
+    holder = page.locator("[data-incident-map]")
+    assert holder.get_attribute("data-area") == "outline"
+    assert "dashed outline" in holder.get_attribute("aria-label")
+    # The outline drawn is the area's own: its bounds are the boundary file's.
+    (south, west), (north, east) = json.loads(holder.get_attribute("data-area-bounds"))
+    areas = district_areas() if precision == "district" else governorate_areas()
+    slug = jableh.slug if precision == "district" else latakia.slug
+    (area,) = [a for a in areas if a.slug == slug]
+    min_lon, min_lat, max_lon, max_lat = area.bbox
+    assert (south, west, north, east) == pytest.approx(
+        (min_lat, min_lon, max_lat, max_lon), abs=1e-6
+    )
+    page.screenshot(path=str(artifacts / f"incident-page-{precision}-outline.png"))
     assert page.errors == [] and page.console_errors == []
