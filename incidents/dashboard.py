@@ -417,28 +417,38 @@ def dashboard_figures(
             "id", "slug", "name", "name_ar"
         )
     }
-    perpetrators: dict[int, dict[str, Any]] = {}
+    # Tens of thousands of rows (month x actor x confidence) at a million incidents: summed
+    # into plain lists first, made into the answer's dicts once an actor.
+    width = len(months)
+    summed: dict[int, tuple[list[int], dict[str, list[int]], list[int]]] = {}
     for m, actor_id, confidence, *sums in attributed:
-        if actor_id not in perpetrators:
-            actor = actors[actor_id]
-            series = _series(actor["slug"], actor["name"], actor["name_ar"], months)
-            series["by_confidence"] = {c: [0] * len(months) for c in CONFIDENCES}
-            series["confidence_totals"] = dict.fromkeys(CONFIDENCES, 0)
-            perpetrators[actor_id] = series
-        series = perpetrators[actor_id]
-        count = int(sums[0] or 0)
+        entry = summed.get(actor_id)
+        if entry is None:
+            entry = summed[actor_id] = (
+                [0] * width,
+                {c: [0] * width for c in CONFIDENCES},
+                [0] * len(FIGURES),
+            )
+        by_month, by_confidence, figures = entry
         at = index[m]
-        series["incidents"][at] += count
-        by_confidence = series["by_confidence"]
-        if confidence not in by_confidence:
-            by_confidence[confidence] = [0] * len(months)
-        by_confidence[confidence][at] += count
-        series["confidence_totals"][confidence] = (
-            series["confidence_totals"].get(confidence, 0) + count
-        )
-        into = series["totals"]
-        for name, value in zip(FIGURES, sums, strict=True):
-            into[name] += int(value or 0)
+        count = int(sums[0] or 0)
+        by_month[at] += count
+        column = by_confidence.get(confidence)
+        if column is None:
+            column = by_confidence[confidence] = [0] * width
+        column[at] += count
+        for i, value in enumerate(sums):
+            if value:
+                figures[i] += int(value)
+    perpetrators: dict[int, dict[str, Any]] = {}
+    for actor_id, (by_month, by_confidence, figures) in summed.items():
+        actor = actors[actor_id]
+        series = _series(actor["slug"], actor["name"], actor["name_ar"], months)
+        series["incidents"] = by_month
+        series["totals"] = dict(zip(FIGURES, figures, strict=True))
+        series["by_confidence"] = by_confidence
+        series["confidence_totals"] = {c: sum(column) for c, column in by_confidence.items()}
+        perpetrators[actor_id] = series
 
     def ordered(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return sorted(series, key=lambda s: (-s["totals"]["incidents"], s["key"] or "~"))
