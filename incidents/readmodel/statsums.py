@@ -443,14 +443,21 @@ def read_states(where: Q) -> dict[int, State]:
     return states
 
 
-def _row_sql(key: RowKey, quote) -> tuple[str, list]:
+# The columns the table's indexes lead with (after the grain): compared with ``=``. The
+# others are compared null-safely, which no index answers: else the planner ANDs the rows of
+# a co-perpetrator's whole index with those of the grain's (a millisecond a pair at 1M).
+_INDEXED = frozenset({"day", "month", "governorate_id", "event_type", "actor_id"})
+
+
+def _row_sql(key: RowKey, quote, vendor: str) -> tuple[str, list]:
     """The condition that picks the row of ``key`` (its every key column), and its values."""
+    same = "IS NOT DISTINCT FROM" if vendor == "postgresql" else "IS"
     parts, params = [f"{quote('grain')} = %s"], [key[0]]
     for column, value in zip(_COLUMNS.values(), key[1:], strict=True):
         if value is None:
             parts.append(f"{quote(column)} IS NULL")
         else:
-            parts.append(f"{quote(column)} = %s")
+            parts.append(f"{quote(column)} {'=' if column in _INDEXED else same} %s")
             params.append(value)
     return "(" + " AND ".join(parts) + ")", params
 
@@ -474,7 +481,7 @@ def apply(pairs: list[tuple[State | None, State | None]]) -> None:
     key_columns = ["grain", *_COLUMNS.values()]
     conditions, params = [], []
     for key in delta:
-        condition, values = _row_sql(key, quote)
+        condition, values = _row_sql(key, quote, connection.vendor)
         conditions.append(condition)
         params.extend(values)
     lock = " FOR UPDATE" if connection.in_atomic_block and connection.vendor == "postgresql" else ""
