@@ -4,10 +4,12 @@ governorate, event type) cost a few thousand rows instead of every incident.
 
 Each grain groups on some of an incident's keys: its first day (or that day's month), its
 governorate, event type and episode, and (for the perpetrators) the actor of each of its
-attributions. Every save or delete of an incident or attribution that may change a sum
-recomputes, at each grain, the rows of the keys the incident was in and is in, from the
-incidents themselves: however often that runs, the rows cannot drift. Writes that bypass
-``save()`` call :func:`rebuild`. Unpublished incidents are never summed.
+attributions. Every save or delete of an incident or attribution adds to the rows the
+difference its write made to the incident's share of them (:func:`apply`, from the state
+before the write as the database holds it, read in the write's own transaction); where
+that state is unknown or the rows prove to have drifted, the rows of the incident's keys
+are summed again from the incidents (:func:`refresh`). Writes that bypass ``save()`` call
+:func:`rebuild`. Unpublished incidents are never summed.
 """
 
 from __future__ import annotations
