@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from rest_framework.test import APIClient
@@ -515,3 +516,134 @@ def test_filters_the_sums_cannot_answer_are_counted(seeded):
         "status=draft",
     ):
         assert summable_filter(_request(filters)) is None, filters
+
+
+# --- the sums are kept by deltas: the writes whose state before is easy to get wrong ------
+
+
+def _published_with_perpetrators(reviewer, source, count: int = 3, **fields: Any) -> Incident:
+    """A published incident held against ``count`` actors (two of them at one confidence,
+    so that one co-perpetrator row counts two pairs)."""
+    actors = list(Actor.objects.order_by("slug")[:count])
+    confidences = ["alleged", "alleged", "confirmed", "probable"]
+    incident = services.incident_create(
+        user=reviewer,
+        claims=[{"source": source, "killed_min": 7, "killed_max": 11, "quote": "Seven."}],
+        attributions=[
+            {"actor": actor, "confidence": confidences[i % 4]} for i, actor in enumerate(actors)
+        ],
+        **{**incident_fields(), **fields},
+    )
+    incident = services.incident_publish(incident=incident, user=reviewer)
+    assert incident.attributions.count() == count
+    return incident
+
+
+@pytest.mark.django_db
+def test_deleting_published_incidents_with_several_perpetrators_takes_their_share_away(
+    seeded, reviewer, source
+):
+    # The collector sends pre_delete for the incident and each attribution before deleting
+    # any of them: each share is taken away once.
+    one = _published_with_perpetrators(reviewer, source, 3)
+    _assert_exact()
+    Incident.objects.get(pk=one.pk).delete()
+    _assert_exact()
+    # A queryset's delete: several incidents, with every attribution of each, at once.
+    two = _published_with_perpetrators(
+        reviewer, source, 2, date_start=date(2025, 3, 9), date_end=date(2025, 3, 9)
+    )
+    three = _published_with_perpetrators(reviewer, source, 3, event_type="massacre")
+    _assert_exact()
+    Incident.objects.filter(pk__in=[two.pk, three.pk]).delete()
+    _assert_exact()
+    assert_sums_answer_as_the_incidents("perpetrator=__actor__")
+
+
+@pytest.mark.django_db
+def test_replacing_an_incidents_perpetrators_keeps_the_sums(seeded, reviewer, source, client):
+    incident = _published_with_perpetrators(reviewer, source, 3)
+    _assert_exact()
+    # Every attribution deleted in one statement, others set: in one transaction.
+    with transaction.atomic():
+        Attribution.objects.filter(incident=incident).delete()
+        for actor in Actor.objects.order_by("-slug")[:2]:
+            services.attribution_set(
+                incident=incident, user=reviewer, actor=actor, confidence="probable"
+            )
+    _assert_exact()
+    # Through the API: an actor held again with another confidence, and a new one.
+    client.force_login(reviewer)
+    url = f"{API}/incidents/{incident.public_id}/perpetrators/"
+    for actor, confidence in (
+        (Actor.objects.order_by("-slug")[0], "confirmed"),
+        (Actor.objects.order_by("slug")[0], "alleged"),
+    ):
+        etag = client.get(f"{API}/incidents/{incident.public_id}/")["ETag"]
+        answer = client.post(
+            url,
+            {"actor": actor.slug, "confidence": confidence},
+            content_type="application/json",
+            HTTP_IF_MATCH=etag,
+        )
+        assert answer.status_code == 200, answer.content
+        _assert_exact()
+    assert_sums_answer_as_the_incidents("perpetrator=__actor__")
+
+
+@pytest.mark.django_db
+def test_an_attributions_actor_and_confidence_changed_keep_the_sums(seeded, reviewer, source):
+    incident = _published_with_perpetrators(reviewer, source, 3)
+    _assert_exact()
+    attribution = incident.attributions.order_by("pk").first()
+    unused = Actor.objects.exclude(attributions__incident=incident).order_by("slug").first()
+    attribution.actor = unused
+    attribution.confidence = "confirmed"
+    attribution.save()
+    _assert_exact()
+    attribution.confidence = "probable"
+    attribution.save(update_fields=["confidence"])
+    _assert_exact()
+    # Moved to another published incident (as a merge moves it).
+    other = _published_with_perpetrators(
+        reviewer, source, 1, date_start=date(2025, 3, 20), date_end=date(2025, 3, 20)
+    )
+    attribution.incident = other
+    attribution.save()
+    _assert_exact()
+    assert_sums_answer_as_the_incidents("perpetrator=__actor__")
+
+
+class _Undone(Exception):
+    pass
+
+
+@pytest.mark.django_db
+def test_a_write_rolled_back_leaves_nothing_that_skews_the_next(seeded, reviewer, source):
+    incident = _published_with_perpetrators(reviewer, source, 3)
+    _assert_exact()
+    attribution = incident.attributions.order_by("pk").first()
+    # Saved, then undone: the instances hold what the database no longer does.
+    with pytest.raises(_Undone), transaction.atomic():
+        incident.event_type = "massacre"
+        incident.killed_low = 0
+        incident.save()
+        attribution.confidence = "probable" if attribution.confidence != "probable" else "alleged"
+        attribution.save()
+        raise _Undone
+    _assert_exact()
+    # The same instances written again, each from where the database is.
+    incident.date_start = incident.date_end = date(2025, 3, 28)
+    incident.save()
+    _assert_exact()
+    attribution.save()
+    _assert_exact()
+    # A delete undone, then done.
+    pk = incident.pk
+    with pytest.raises(_Undone), transaction.atomic():
+        incident.delete()
+        raise _Undone
+    _assert_exact()
+    incident = Incident.objects.get(pk=pk)
+    incident.delete()
+    _assert_exact()

@@ -29,8 +29,8 @@ API = "/api/v1"
 # Targets of the write path (issue: PATCH and add-claim <= 25 statements; publish its own).
 PATCH_STATEMENTS = 25
 CLAIM_STATEMENTS = 25
-# Publishing also sums the statistics again at their six grains (one aggregate each, one
-# delete and one insert: incidents.readmodel.statsums).
+# Publishing also adds the incident to the statistics' sums: its row read (locked), the sums'
+# rows it is in read, then one update and one insert (incidents.readmodel.statsums).
 PUBLISH_STATEMENTS = 30
 
 

@@ -4,10 +4,12 @@ governorate, event type) cost a few thousand rows instead of every incident.
 
 Each grain groups on some of an incident's keys: its first day (or that day's month), its
 governorate, event type and episode, and (for the perpetrators) the actor of each of its
-attributions. Every save or delete of an incident or attribution that may change a sum
-recomputes, at each grain, the rows of the keys the incident was in and is in, from the
-incidents themselves: however often that runs, the rows cannot drift. Writes that bypass
-``save()`` call :func:`rebuild`. Unpublished incidents are never summed.
+attributions. Every save or delete of an incident or attribution adds to the rows the
+difference its write made to the incident's share of them (:func:`apply`, from the state
+before the write as the database holds it, read in the write's own transaction); where
+that state is unknown or the rows prove to have drifted, the rows of the incident's keys
+are summed again from the incidents (:func:`refresh`). Writes that bypass ``save()`` call
+:func:`rebuild`. Unpublished incidents are never summed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import date
 from django.db import connections, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from incidents.models import Attribution, Incident, PublishedStatisticsSum, Status
@@ -332,42 +334,349 @@ def key_of(values: dict | Incident) -> Key | None:
     )
 
 
+# --- keeping the rows by deltas -----------------------------------------------------------
+#
+# An incident's share of the sums is a function of its own values and of its attributions'
+# (actor, confidence): :func:`contribution` makes it in Python, with the semantics of
+# ``_aggregate`` and ``_insert``. A write reads, in the database and in its own transaction,
+# the incident's state before it (its row locked), and adds (after - before) to the rows:
+# one read of those rows and at most three writes, whatever the number of grains. No state
+# outlives the write that read it (a rolled-back write leaves nothing behind); where the
+# state before is unknown, the rows of the incident's keys are summed again (``refresh``).
+
+# An incident's state: its values (``_INPUTS``) and its attributions' (pk, actor, confidence).
+State = tuple[dict, tuple[tuple[int, int, str], ...]]
+# A row: (grain, day, month, governorate, event type, episode, place, actor, confidence,
+# co-actor, co-confidence), the columns of ``_COLUMNS`` after the grain.
+RowKey = tuple
+
+
+def _figures(values: dict) -> tuple[int, int, int, int, int]:
+    low, best, high = values["killed_low"], values["killed_best"], values["killed_high"]
+    return (
+        1,
+        low or 0,
+        best or 0,
+        (high if high is not None else best) or 0,
+        1 if values["killed_high_open"] is True else 0,
+    )
+
+
+def contribution(state: State | None) -> dict[RowKey, list[int]]:
+    """The rows an incident in ``state`` adds to, at every grain, and what it adds."""
+    found: dict[RowKey, list[int]] = {}
+    if state is None:
+        return found
+    values, attributions = state
+    if values["status"] != Status.PUBLISHED:
+        return found
+    day = values["date_start"]
+    parts = {
+        "day": day,
+        "month": None if day is None else month_of(day),
+        "governorate": values["governorate_id"],
+        "event_type": values["event_type"] or "",
+        "episode": values["episode_id"],
+        "place": values["place_id"],
+    }
+    figures = _figures(values)
+    held = [(actor, confidence or "") for _pk, actor, confidence in attributions]
+    for grain, names in GRAINS.items():
+        if "co_actor" in names:
+            choices = [
+                {"actor": a, "confidence": c, "co_actor": b, "co_confidence": d}
+                for a, c in held
+                for b, d in held
+            ]
+        elif "actor" in names:
+            choices = [{"actor": a, "confidence": c} for a, c in held]
+        else:
+            choices = [{}]
+        for chosen in choices:
+            key: list = [grain]
+            for name in _COLUMNS:
+                if name in names:
+                    key.append(chosen[name] if name in ATTRIBUTION_KEYS else parts[name])
+                elif name == "month" and "day" in names:
+                    key.append(parts["month"])  # a day's rows name its month
+                else:
+                    key.append("" if name in _TEXT_KEYS else None)
+            row = found.setdefault(tuple(key), [0, 0, 0, 0, 0])
+            for index, figure in enumerate(figures):
+                row[index] += figure
+    return found
+
+
+def _difference(pairs: Iterable[tuple[State | None, State | None]]) -> dict[RowKey, list[int]]:
+    delta: dict[RowKey, list[int]] = {}
+    for before, after in pairs:
+        for sign, state in ((-1, before), (1, after)):
+            for key, figures in contribution(state).items():
+                row = delta.setdefault(key, [0, 0, 0, 0, 0])
+                for index, figure in enumerate(figures):
+                    row[index] += sign * figure
+    return {key: figures for key, figures in delta.items() if any(figures)}
+
+
+def _locking(queryset):
+    """``queryset`` locking its rows, in a transaction (PostgreSQL; SQLite locks the
+    database on the first write)."""
+    if transaction.get_connection().in_atomic_block:
+        return queryset.select_for_update(of=("self",))
+    return queryset
+
+
+def read_states(where: Q) -> dict[int, State]:
+    """The state of the incidents matching ``where``, read from the database (locked)."""
+    rows = (
+        _locking(Incident.objects.filter(where))
+        .values_list(
+            "pk", *_INPUTS, "attributions__pk", "attributions__actor_id", "attributions__confidence"
+        )
+        .order_by()
+    )
+    states: dict[int, State] = {}
+    count = len(_INPUTS)
+    for row in rows:
+        pk, values, attribution = row[0], row[1 : count + 1], row[count + 1 :]
+        state = states.setdefault(pk, (dict(zip(_INPUTS, values, strict=True)), ()))
+        if attribution[0] is not None:
+            states[pk] = (state[0], (*state[1], attribution))
+    return states
+
+
+# The columns the table's indexes lead with (after the grain): compared with ``=``. The
+# others are compared null-safely, which no index answers: else the planner ANDs the rows of
+# a co-perpetrator's whole index with those of the grain's (a millisecond a pair at 1M).
+_INDEXED = frozenset({"day", "month", "governorate_id", "event_type", "actor_id"})
+
+
+def _row_sql(key: RowKey, quote, vendor: str) -> tuple[str, list]:
+    """The condition that picks the row of ``key`` (its every key column), and its values."""
+    same = "IS NOT DISTINCT FROM" if vendor == "postgresql" else "IS"
+    parts, params = [f"{quote('grain')} = %s"], [key[0]]
+    for column, value in zip(_COLUMNS.values(), key[1:], strict=True):
+        if value is None:
+            parts.append(f"{quote(column)} IS NULL")
+        else:
+            parts.append(f"{quote(column)} {'=' if column in _INDEXED else same} %s")
+            params.append(value)
+    return "(" + " AND ".join(parts) + ")", params
+
+
+def _fallback_keys(pairs: list[tuple[State | None, State | None]]) -> list[Key | None]:
+    return [key_of(state[0]) for pair in pairs for state in pair if state is not None]
+
+
+# No savepoint of its own: a failed update fails the write that asked for it.
+@transaction.atomic(savepoint=False)
+def apply(pairs: list[tuple[State | None, State | None]]) -> None:
+    """Add (after - before) of each pair of an incident's states to the rows: one read of
+    the rows, then at most an update, a delete and an insert. Written as SQL: the ORM's
+    making of a few dozen rows' conditions and CASEs cost more than the database's work."""
+    delta = _difference(pairs)
+    if not delta:
+        return
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    table = quote(PublishedStatisticsSum._meta.db_table)
+    key_columns = ["grain", *_COLUMNS.values()]
+    conditions, params = [], []
+    for key in delta:
+        condition, values = _row_sql(key, quote, connection.vendor)
+        conditions.append(condition)
+        params.extend(values)
+    lock = " FOR UPDATE" if connection.in_atomic_block and connection.vendor == "postgresql" else ""
+    # Constants of this module; the values are parameters.
+    select = (
+        f"SELECT {quote('id')}, {', '.join(quote(c) for c in key_columns + list(_FIGURE_COLUMNS))} "  # noqa: S608
+        f"FROM {table} WHERE {' OR '.join(conditions)}{lock}"
+    )
+    date_field = PublishedStatisticsSum._meta.get_field("day")
+    rows: dict[RowKey, tuple[int, list[int]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(select, params)
+        for found in cursor.fetchall():
+            key = list(found[1 : len(key_columns) + 1])
+            for index in (1, 2):  # day, month (text on SQLite)
+                key[index] = date_field.to_python(key[index])
+            key = tuple(key)
+            if key in rows:  # two rows for one key: the rows have drifted
+                refresh(_fallback_keys(pairs))
+                return
+            rows[key] = (found[0], list(found[len(key_columns) + 1 :]))
+    changed, emptied, added = [], [], []
+    for key, figures in delta.items():
+        pk, before = rows.get(key, (None, [0] * 5))
+        after = [old + change for old, change in zip(before, figures, strict=True)]
+        if min(after) < 0 or (after[0] == 0 and any(after)):
+            # More taken away than was there: the rows have drifted; summed again.
+            refresh(_fallback_keys(pairs))
+            return
+        if pk is None:
+            added.append([*key, *after])
+        elif after[0] == 0:
+            emptied.append(pk)
+        else:
+            changed.append([pk, *figures])
+    with connection.cursor() as cursor:
+        if emptied:
+            marks = ", ".join(["%s"] * len(emptied))
+            cursor.execute(f"DELETE FROM {table} WHERE {quote('id')} IN ({marks})", emptied)  # noqa: S608
+        if changed:
+            # Each row moved by its change (``column1`` is the id, the others the figures).
+            marks = ", ".join(["(" + ", ".join(["%s"] * 6) + ")"] * len(changed))
+            sets = ", ".join(
+                f"{quote(c)} = {table}.{quote(c)} + v.column{i + 2}"
+                for i, c in enumerate(_FIGURE_COLUMNS)
+            )
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {marks}) AS v "  # noqa: S608
+                f"WHERE {table}.{quote('id')} = v.column1",
+                [value for row in changed for value in row],
+            )
+        if added:
+            columns = key_columns + list(_FIGURE_COLUMNS)
+            marks = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(added))
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+                f"VALUES {marks}",
+                [value for row in added for value in row],
+            )
+
+
+def _attnames(model, update_fields) -> set[str] | None:
+    if update_fields is None:
+        return None
+    return {model._meta.get_field(name).attname for name in update_fields}
+
+
+_BEFORE = "_statistics_sums_before"
+
+
+@receiver(pre_save, sender=Incident, dispatch_uid="statistics_sums_before_save")
+def _incident_saving(sender, instance: Incident, raw: bool = False, **kwargs) -> None:
+    # Always set (or cleared) here, so that nothing read for an earlier, failed save is used.
+    instance.__dict__[_BEFORE] = None
+    if raw:
+        return
+    written = _attnames(sender, kwargs.get("update_fields"))
+    if written is not None and not written & set(_INPUTS):
+        instance.__dict__[_BEFORE] = ("unchanged",)
+        return
+    if instance.pk is None:
+        instance.__dict__[_BEFORE] = ("state", None)
+        return
+    instance.__dict__[_BEFORE] = ("state", read_states(Q(pk=instance.pk)).get(instance.pk))
+
+
 @receiver(post_save, sender=Incident, dispatch_uid="statistics_sums_on_save")
 def _incident_saved(sender, instance: Incident, raw: bool = False, **kwargs) -> None:
     if raw:
         return
-    stored = None if kwargs.get("created") else instance.stored_values()
-    was_published = (
-        False
-        if kwargs.get("created")
-        else stored is None or stored.get("status", Status.PUBLISHED) == Status.PUBLISHED
-    )
-    if not was_published and instance.status != Status.PUBLISHED:
+    before = instance.__dict__.pop(_BEFORE, None)
+    if before == ("unchanged",):
         return
-    if stored is not None and all(
-        name in stored and stored[name] == getattr(instance, name) for name in _INPUTS
-    ):
+    if before is None:
+        # The state before is unknown: the rows of where it is are summed again.
+        refresh([key_of(instance)])
         return
-    left = key_of(stored) if stored is not None and "date_start" in stored else None
-    if stored is None and not kwargs.get("created"):
-        # Where it was is unknown: every row of its month is summed again.
-        left = None
-    refresh([key_of(instance), left])
+    state = before[1]
+    written = _attnames(sender, kwargs.get("update_fields"))
+    values = dict(state[0]) if state is not None else {}
+    for name in _INPUTS:
+        if written is None or name in written or name not in values:
+            field = sender._meta.get_field(name.removesuffix("_id"))
+            values[name] = field.to_python(getattr(instance, name))
+    apply([(state, (values, state[1] if state is not None else ()))])
 
 
-@receiver(post_delete, sender=Incident, dispatch_uid="statistics_sums_on_delete")
-def _incident_deleted(sender, instance: Incident, **kwargs) -> None:
-    refresh([key_of(instance)])
+@receiver(pre_save, sender=Attribution, dispatch_uid="statistics_sums_attribution_saving")
+def _attribution_saving(sender, instance: Attribution, raw: bool = False, **kwargs) -> None:
+    instance.__dict__[_BEFORE] = None
+    if raw:
+        return
+    written = _attnames(sender, kwargs.get("update_fields"))
+    if written is not None and not written & {"incident_id", "actor_id", "confidence"}:
+        instance.__dict__[_BEFORE] = ("unchanged",)
+        return
+    # The incident it is given to, and the one it was in (when it moves).
+    where = Q(pk=instance.incident_id)
+    if instance.pk is not None:
+        where |= Q(pk__in=Attribution.objects.filter(pk=instance.pk).values("incident_id"))
+    instance.__dict__[_BEFORE] = ("state", read_states(where))
 
 
 @receiver(post_save, sender=Attribution, dispatch_uid="statistics_sums_attribution_saved")
-@receiver(post_delete, sender=Attribution, dispatch_uid="statistics_sums_attribution_deleted")
-def _attribution_changed(sender, instance: Attribution, **kwargs) -> None:
-    incident = (
-        Incident.objects.filter(pk=instance.incident_id)
-        .values("status", "date_start", "governorate_id", "event_type", "episode_id", "place_id")
-        .first()
-    )
-    if incident is None or incident["status"] != Status.PUBLISHED:
+def _attribution_saved(sender, instance: Attribution, raw: bool = False, **kwargs) -> None:
+    if raw:
         return
-    refresh([key_of(incident)])
+    before = instance.__dict__.pop(_BEFORE, None)
+    if before == ("unchanged",):
+        return
+    if before is None:
+        _refresh_incident(instance.incident_id)
+        return
+    states: dict[int, State] = before[1]
+    pairs = []
+    for pk, (values, attributions) in states.items():
+        kept = tuple(a for a in attributions if a[0] != instance.pk)
+        if pk == instance.incident_id:
+            kept = (*kept, (instance.pk, instance.actor_id, instance.confidence))
+        pairs.append(((values, attributions), (values, kept)))
+    apply(pairs)
+
+
+def _refresh_incident(pk: int) -> None:
+    incident = Incident.objects.filter(pk=pk).values(*_INPUTS).first()
+    if incident is not None and incident["status"] == Status.PUBLISHED:
+        refresh([key_of(incident)])
+
+
+# A delete: Django's collector sends pre_delete for every instance it deletes (an incident
+# and its attributions), then deletes them in batches, then sends post_delete for each. The
+# states are read at pre_delete (nothing deleted yet), kept on the object the delete started
+# from, and each post_delete adds what changed since the state last applied. Every
+# pre_delete reads afresh, so a delete that failed leaves nothing a later one uses.
+_DELETING = "_statistics_sums_deleting"
+
+
+def _deleting(origin, instance) -> dict[int, State | None]:
+    holder = origin if origin is not None else instance
+    return holder.__dict__.setdefault(_DELETING, {})
+
+
+@receiver(pre_delete, sender=Incident, dispatch_uid="statistics_sums_before_delete")
+def _incident_deleting(sender, instance: Incident, origin=None, **kwargs) -> None:
+    _deleting(origin, instance)[instance.pk] = read_states(Q(pk=instance.pk)).get(instance.pk)
+
+
+@receiver(pre_delete, sender=Attribution, dispatch_uid="statistics_sums_attribution_deleting")
+def _attribution_deleting(sender, instance: Attribution, origin=None, **kwargs) -> None:
+    pk = instance.incident_id
+    _deleting(origin, instance)[pk] = read_states(Q(pk=pk)).get(pk)
+
+
+@receiver(post_delete, sender=Incident, dispatch_uid="statistics_sums_on_delete")
+def _incident_deleted(sender, instance: Incident, origin=None, **kwargs) -> None:
+    pending = _deleting(origin, instance)
+    if instance.pk not in pending:
+        refresh([key_of(instance)])
+        return
+    apply([(pending.pop(instance.pk), None)])
+
+
+@receiver(post_delete, sender=Attribution, dispatch_uid="statistics_sums_attribution_deleted")
+def _attribution_deleted(sender, instance: Attribution, origin=None, **kwargs) -> None:
+    pending = _deleting(origin, instance)
+    pk = instance.incident_id
+    if pk not in pending:
+        _refresh_incident(pk)
+        return
+    before = pending[pk]
+    if before is None or all(a[0] != instance.pk for a in before[1]):
+        return  # counted by an earlier post_delete of the same delete
+    after = (before[0], tuple(a for a in before[1] if a[0] != instance.pk))
+    # The attributions deleted with it are taken away by their own post_delete.
+    pending[pk] = after
+    apply([(before, after)])
