@@ -168,11 +168,23 @@ def _csv_catalogue(rows, decoded, seen, *, internal):
     return cells
 
 
+def _labeller(readable: Readable):
+    """One row's readable cells, as the row-by-row writer made them: the chunked writer's
+    columns for a chunk of one."""
+    columns = readable.columns()
+
+    def cells(event_type, governorate, attributions, claims, public_id) -> list[str]:
+        made = columns([event_type], [governorate], [attributions], [claims], [public_id])
+        return [column[0] for column in made]
+
+    return cells
+
+
 def stream_csv(
     incidents: QuerySet[Incident], *, internal: bool = False, readable: Readable | None = None
 ) -> Iterator[str]:
     yield "\ufeff" + csv_line(CSV_COLUMNS)
-    labels = (readable or Readable()).labeller()
+    labels = _labeller(readable or Readable())
     at_event_type, at_governorate, at_id = _AT["event_type"], _AT["governorate"], _AT["id"]
     seen: dict[str, set] = {
         kind: set() for kind in ("sources", "actors", "episodes", "victim_groups")

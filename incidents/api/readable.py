@@ -31,9 +31,8 @@ READABLE_COLUMNS = (
     "incident_url",
 )
 
-# (event type, governorate slug, attributions, claims, public id) -> the readable cells
-Labeller = Callable[[str, str | None, list[dict], list[dict], str], list[str]]
-# The same for a chunk of rows: each argument a column, and the readable columns made
+# (event types, governorate slugs, attributions, claims, public ids) of a chunk of rows,
+# each argument a column -> the readable columns made
 ReadableColumns = Callable[
     [Sequence[str], Sequence[str | None], Sequence[list], Sequence[list], Sequence[str]],
     list[list[str]],
@@ -48,22 +47,6 @@ class Readable:
 
     site: str = ""
     language: str | None = None
-
-    def labeller(self) -> Labeller:
-        """Read the look-up tables once; the function it returns makes one row's cells."""
-        columns = self.columns()
-
-        def cells(
-            event_type: str,
-            governorate: str | None,
-            attributions: list[dict[str, Any]],
-            claims: list[dict[str, Any]],
-            public_id: str,
-        ) -> list[str]:
-            made = columns([event_type], [governorate], [attributions], [claims], [public_id])
-            return [column[0] for column in made]
-
-        return cells
 
     def columns(self) -> ReadableColumns:
         """Read the look-up tables once; the function it returns makes the readable columns

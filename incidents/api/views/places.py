@@ -116,6 +116,13 @@ class PlacesView(ApiView):
         )
 
 
+def _boundary_file(path) -> HttpResponse:
+    """A committed boundary file, which changes only with a release: kept by clients a day."""
+    response = HttpResponse(path.read_bytes(), content_type=GEOJSON_MEDIA_TYPE)
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 class GovernoratesView(ApiView):
     @extend_schema(
         operation_id="governorates_geojson",
@@ -131,9 +138,7 @@ class GovernoratesView(ApiView):
         },
     )
     def get(self, request: Request) -> HttpResponse:
-        response = HttpResponse(BOUNDARIES_FILE.read_bytes(), content_type=GEOJSON_MEDIA_TYPE)
-        response["Cache-Control"] = "public, max-age=86400"
-        return response
+        return _boundary_file(BOUNDARIES_FILE)
 
 
 class DistrictsView(ApiView):
@@ -152,6 +157,4 @@ class DistrictsView(ApiView):
         },
     )
     def get(self, request: Request) -> HttpResponse:
-        response = HttpResponse(DISTRICTS_FILE.read_bytes(), content_type=GEOJSON_MEDIA_TYPE)
-        response["Cache-Control"] = "public, max-age=86400"
-        return response
+        return _boundary_file(DISTRICTS_FILE)
