@@ -35,6 +35,7 @@ Dry runs stop after step 2: nothing is written, and the report says what would h
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -82,6 +83,11 @@ from .rows import Row
 # Rows written per transaction (settings.INCIDENT_MAP["IMPORT_CHUNK_ROWS"]).
 CHUNK_ROWS = settings.INCIDENT_MAP.get("IMPORT_CHUNK_ROWS", 5000)
 LOOKUP_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest bound on parameters
+# On SQLite, the pause between two chunks in which other writers take the database's one
+# write lock. A writer that finds the lock taken (a cancel, a researcher's save) sleeps and
+# tries again, at most 100 ms apart (SQLite's busy handler); an import that began its next
+# chunk at once would win every time, and they would wait until the whole file was written.
+SQLITE_WRITERS_TURN = 0.12
 UNCHANGED = "unchanged since the last import"
 
 # Incident fields an imported row sets (and re-importing a changed row sets again).
@@ -534,6 +540,8 @@ def _write_chunks(
         written.created_ids += result.created_ids
         written.left_cells |= result.left_cells
         done += len(chunk)
+        if done < len(entries) and connection.vendor == "sqlite":
+            time.sleep(SQLITE_WRITERS_TURN)  # before the progress report looks for a cancel
         if progress is not None:
             progress(offset + done, steps)
     return written
