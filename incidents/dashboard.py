@@ -5,11 +5,14 @@ For the unfiltered view and the filters the precomputed sums know (dates, govern
 event types, one perpetrator without affiliates: see ``statistics.Summable``) the figures are
 read from ``PublishedStatisticsSum`` (``readmodel.statsums``): a few hundred to a few tens of
 thousands of rows whatever the number of incidents, the partial months at the edges of a
-date range counted from the incidents. Otherwise everything is counted in two statements
-over the filtered incidents: one groups the incidents themselves in every way the charts
-need at once (on PostgreSQL with ``GROUPING SETS``, one pass over the rows; on SQLite, which
-has no grouping sets, the same groups as a ``UNION ALL`` over the rows kept once in a
-materialised ``WITH``), the other groups their attributions by month, actor and confidence.
+date range counted from the incidents. On PostgreSQL the database hands each series over
+as arrays (its months and their incidents), so that a few hundred rows reach Python; the
+top places of a view without dates are read from the grains of places without months.
+Otherwise everything is counted in two statements over the filtered incidents: one groups
+the incidents themselves in every way the charts need at once (on PostgreSQL with
+``GROUPING SETS``, one pass over the rows; on SQLite, which has no grouping sets, the same
+groups as a ``UNION ALL`` over the rows kept once in a materialised ``WITH``), the other
+groups their attributions by month, actor and confidence.
 
 The sums are those of :mod:`incidents.statistics` and of the map's totals: ``killed_high``
 adds each incident's high, or its best where the high is open, and ``killed_high_open``
@@ -25,7 +28,6 @@ the shared cache by the API view); the page and the CSV add the labels.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -192,36 +194,23 @@ def _attribution_groups(
         return cursor.fetchall()
 
 
-def _figures(sums: tuple | None = None) -> dict[str, int]:
+def _figures(sums: tuple | list | None = None) -> dict[str, int]:
     values = sums or (0,) * len(FIGURES)
     return {name: int(value or 0) for name, value in zip(FIGURES, values, strict=True)}
 
 
-def _add(into: dict[str, int], figures: dict[str, int]) -> None:
-    for name in FIGURES:
-        into[name] += figures[name]
+def _month_number(value: Any) -> int:
+    """A month as a number of months (year * 12 + month - 1), from a date, ``YYYY-MM...``
+    text (SQLite's dates, :func:`_month_text`) or PostgreSQL's ``YYYYMM``."""
+    if isinstance(value, str):
+        return int(value[:4]) * 12 + int(value[5:7]) - 1
+    if isinstance(value, int):
+        return (value // 100) * 12 + value % 100 - 1
+    return value.year * 12 + value.month - 1
 
 
-def _months_between(first: str, last: str) -> list[str]:
-    year, month = int(first[:4]), int(first[5:7])
-    end = (int(last[:4]), int(last[5:7]))
-    months = []
-    while (year, month) <= end:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-def _series(
-    key: str | None, name: str | None, name_ar: str | None, months: list[str]
-) -> dict[str, Any]:
-    return {
-        "key": key,
-        "name": name,
-        "name_ar": name_ar,
-        "incidents": [0] * len(months),
-        "totals": _figures(),
-    }
+def _month_name(number: int) -> str:
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
 
 
 def _live_groups(
@@ -240,108 +229,303 @@ def _live_groups(
     return groups, attributed
 
 
-def _month_key(month) -> str:
-    """``YYYY-MM`` of a date (SQLite gives its text)."""
-    if isinstance(month, str):
-        return month[:7]
-    return f"{month.year:04d}-{month.month:02d}"
+# A series of a chart before it is shaped: [month numbers, incidents of each, the sums of
+# ``FIGURES``]. A month may come more than once (the sums and the edges of a date range):
+# its incidents add up.
+_Series = list
 
 
-def _summed_groups(
-    incidents: QuerySet[Incident], summable: Summable
-) -> tuple[list[tuple], list[tuple]] | None:
-    """The groups of :func:`_live_groups` from the precomputed sums (``statsums``): the
-    whole months of the date range from the monthly rows, the incidents outside them
-    counted live; None when no grain answers the filter (governorates and event types at
-    once; a perpetrator with either)."""
+def _new_series() -> _Series:
+    return [[], [], [0] * len(FIGURES)]
+
+
+def _into(series: _Series, months: list[int], counts: list[int], sums) -> None:
+    series[0] += months
+    series[1] += counts
+    totals = series[2]
+    for i, value in enumerate(sums):
+        if value:
+            totals[i] += int(value)
+
+
+class _Tally:
+    """A view's figures gathered from sums and counted rows, keyed by what each chart
+    shows, then shaped into the answer once (:meth:`answer`)."""
+
+    def __init__(self) -> None:
+        self.total: list[int] | None = None  # None: the months' sum
+        self.months: dict[int, list[int]] = {}
+        self.event_types: dict[str | None, _Series] = {}
+        self.governorates: dict[int | None, _Series] = {}
+        self.places: dict[int, list[int]] = {}
+        # actor id -> confidence -> series
+        self.perpetrators: dict[int, dict[str, _Series]] = {}
+
+    def add_month(self, month: int, sums) -> None:
+        into = self.months.setdefault(month, [0] * len(FIGURES))
+        for i, value in enumerate(sums):
+            into[i] += int(value or 0)
+
+    def add_place(self, place: int, sums) -> None:
+        into = self.places.setdefault(place, [0] * len(FIGURES))
+        for i, value in enumerate(sums):
+            into[i] += int(value or 0)
+
+    def add_series(self, chart: dict, key, months: list[int], counts: list[int], sums) -> None:
+        series = chart.get(key)
+        if series is None:
+            series = chart[key] = _new_series()
+        _into(series, months, counts, sums)
+
+    def add_perpetrator(self, actor: int, confidence: str, months, counts, sums) -> None:
+        self.add_series(self.perpetrators.setdefault(actor, {}), confidence, months, counts, sums)
+
+    def add_rows(self, groups: list[tuple], attributed: list[tuple]) -> None:
+        """The rows of :func:`_live_groups` (their "total" row is left to the caller)."""
+        for name, m, et, gov, pl, *sums in groups:
+            if name == "place":
+                if pl is not None:
+                    self.add_place(pl, sums)
+            elif name != "total":
+                month = _month_number(m)
+                if name == "month":
+                    self.add_month(month, sums)
+                else:
+                    chart = self.event_types if name == "event_type" else self.governorates
+                    key = et if name == "event_type" else gov
+                    self.add_series(chart, key, [month], [int(sums[0] or 0)], sums)
+        for m, actor_id, confidence, *sums in attributed:
+            count = int(sums[0] or 0)
+            self.add_perpetrator(actor_id, confidence, [_month_number(m)], [count], sums)
+
+    def answer(self) -> dict[str, Any]:
+        seen = sorted(self.months)
+        first = seen[0] if seen else 0
+        width = seen[-1] - first + 1 if seen else 0
+        months = [_month_name(first + i) for i in range(width)]
+
+        def column(series: _Series) -> list[int]:
+            found = [0] * width
+            for month, count in zip(series[0], series[1], strict=True):
+                found[month - first] += count
+            return found
+
+        total = self.total
+        if total is None:
+            total = [sum(sums[i] for sums in self.months.values()) for i in range(len(FIGURES))]
+        killed_by_month = {name: [0] * width for name in FIGURES}
+        for month, sums in self.months.items():
+            for name, value in zip(FIGURES, sums, strict=True):
+                killed_by_month[name][month - first] = value
+
+        def series(key, name, name_ar, found: _Series) -> dict[str, Any]:
+            return {
+                "key": key,
+                "name": name,
+                "name_ar": name_ar,
+                "incidents": column(found),
+                "totals": dict(zip(FIGURES, found[2], strict=True)),
+            }
+
+        event_types = [series(key, None, None, found) for key, found in self.event_types.items()]
+
+        place_ids = {key for key in self.governorates if key is not None} | set(self.places)
+        places = {
+            row["id"]: row
+            for row in Place.objects.filter(pk__in=place_ids).values(
+                "id", "slug", "name", "name_ar", "parent__name", "parent__name_ar"
+            )
+        }
+        governorates = []
+        for key, found in self.governorates.items():
+            place = places.get(key, {})
+            governorates.append(
+                series(place.get("slug"), place.get("name"), place.get("name_ar"), found)
+            )
+
+        ranked = sorted(
+            self.places.items(),
+            key=lambda item: (-item[1][2], -item[1][0], places[item[0]]["name"]),
+        )
+        top_places = [
+            {
+                "key": places[pk]["slug"],
+                "name": places[pk]["name"],
+                "name_ar": places[pk]["name_ar"],
+                "within": places[pk]["parent__name"],
+                "within_ar": places[pk]["parent__name_ar"],
+                "totals": _figures(sums),
+            }
+            for pk, sums in ranked[:TOP_PLACES]
+        ]
+
+        actors = {
+            row["id"]: row
+            for row in Actor.objects.filter(pk__in=set(self.perpetrators)).values(
+                "id", "slug", "name", "name_ar"
+            )
+        }
+        perpetrators = []
+        for actor_id, by_confidence_found in self.perpetrators.items():
+            actor = actors[actor_id]
+            by_month = [0] * width
+            by_confidence: dict[str, list[int]] = {c: [0] * width for c in CONFIDENCES}
+            figures = [0] * len(FIGURES)
+            for confidence, found in by_confidence_found.items():
+                counts = by_confidence.get(confidence)
+                if counts is None:
+                    counts = by_confidence[confidence] = [0] * width
+                for month, count in zip(found[0], found[1], strict=True):
+                    counts[month - first] += count
+                    by_month[month - first] += count
+                figures = [a + b for a, b in zip(figures, found[2], strict=True)]
+            perpetrators.append(
+                {
+                    "key": actor["slug"],
+                    "name": actor["name"],
+                    "name_ar": actor["name_ar"],
+                    "incidents": by_month,
+                    "totals": dict(zip(FIGURES, figures, strict=True)),
+                    "by_confidence": by_confidence,
+                    "confidence_totals": {c: sum(counts) for c, counts in by_confidence.items()},
+                }
+            )
+
+        def ordered(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return sorted(found, key=lambda s: (-s["totals"]["incidents"], s["key"] or "~"))
+
+        return {
+            "totals": _figures(total),
+            "months": months,
+            "killed_by_month": killed_by_month,
+            "event_types": ordered(event_types),
+            "governorates": ordered(governorates),
+            "perpetrators": ordered(perpetrators),
+            "top_places": top_places,
+            "notes": NOTES,
+        }
+
+
+def _read_sums(grain: int, summable: Summable, lo, hi, *columns: str) -> list[tuple]:
+    """The grain's rows of the filter grouped by ``columns``: tuples of the columns and the
+    sums, read with the cursor (Django's converters of each value cost more than the
+    query)."""
+    sums = {f"s_{name}": Sum(name) for name in FIGURES}
+    rows = summed_rows(grain, summable, lo, hi).values_list(*columns).annotate(**sums)
+    sql, params = rows.order_by().query.get_compiler(using=rows.db).as_sql()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _read_series(grain: int, summable: Summable, lo, hi, *keys: str) -> list[tuple]:
+    """The grain's rows of the filter as series: one tuple a value of ``keys``, of those
+    values, the month numbers and incidents of each month, and the sums of every month.
+
+    On PostgreSQL the database gathers each series into arrays (``array_agg``): a few
+    hundred rows to read instead of tens of thousands (an actor's months and confidences
+    at a million incidents). The rows are gathered as they are, without summing them by
+    month first (which costs the database more than it saves): a month may come more than
+    once in a series (other keys of the grain, e.g. two governorates), and adds up."""
+    found_rows = summed_rows(grain, summable, lo, hi)
+    connection = connections[found_rows.db]
+    width = len(keys)
+    names = [f"k{i}" for i in range(width)]
+    figures = [f"s{i}" for i in range(len(FIGURES))]
+    if connection.vendor == "postgresql":
+        rows = found_rows.values_list("month", *keys, *FIGURES)
+        sql, params = rows.order_by().query.get_compiler(using=rows.db).as_sql()
+        # The month's number in floating point: cheaper than EXTRACT's numeric, and exact.
+        month = "(date_part('year', g.m) * 12 + date_part('month', g.m) - 1)::int"
+        selected = ", ".join(
+            [
+                *(f"g.{name}" for name in names),
+                f"array_agg({month})",
+                "array_agg(g.s0)",
+                *(f"SUM(g.{name})::bigint" for name in figures),
+            ]
+        )
+        query = (
+            # Constants and Django's compiled query (values as parameters).
+            f"SELECT {selected} FROM ({sql}) AS g (m, {', '.join([*names, *figures])}) "  # noqa: S608
+            f"GROUP BY {', '.join(f'g.{name}' for name in names)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            return cursor.fetchall()
+    sums = {f"s_{name}": Sum(name) for name in FIGURES}
+    rows = found_rows.values_list("month", *keys).annotate(**sums)
+    sql, params = rows.order_by().query.get_compiler(using=rows.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    found: dict[tuple, _Series] = {}
+    for month, *row in fetched:
+        key = tuple(row[:width])
+        series = found.get(key)
+        if series is None:
+            series = found[key] = _new_series()
+        sums = row[width:]
+        _into(series, [_month_number(month)], [int(sums[0] or 0)], sums)
+    return [(*key, months, counts, *sums) for key, (months, counts, sums) in found.items()]
+
+
+def _summed_tally(incidents: QuerySet[Incident], summable: Summable) -> _Tally | None:
+    """The figures from the precomputed sums (``statsums``): the whole months of the date
+    range from the monthly rows, the incidents outside them counted live; None when no
+    grain answers the filter (governorates and event types at once; a perpetrator with
+    either)."""
     bounds = whole_months(summable)
     with_actor = summable.actor is not None
     gov, et = summable.governorates is not None, summable.event_types is not None
     if bounds is False or (gov and et) or (with_actor and (gov or et)):
         return None
     lo, hi = bounds
-    sums = {f"s_{name}": Sum(name) for name in FIGURES}
-    month_keys: dict = {}
-
-    def read(grain: int, *columns: str) -> list[tuple]:
-        """The grain's rows grouped by ``columns`` (a month as ``YYYY-MM``): tuples of the
-        columns and the sums, read as tuples (tens of thousands at 1,000,000 incidents)."""
-        rows = summed_rows(grain, summable, lo, hi).values_list(*columns).annotate(**sums)
-        # Read with the cursor: Django's converters of each value cost more than the query.
-        sql, params = rows.order_by().query.get_compiler(using=rows.db).as_sql()
-        with connections[rows.db].cursor() as cursor:
-            cursor.execute(sql, params)
-            fetched = cursor.fetchall()
-        if "month" not in columns:
-            return fetched
-        at = columns.index("month")
-        found = []
-        for row in fetched:
-            month = row[at]
-            key = month_keys.get(month)
-            if key is None:
-                key = month_keys[month] = _month_key(month)
-            found.append((*row[:at], key, *row[at + 1 :]))
-        return found
-
+    tally = _Tally()
     # The months and the event types and governorates per month: the incidents of the
     # filter at one grain each (an actor's: the attributions to it, one an incident).
     # (The grains of one key where no other is filtered on: a few hundred rows.)
     incident_grain = 5 if with_actor else (14 if gov else (15 if et else 16))
-    groups: list[tuple] = [
-        ("month", m, None, None, None, *rest) for m, *rest in read(incident_grain, "month")
-    ]
-    groups += [
-        ("event_type", m, key, None, None, *rest)
-        for m, key, *rest in read(7 if with_actor else (4 if gov else 15), "month", "event_type")
-    ]
-    groups += [
-        ("governorate", m, None, key, None, *rest)
-        for m, key, *rest in read(6 if with_actor else (4 if et else 14), "month", "governorate_id")
-    ]
-    place_grain = 13 if with_actor else (12 if et else 11)
-    groups += [
-        ("place", None, None, None, key, *rest) for key, *rest in read(place_grain, "place_id")
-    ]
-    if with_actor:
-        attributed = read(10, "month", "co_actor_id", "co_confidence")
-    else:
-        attributed = read(6 if gov else (7 if et else 5), "month", "actor_id", "confidence")
+    month_keys: dict = {}
+    for month, *sums in _read_sums(incident_grain, summable, lo, hi, "month"):
+        number = month_keys.get(month)
+        if number is None:
+            number = month_keys[month] = _month_number(month)
+        tally.add_month(number, sums)
+    event_type_grain = 7 if with_actor else (4 if gov else 15)
+    for key, months, counts, *sums in _read_series(
+        event_type_grain, summable, lo, hi, "event_type"
+    ):
+        tally.add_series(tally.event_types, key, months, counts, sums)
+    governorate_grain = 6 if with_actor else (4 if et else 14)
+    for key, months, counts, *sums in _read_series(
+        governorate_grain, summable, lo, hi, "governorate_id"
+    ):
+        tally.add_series(tally.governorates, key, months, counts, sums)
+    # Without dates, the grains of places without months: one row a place.
     if lo is None and hi is None:
-        # Every key once: the total is the months'.
-        total = [sum(row[5 + i] or 0 for row in groups if row[0] == "month") for i in range(5)]
-        return [("total", None, None, None, None, *total), *groups], attributed
-    outside = Q()
-    if lo is not None:
-        outside |= Q(date_start__lt=lo)
-    if hi is not None:
-        outside |= Q(date_start__gte=hi)
+        place_grain = 19 if with_actor else (18 if et else 17)
+    else:
+        place_grain = 13 if with_actor else (12 if et else 11)
+    for key, *sums in _read_sums(place_grain, summable, lo, hi, "place_id"):
+        if key is not None:
+            tally.add_place(key, sums)
+    if with_actor:
+        attributed = _read_series(10, summable, lo, hi, "co_actor_id", "co_confidence")
+    else:
+        grain = 6 if gov else (7 if et else 5)
+        attributed = _read_series(grain, summable, lo, hi, "actor_id", "confidence")
+    for actor_id, confidence, months, counts, *sums in attributed:
+        tally.add_perpetrator(actor_id, confidence, months, counts, sums)
     if lo is not None or hi is not None:
-        edge_groups, edge_attributed = _live_groups(incidents.filter(outside), few=True)
-        groups += edge_groups
-        attributed += edge_attributed
-    # One total, and one row a key (the top places may be in the sums and the edges).
-    merged: dict[tuple, list[int]] = {}
-    for name, m, g_et, g_gov, pl, *row in groups:
-        if name == "total":
-            continue
-        into = merged.setdefault((name, m, g_et, g_gov, pl), [0] * len(FIGURES))
-        for i, value in enumerate(row):
-            into[i] += int(value or 0)
-    total = [0] * len(FIGURES)
-    for (name, *_keys), row in merged.items():
-        if name == "month":
-            total = [a + b for a, b in zip(total, row, strict=True)]
-    merged_attributed: dict[tuple, list[int]] = {}
-    for m, actor_id, confidence, *row in attributed:
-        into = merged_attributed.setdefault((m, actor_id, confidence), [0] * len(FIGURES))
-        for i, value in enumerate(row):
-            into[i] += int(value or 0)
-    return (
-        [("total", None, None, None, None, *total)]
-        + [(*keys, *row) for keys, row in merged.items()],
-        [(*keys, *row) for keys, row in merged_attributed.items()],
-    )
+        outside = Q()
+        if lo is not None:
+            outside |= Q(date_start__lt=lo)
+        if hi is not None:
+            outside |= Q(date_start__gte=hi)
+        # One total, the months' (the edges' own total row is left out).
+        tally.add_rows(*_live_groups(incidents.filter(outside), few=True))
+    return tally
 
 
 def dashboard_figures(
@@ -350,116 +534,11 @@ def dashboard_figures(
     """The dashboard's figures for ``incidents`` (already filtered, and visible to the
     reader): see the module. ``summable``: the incidents are the published ones matching
     that filter, which the precomputed sums may answer (the caller vouches for it)."""
-    found = _summed_groups(incidents, summable) if summable is not None else None
-    groups, attributed = found if found is not None else _live_groups(incidents)
-
-    by_group: dict[str, list[tuple]] = defaultdict(list)
-    for name, *row in groups:
-        by_group[name].append(tuple(row))
-    total_rows = by_group["total"]
-    totals = _figures(total_rows[0][4:]) if total_rows else _figures()
-
-    seen = sorted({row[0] for row in by_group["month"] if row[0]})
-    months = _months_between(seen[0], seen[-1]) if seen else []
-    index = {month: i for i, month in enumerate(months)}
-
-    killed_by_month = {name: [0] * len(months) for name in FIGURES}
-    for m, _et, _gov, _pl, *sums in by_group["month"]:
-        for name, value in _figures(tuple(sums)).items():
-            killed_by_month[name][index[m]] = value
-
-    event_types: dict[str, dict[str, Any]] = {}
-    for m, et, _gov, _pl, *sums in by_group["event_type"]:
-        series = event_types.setdefault(et, _series(et, None, None, months))
-        figures = _figures(tuple(sums))
-        series["incidents"][index[m]] = figures["incidents"]
-        _add(series["totals"], figures)
-
-    place_ids = {row[2] for row in by_group["governorate"] if row[2] is not None}
-    place_ids |= {row[3] for row in by_group["place"] if row[3] is not None}
-    places = {
-        row["id"]: row
-        for row in Place.objects.filter(pk__in=place_ids).values(
-            "id", "slug", "name", "name_ar", "parent__name", "parent__name_ar"
-        )
-    }
-
-    governorates: dict[int | None, dict[str, Any]] = {}
-    for m, _et, gov, _pl, *sums in by_group["governorate"]:
-        if gov not in governorates:
-            place = places.get(gov, {})
-            governorates[gov] = _series(
-                place.get("slug"), place.get("name"), place.get("name_ar"), months
-            )
-        figures = _figures(tuple(sums))
-        governorates[gov]["incidents"][index[m]] = figures["incidents"]
-        _add(governorates[gov]["totals"], figures)
-
-    ranked = sorted(
-        (row for row in by_group["place"] if row[3] is not None),
-        key=lambda row: (-(row[6] or 0), -(row[4] or 0), places[row[3]]["name"]),
-    )
-    top_places = [
-        {
-            "key": places[row[3]]["slug"],
-            "name": places[row[3]]["name"],
-            "name_ar": places[row[3]]["name_ar"],
-            "within": places[row[3]]["parent__name"],
-            "within_ar": places[row[3]]["parent__name_ar"],
-            "totals": _figures(tuple(row[4:])),
-        }
-        for row in ranked[:TOP_PLACES]
-    ]
-
-    actors = {
-        row["id"]: row
-        for row in Actor.objects.filter(pk__in={row[1] for row in attributed}).values(
-            "id", "slug", "name", "name_ar"
-        )
-    }
-    # Tens of thousands of rows (month x actor x confidence) at a million incidents: summed
-    # into plain lists first, made into the answer's dicts once an actor.
-    width = len(months)
-    summed: dict[int, tuple[list[int], dict[str, list[int]], list[int]]] = {}
-    for m, actor_id, confidence, *sums in attributed:
-        entry = summed.get(actor_id)
-        if entry is None:
-            entry = summed[actor_id] = (
-                [0] * width,
-                {c: [0] * width for c in CONFIDENCES},
-                [0] * len(FIGURES),
-            )
-        by_month, by_confidence, figures = entry
-        at = index[m]
-        count = int(sums[0] or 0)
-        by_month[at] += count
-        column = by_confidence.get(confidence)
-        if column is None:
-            column = by_confidence[confidence] = [0] * width
-        column[at] += count
-        for i, value in enumerate(sums):
-            if value:
-                figures[i] += int(value)
-    perpetrators: dict[int, dict[str, Any]] = {}
-    for actor_id, (by_month, by_confidence, figures) in summed.items():
-        actor = actors[actor_id]
-        series = _series(actor["slug"], actor["name"], actor["name_ar"], months)
-        series["incidents"] = by_month
-        series["totals"] = dict(zip(FIGURES, figures, strict=True))
-        series["by_confidence"] = by_confidence
-        series["confidence_totals"] = {c: sum(column) for c, column in by_confidence.items()}
-        perpetrators[actor_id] = series
-
-    def ordered(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return sorted(series, key=lambda s: (-s["totals"]["incidents"], s["key"] or "~"))
-
-    return {
-        "totals": totals,
-        "months": months,
-        "killed_by_month": killed_by_month,
-        "event_types": ordered(list(event_types.values())),
-        "governorates": ordered(list(governorates.values())),
-        "perpetrators": ordered(list(perpetrators.values())),
-        "top_places": top_places,
-        "notes": NOTES,
-    }
+    tally = _summed_tally(incidents, summable) if summable is not None else None
+    if tally is None:
+        groups, attributed = _live_groups(incidents)
+        tally = _Tally()
+        tally.add_rows(groups, attributed)
+        total_rows = [row for row in groups if row[0] == "total"]
+        tally.total = [int(value or 0) for value in total_rows[0][5:]] if total_rows else None
+    return tally.answer()

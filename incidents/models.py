@@ -885,7 +885,7 @@ class PublishedMapCell(models.Model):
 class PublishedStatisticsSum(models.Model):
     """Published incidents summed at one grain of the statistics (``grain``), e.g. per
     day, or per month, governorate, event type and episode, or per month, perpetrator and
-    confidence, or per month and place (``statsums.GRAINS`` names them).
+    confidence, or per month and place, or per place (``statsums.GRAINS`` names them).
 
     The statistics and the dashboard of the unfiltered public view and of the common
     filters (dates, governorate, event type, one perpetrator) are summed from these rows

@@ -503,6 +503,96 @@ def test_the_sums_answer_the_statistics_and_the_dashboard_as_the_incidents(seede
     assert answer["totals"]["incidents"] > 0  # each filter is counted on something
 
 
+# The grains of places without months: a view without dates reads its top places there.
+_PLACE_GRAINS = {"": 17, "governorate=latakia-governorate": 17, "event_type=shelling": 18}
+_MONTHLY_PLACE_GRAINS = (11, 12, 13)
+
+
+def _grains_read(filters: str) -> set[int]:
+    """The grains of the sums the dashboard's statements read for ``filters``."""
+    import re
+
+    from django.core.cache import caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    caches["answers"].clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = APIClient().get(f"{API}/dashboard/?{filters}")
+    assert response.status_code == 200
+    return {
+        int(grain)
+        for query in captured.captured_queries
+        for grain in re.findall(r'"grain" = (\d+)', query["sql"])
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("filters", [*_PLACE_GRAINS, "perpetrator=__actor__"])
+def test_a_view_without_dates_reads_its_top_places_from_the_grains_without_months(seeded, filters):
+    _generate()
+    _vary()
+    grain = _PLACE_GRAINS.get(filters, 19)
+    filters = filters.replace("__actor__", _lone_actor().slug)
+    read = _grains_read(filters)
+    assert grain in read and not read & set(_MONTHLY_PLACE_GRAINS), read
+    assert_sums_answer_as_the_incidents(filters)
+    # With dates, the monthly grains answer (a place's months inside the range).
+    dated = _grains_read(f"{filters}&date_from=2025-03-01".lstrip("&"))
+    assert grain not in dated and dated & set(_MONTHLY_PLACE_GRAINS), dated
+
+
+@pytest.mark.django_db
+def test_the_place_grains_count_each_published_incident_once_a_place(seeded, reviewer):
+    _generate()
+    _vary()
+    published = Incident.objects.filter(status=Status.PUBLISHED)
+
+    def summed(grain: int, **where) -> int:
+        rows = PublishedStatisticsSum.objects.filter(grain=grain, **where)
+        return rows.aggregate(n=Sum("incidents"))["n"] or 0
+
+    def counted(place: Place) -> tuple[int, int, int]:
+        here = published.filter(place=place)
+        return (
+            here.count(),
+            here.filter(event_type="shelling").count(),
+            Attribution.objects.filter(incident__in=here).count(),
+        )
+
+    def kept(place: Place) -> tuple[int, int, int]:
+        return (
+            summed(17, place=place),
+            summed(18, place=place, event_type="shelling"),
+            summed(19, place=place),
+        )
+
+    assert summed(17) == summed(18) == published.count()
+    assert summed(19) == Attribution.objects.filter(incident__in=published).count()
+    # An incident moved to another place (and its attribution's confidence changed) moves
+    # its share between the places' rows.
+    incident = published.filter(event_type="shelling").exclude(place=None).first()
+    before = incident.place
+    after = Place.objects.exclude(kind=PlaceKind.GOVERNORATE).exclude(pk=before.pk)[0]
+    incident = services.incident_edit(
+        incident=incident, user=reviewer, expected_version=incident.version, place=after
+    )
+    actor = Actor.objects.order_by("slug").first()
+    services.attribution_set(incident=incident, user=reviewer, actor=actor, confidence="alleged")
+    for place in (before, after):
+        assert kept(place) == counted(place), place
+    assert summed(19, place=after, actor=actor, confidence="alleged") == (
+        Attribution.objects.filter(
+            incident__in=published.filter(place=after), actor=actor, confidence="alleged"
+        ).count()
+    )
+    _assert_exact()
+    # Retracted: its share leaves the places' rows.
+    services.incident_retract(incident=incident, user=reviewer, reason="Not verified.")
+    assert kept(after) == counted(after)
+    _assert_exact()
+
+
 @pytest.mark.django_db
 def test_filters_the_sums_cannot_answer_are_counted(seeded):
     from incidents.api.views.figures import summable_filter
