@@ -48,3 +48,18 @@ def test_the_incidents_rows_read_the_incidents_once(seeded):
     assert sql.count('FROM "incidents_incident"') == 1, sql
     assert 'JOIN "incidents_incident"' not in sql, sql
     assert "SELECT" not in sql.split("FROM", 1)[1], sql
+
+
+def test_a_chunks_ids_are_one_text_parameter(seeded):
+    """A chunk's ids reach the database as one parameter, the array's text: never a list
+    the driver would adapt id by id into thousands of constants for the server to parse
+    and plan, for each query of each chunk."""
+    ids = sorted(Incident.objects.values_list("pk", flat=True))
+    queryset = record_rows([*ids, *range(10**9, 10**9 + 2000)])
+    sql, params = queryset.query.sql_with_params()
+    assert len(params) == 1, params
+    assert isinstance(params[0], str), type(params[0])
+    assert str(10**9 + 1999) not in sql, sql[:200]
+    incident = Incident.objects.get(pk=ids[-1])
+    ExternalRecord.objects.create(incident=incident, dataset="acled", external_id="SYR1")
+    assert [row[:3] for row in queryset] == [(incident.pk, "acled", "SYR1")]
