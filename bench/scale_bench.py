@@ -21,7 +21,7 @@ machine; the load average is printed with them.
   page of 500 of the list: each request against its own SQL statements replayed on the same
   connection (targets <= 2x and <= 1.3x);
 - a page of 500 with its documents built afresh against a stock nested ModelSerializer
-  (target >= 10x, from ``api_bench``);
+  (target >= 10x, from ``api_bench``), in wall time and in CPU seconds;
 - the map's points: bytes per point of the answer the map page asks for, at the most
   points the map shows (target <= 200 KB at 1,000 points), beside the full layout;
 - storage: bytes per incident, the kept documents' share, and what compressing them or
