@@ -2,7 +2,7 @@
 governorate and perpetrator (with the attribution's confidence), and the top places.
 
 For the unfiltered view and the filters the precomputed sums know (dates, governorates or
-event types, one perpetrator without affiliates: see ``statistics.Summable``) the figures are
+event types, perpetrators with their affiliates: see ``statistics.Summable``) the figures are
 read from ``PublishedStatisticsSum`` (``readmodel.statsums``): a few hundred to a few tens of
 thousands of rows whatever the number of incidents, the partial months at the edges of a
 date range counted from the incidents. Otherwise everything is counted in two statements
@@ -36,7 +36,14 @@ from django.db.models import CharField, F, Func, Q, QuerySet, Sum
 from mapping.models import Place
 
 from .models import Actor, Confidence, Incident
-from .statistics import Summable, summed_rows, whole_months
+from .statistics import (
+    Summable,
+    co_perpetrators,
+    incident_figures,
+    repeated_incidents,
+    summed_rows,
+    whole_months,
+)
 
 FIGURES = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
 CONFIDENCES = (Confidence.CONFIRMED, Confidence.PROBABLE, Confidence.ALLEGED)
@@ -247,6 +254,30 @@ def _month_key(month) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
 
+def _repeated_groups(
+    repeated: list[tuple[int, dict[str, Any]]], co: dict[int, list[tuple[int, str]]]
+) -> tuple[list[tuple], list[tuple]]:
+    """Negative rows of :func:`_live_groups`'s groups (incident groups, attribution groups)
+    taking away the incidents the rows of several actors counted more than once
+    (``statistics.repeated_incidents``)."""
+    groups: list[tuple] = []
+    attributed: list[tuple] = []
+    for times, values in repeated:
+        figures = incident_figures(values, times)
+        sums = tuple(-figures[name] for name in FIGURES)
+        m = _month_key(values["date_start"])
+        groups += [
+            ("month", m, None, None, None, *sums),
+            ("event_type", m, values["event_type"], None, None, *sums),
+            ("governorate", m, None, values["governorate_id"], None, *sums),
+            ("place", None, None, None, values["place_id"], *sums),
+        ]
+        attributed += [
+            (m, actor_id, confidence, *sums) for actor_id, confidence in co.get(values["id"], ())
+        ]
+    return groups, attributed
+
+
 def _summed_groups(
     incidents: QuerySet[Incident], summable: Summable
 ) -> tuple[list[tuple], list[tuple]] | None:
@@ -255,7 +286,7 @@ def _summed_groups(
     counted live; None when no grain answers the filter (governorates and event types at
     once; a perpetrator with either)."""
     bounds = whole_months(summable)
-    with_actor = summable.actor is not None
+    with_actor = summable.actors is not None
     gov, et = summable.governorates is not None, summable.event_types is not None
     if bounds is False or (gov and et) or (with_actor and (gov or et)):
         return None
@@ -307,7 +338,15 @@ def _summed_groups(
         attributed = read(10, "month", "co_actor_id", "co_confidence")
     else:
         attributed = read(6 if gov else (7 if et else 5), "month", "actor_id", "confidence")
-    if lo is None and hi is None:
+    repeated = repeated_incidents(summable, lo, hi)
+    if repeated:
+        # Several actors (a perpetrator and its affiliates): an incident held against k of
+        # them is in k actors' rows; negative rows (merged below) count it once.
+        co = co_perpetrators(values["id"] for _, values in repeated)
+        negative_groups, negative_attributed = _repeated_groups(repeated, co)
+        groups += negative_groups
+        attributed += negative_attributed
+    if lo is None and hi is None and not repeated:
         # Every key once: the total is the months'.
         total = [sum(row[5 + i] or 0 for row in groups if row[0] == "month") for i in range(5)]
         return [("total", None, None, None, None, *total), *groups], attributed
@@ -328,6 +367,7 @@ def _summed_groups(
         into = merged.setdefault((name, m, g_et, g_gov, pl), [0] * len(FIGURES))
         for i, value in enumerate(row):
             into[i] += int(value or 0)
+    merged = {keys: row for keys, row in merged.items() if row[0]}
     total = [0] * len(FIGURES)
     for (name, *_keys), row in merged.items():
         if name == "month":
@@ -337,6 +377,7 @@ def _summed_groups(
         into = merged_attributed.setdefault((m, actor_id, confidence), [0] * len(FIGURES))
         for i, value in enumerate(row):
             into[i] += int(value or 0)
+    merged_attributed = {keys: row for keys, row in merged_attributed.items() if row[0]}
     return (
         [("total", None, None, None, None, *total)]
         + [(*keys, *row) for keys, row in merged.items()],
