@@ -278,6 +278,27 @@ def _repeated_groups(
     return groups, attributed
 
 
+def _subtracted(rows: list[tuple], negative: list[tuple], *, keys: int) -> list[tuple]:
+    """``rows`` (one a key: their first ``keys`` values) with the figures of ``negative``
+    added to those of the same key; a row left with no incident goes. Tens of thousands of
+    rows: only the rows a negative one names are made again."""
+    rows = list(rows)
+    at = {row[:keys]: index for index, row in enumerate(rows)}
+    changed: dict[int, list[int]] = {}
+    for row in negative:
+        index = at.get(row[:keys])
+        if index is None:  # (an incident counted too many times is in the rows)
+            index = at[row[:keys]] = len(rows)
+            rows.append((*row[:keys], *[0] * (len(row) - keys)))
+        figures = changed.setdefault(index, [int(v or 0) for v in rows[index][keys:]])
+        for i, value in enumerate(row[keys:]):
+            figures[i] += value
+    found = list(rows)
+    for index, figures in changed.items():
+        found[index] = (*rows[index][:keys], *figures) if figures[0] else None
+    return [row for row in found if row is not None]
+
+
 def _summed_groups(
     incidents: QuerySet[Incident], summable: Summable
 ) -> tuple[list[tuple], list[tuple]] | None:
@@ -344,9 +365,9 @@ def _summed_groups(
         # them is in k actors' rows; negative rows (merged below) count it once.
         co = co_perpetrators(values["id"] for _, values in repeated)
         negative_groups, negative_attributed = _repeated_groups(repeated, co)
-        groups += negative_groups
-        attributed += negative_attributed
-    if lo is None and hi is None and not repeated:
+        groups = _subtracted(groups, negative_groups, keys=5)
+        attributed = _subtracted(attributed, negative_attributed, keys=3)
+    if lo is None and hi is None:
         # Every key once: the total is the months'.
         total = [sum(row[5 + i] or 0 for row in groups if row[0] == "month") for i in range(5)]
         return [("total", None, None, None, None, *total), *groups], attributed
@@ -367,7 +388,6 @@ def _summed_groups(
         into = merged.setdefault((name, m, g_et, g_gov, pl), [0] * len(FIGURES))
         for i, value in enumerate(row):
             into[i] += int(value or 0)
-    merged = {keys: row for keys, row in merged.items() if row[0]}
     total = [0] * len(FIGURES)
     for (name, *_keys), row in merged.items():
         if name == "month":
@@ -377,7 +397,6 @@ def _summed_groups(
         into = merged_attributed.setdefault((m, actor_id, confidence), [0] * len(FIGURES))
         for i, value in enumerate(row):
             into[i] += int(value or 0)
-    merged_attributed = {keys: row for keys, row in merged_attributed.items() if row[0]}
     return (
         [("total", None, None, None, None, *total)]
         + [(*keys, *row) for keys, row in merged.items()],
