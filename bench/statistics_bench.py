@@ -5,7 +5,8 @@ hand-written query (the floor) and the targets.
         .venv/bin/python bench/statistics_bench.py --repeat 7
 
 Read-only: it writes nothing to the database (run ``bench/generate.py`` on it first).
-Requests go through the whole Django stack as an anonymous client, in this process.
+Requests go through the whole Django stack as an anonymous client, in this process, readied
+as a server's worker is (``config.warm``: the URL configuration loaded before the first).
 "Cold" is a request whose answer is not kept yet: before each one the publication token in
 the shared cache is set afresh (as a publication would), so the answer is computed; "warm"
 asks again for the same answer, kept per generation (``incidents.readmodel.answers``).
@@ -210,6 +211,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     setup()
+    # Ready as a server's worker is before its first request (``config.wsgi``).
+    from config.warm import warm
+
+    warm()
     from django.core.cache import cache
     from django.db import connection
     from django.test import Client

@@ -2,7 +2,7 @@
 governorate and perpetrator (with the attribution's confidence), and the top places.
 
 For the unfiltered view and the filters the precomputed sums know (dates, governorates or
-event types, one perpetrator without affiliates: see ``statistics.Summable``) the figures are
+event types, perpetrators with their affiliates: see ``statistics.Summable``) the figures are
 read from ``PublishedStatisticsSum`` (``readmodel.statsums``): a few hundred to a few tens of
 thousands of rows whatever the number of incidents, the partial months at the edges of a
 date range counted from the incidents. On PostgreSQL the database hands each series over
@@ -38,7 +38,14 @@ from django.db.models import CharField, F, Func, Q, QuerySet, Sum
 from mapping.models import Place
 
 from .models import Actor, Confidence, Incident
-from .statistics import Summable, summed_rows, whole_months
+from .statistics import (
+    Summable,
+    co_perpetrators,
+    incident_figures,
+    repeated_incidents,
+    summed_rows,
+    whole_months,
+)
 
 FIGURES = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
 CONFIDENCES = (Confidence.CONFIRMED, Confidence.PROBABLE, Confidence.ALLEGED)
@@ -470,13 +477,37 @@ def _read_series(grain: int, summable: Summable, lo, hi, *keys: str) -> list[tup
     return [(*key, months, counts, *sums) for key, (months, counts, sums) in found.items()]
 
 
+def _repeated_groups(
+    repeated: list[tuple[int, dict[str, Any]]], co: dict[int, list[tuple[int, str]]]
+) -> tuple[list[tuple], list[tuple]]:
+    """Negative rows in the shape of :func:`_live_groups`'s (incident groups, attribution
+    groups) taking away the incidents the rows of several actors counted more than once
+    (``statistics.repeated_incidents``)."""
+    groups: list[tuple] = []
+    attributed: list[tuple] = []
+    for times, values in repeated:
+        figures = incident_figures(values, times)
+        sums = tuple(-figures[name] for name in FIGURES)
+        m = values["date_start"]
+        groups += [
+            ("month", m, None, None, None, *sums),
+            ("event_type", m, values["event_type"], None, None, *sums),
+            ("governorate", m, None, values["governorate_id"], None, *sums),
+            ("place", None, None, None, values["place_id"], *sums),
+        ]
+        attributed += [
+            (m, actor_id, confidence, *sums) for actor_id, confidence in co.get(values["id"], ())
+        ]
+    return groups, attributed
+
+
 def _summed_tally(incidents: QuerySet[Incident], summable: Summable) -> _Tally | None:
     """The figures from the precomputed sums (``statsums``): the whole months of the date
     range from the monthly rows, the incidents outside them counted live; None when no
     grain answers the filter (governorates and event types at once; a perpetrator with
     either)."""
     bounds = whole_months(summable)
-    with_actor = summable.actor is not None
+    with_actor = summable.actors is not None
     gov, et = summable.governorates is not None, summable.event_types is not None
     if bounds is False or (gov and et) or (with_actor and (gov or et)):
         return None
@@ -517,6 +548,12 @@ def _summed_tally(incidents: QuerySet[Incident], summable: Summable) -> _Tally |
         attributed = _read_series(grain, summable, lo, hi, "actor_id", "confidence")
     for actor_id, confidence, months, counts, *sums in attributed:
         tally.add_perpetrator(actor_id, confidence, months, counts, sums)
+    repeated = repeated_incidents(summable, lo, hi)
+    if repeated:
+        # Several actors (a perpetrator and its affiliates): an incident held against k of
+        # them is in k actors' rows; negative rows count it once.
+        co = co_perpetrators(values["id"] for _, values in repeated)
+        tally.add_rows(*_repeated_groups(repeated, co))
     if lo is not None or hi is not None:
         outside = Q()
         if lo is not None:

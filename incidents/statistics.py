@@ -30,7 +30,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from mapping.models import Place
 
-from .models import Actor, Episode, Incident, PublishedStatisticsSum
+from .models import Actor, Attribution, Episode, Incident, PublishedStatisticsSum, Status
 from .reconciliation import high_or_best, open_highs
 from .selectors import EpisodeSummary, User, can_see_unpublished, episode_measures, episode_summary
 
@@ -163,15 +163,20 @@ def _by_perpetrator(sums: dict[int, dict[str, int]]) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class Summable:
     """A filter the precomputed sums answer: published incidents only, with at most a date
-    range, governorates and event types, or a date range and one actor (``None``: not
-    filtered on). ``confidences``: with ``actor``, the confidences of the attribution to it
-    that select an incident (every one when None)."""
+    range, governorates and event types, or a date range and actors (``None``: not filtered
+    on): the incidents held against any of ``actors`` (the perpetrators named with their
+    affiliates). ``confidences``: with ``actors``, the confidences of an attribution to one
+    of them that select an incident (every one when None).
+
+    An incident held against two of the actors is in the rows of both: summing their rows
+    counts it twice, so what was counted more than once is taken away again
+    (:func:`repeated_incidents`)."""
 
     date_from: date | None = None
     date_to: date | None = None
     governorates: tuple[int, ...] | None = None
     event_types: tuple[str, ...] | None = None
-    actor: int | None = None
+    actors: tuple[int, ...] | None = None
     confidences: tuple[str, ...] | None = None
 
 
@@ -200,7 +205,7 @@ def _sum_grain(name: str, summable: Summable) -> int | None:
     """The grain of ``statsums.GRAINS`` that answers the breakdown ``name`` for the filter,
     or None."""
     governorates, event_types = summable.governorates, summable.event_types
-    if summable.actor is not None:
+    if summable.actors is not None:
         if governorates is not None or event_types is not None:
             return None
         return {
@@ -269,8 +274,8 @@ def summed_rows(
         found = found.filter(governorate_id__in=summable.governorates)
     if summable.event_types is not None:
         found = found.filter(event_type__in=summable.event_types)
-    if summable.actor is not None:
-        found = found.filter(actor_id=summable.actor)
+    if summable.actors is not None:
+        found = found.filter(actor_id__in=summable.actors)
         if summable.confidences is not None:
             found = found.filter(confidence__in=summable.confidences)
     if co_confidences is not None:
@@ -278,6 +283,102 @@ def summed_rows(
             **{"co_confidence__in" if grain == 10 else "confidence__in": list(co_confidences)}
         )
     return found.order_by()
+
+
+# An incident's values that the breakdowns read, for the incidents counted more than once.
+REPEATED_VALUES = (
+    "id",
+    "date_start",
+    "governorate_id",
+    "event_type",
+    "episode_id",
+    "place_id",
+    "killed_low",
+    "killed_best",
+    "killed_high",
+    "killed_high_open",
+)
+# Ids looked up in one statement.
+_CHUNK = 5000
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for at in range(0, len(ids), _CHUNK):
+        yield ids[at : at + _CHUNK]
+
+
+def repeated_incidents(
+    summable: Summable, lo: date | None, hi: date | None
+) -> list[tuple[int, dict[str, Any]]] | None:
+    """The published incidents that began in [lo, hi) which the rows of the filter's actors
+    count more than once, as (times too many, the incident's ``REPEATED_VALUES``): an
+    incident held against k of the actors (at the filter's confidences) is in k actors'
+    rows, k - 1 times too many. None when the filter names one actor (an incident is held
+    against an actor once).
+
+    The attributions to the actors are read once (grouped by incident), then the few
+    incidents held against several of them by their ids."""
+    if summable.actors is None or len(summable.actors) < 2:
+        return None
+    held = Attribution.objects.filter(actor_id__in=summable.actors)
+    if summable.confidences is not None:
+        held = held.filter(confidence__in=summable.confidences)
+    times = dict(
+        held.order_by()
+        .values("incident_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values_list("incident_id", "n")
+    )
+    found = []
+    for ids in _chunks(sorted(times)):
+        incidents = Incident.objects.filter(pk__in=ids, status=Status.PUBLISHED)
+        if lo is not None:
+            incidents = incidents.filter(date_start__gte=lo)
+        if hi is not None:
+            incidents = incidents.filter(date_start__lt=hi)
+        for values in incidents.order_by().values(*REPEATED_VALUES):
+            found.append((times[values["id"]] - 1, values))
+    return found
+
+
+def co_perpetrators(
+    incident_ids: Iterable[int], confidences: Sequence[str] | None = None
+) -> dict[int, list[tuple[int, str]]]:
+    """{incident id: [(actor id, confidence) of each of its attributions]}, the attributions
+    at ``confidences`` only when given."""
+    found: dict[int, list[tuple[int, str]]] = {}
+    for ids in _chunks(sorted(set(incident_ids))):
+        attributions = Attribution.objects.filter(incident_id__in=ids)
+        if confidences is not None:
+            attributions = attributions.filter(confidence__in=list(confidences))
+        for incident_id, actor_id, confidence in attributions.order_by().values_list(
+            "incident_id", "actor_id", "confidence"
+        ):
+            found.setdefault(incident_id, []).append((actor_id, confidence))
+    return found
+
+
+def incident_figures(values: dict[str, Any], times: int = 1) -> dict[str, int]:
+    """An incident's share of the figures (``times`` over)."""
+    best = values["killed_best"] or 0
+    high = values["killed_high"]
+    return {
+        "incidents": times,
+        "killed_low": times * (values["killed_low"] or 0),
+        "killed_best": times * best,
+        "killed_high": times * (high if high is not None else best),
+        "killed_high_open": times * (1 if values["killed_high_open"] else 0),
+    }
+
+
+def _take_away(sums: dict, key: Any, figures: dict[str, int]) -> None:
+    """Takes ``figures`` away from the key's sums; a key left with no incident goes."""
+    into = sums.setdefault(key, dict.fromkeys(_FIGURES, 0))
+    for name in _FIGURES:
+        into[name] -= figures[name]
+    if into["incidents"] == 0:
+        del sums[key]
 
 
 def _from_sums(
@@ -317,6 +418,20 @@ def _from_sums(
             .values(column)
             .annotate(**_SUM_FIELDS)
         }
+    repeated = repeated_incidents(summable, lo, hi)
+    if repeated:
+        for times, values in repeated:
+            figures = incident_figures(values, times)
+            for name in names:
+                _take_away(grouped[name], values[_GROUPED[name]], figures)
+        if perpetrators:
+            # Each co-perpetrator of such an incident (its attributions at the confidences
+            # by_perpetrator counts) was given its figures as many times too many.
+            co = co_perpetrators((values["id"] for _, values in repeated), least_confidence)
+            for times, values in repeated:
+                figures = incident_figures(values, times)
+                for actor_id, _confidence in co.get(values["id"], ()):
+                    _take_away(perpetrator_sums, actor_id, figures)
     outside = Q()
     if lo is not None:
         outside |= Q(date_start__lt=lo)

@@ -84,3 +84,18 @@ def test_nginx_reads_the_application_s_cookie_names() -> None:
     unit = (DEPLOY / "incidentmap-web.service").read_text(encoding="utf-8")
     assert "-c deploy/gunicorn.conf.py config.wsgi" in unit
     assert "EnvironmentFile=/etc/incidentmap/env" in unit
+
+
+def test_a_worker_loads_the_views_before_its_first_request(tmp_path: Path) -> None:
+    # What gunicorn imports in each worker (config.wsgi) loads the URL configuration and
+    # the views, and freezes the objects made so far for the garbage collector: the first
+    # request of a new worker does not pay for them.
+    env = _environment_file()
+    env.update(SECRET_KEY=secrets.token_urlsafe(64), STATIC_ROOT=str(tmp_path / "static"))
+    script = (
+        "import gc, sys; import config.wsgi; "
+        "print('incidents.api.views' in sys.modules, gc.get_freeze_count() > 0)"
+    )
+    result = _run([sys.executable, "-c", script], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == ["True", "True"]

@@ -424,6 +424,12 @@ SUMMED_FILTERS = [
     "perpetrator=__actor__",
     "perpetrator=__actor__&perpetrator_confidence=probable",
     "perpetrator=__actor__&perpetrator_confidence=confirmed&date_from=2025-03-05",
+    # An actor and its affiliates, and several actors: an incident held against two of
+    # them is counted once.
+    "perpetrator=syrian-government-forces",
+    "perpetrator=syrian-government-forces&perpetrator_confidence=probable",
+    "perpetrator=syrian-government-forces&date_from=2025-02-10&date_to=2025-04-03",
+    "perpetrator=__actor__,mod-affiliated-factions&perpetrator_confidence=confirmed",
 ]
 
 
@@ -594,13 +600,71 @@ def test_the_place_grains_count_each_published_incident_once_a_place(seeded, rev
 
 
 @pytest.mark.django_db
+def test_an_incident_held_against_an_actor_and_its_affiliate_counts_once(seeded, reviewer, source):
+    from incidents.api.views.figures import summable_filter
+
+    parent = Actor.objects.get(slug="syrian-government-forces")
+    affiliate = parent.affiliates.order_by("slug").first()
+    # Held against both, at two confidences; another against the affiliate only.
+    both = services.incident_create(
+        user=reviewer,
+        claims=[{"source": source, "killed_min": 4, "killed_max": 6, "quote": "Four."}],
+        attributions=[
+            {"actor": parent, "confidence": "confirmed"},
+            {"actor": affiliate, "confidence": "probable"},
+        ],
+        **incident_fields(),
+    )
+    services.incident_publish(incident=both, user=reviewer)
+    one = services.incident_create(
+        user=reviewer,
+        claims=[{"source": source, "killed_min": 2, "killed_max": 2, "quote": "Two."}],
+        attributions=[{"actor": affiliate, "confidence": "alleged"}],
+        **incident_fields(),
+    )
+    services.incident_publish(incident=one, user=reviewer)
+    group = [parent.pk, *parent.affiliates.values_list("pk", flat=True)]
+    for filters, confidences in (
+        ("perpetrator=syrian-government-forces", None),
+        ("perpetrator=syrian-government-forces&perpetrator_confidence=probable", None),
+        (f"perpetrator=syrian-government-forces,{affiliate.slug}", None),
+        ("perpetrator=syrian-government-forces&perpetrator_confidence=confirmed", ["confirmed"]),
+    ):
+        assert summable_filter(_request(filters)) is not None, filters  # from the sums
+        if "probable" in filters:
+            confidences = ["probable", "confirmed"]
+        held = Attribution.objects.filter(actor_id__in=group)
+        if confidences:
+            held = held.filter(confidence__in=confidences)
+        expected = (
+            Incident.objects.filter(status=Status.PUBLISHED, pk__in=held.values("incident_id"))
+            .order_by()
+            .aggregate(**_SUMS)
+        )
+        assert expected["incidents"] >= 1
+        statistics = APIClient().get(f"{API}/statistics/?{filters}").json()
+        assert statistics["totals"] == _figures(expected), filters
+        assert sum(row["incidents"] for row in statistics["by_day"]) == expected["incidents"]
+        dashboard = APIClient().get(f"{API}/dashboard/?{filters}").json()
+        assert dashboard["totals"] == _figures(expected), filters
+        assert_sums_answer_as_the_incidents(filters)
+    # The incident held against both, once in the totals, in each actor's own row.
+    statistics = APIClient().get(f"{API}/statistics/?perpetrator=syrian-government-forces").json()
+    rows = {row["actor"]: row["incidents"] for row in statistics["by_perpetrator"]}
+    assert (
+        rows[parent.slug]
+        == Attribution.objects.filter(actor=parent, incident__status=Status.PUBLISHED).count()
+    )
+
+
+@pytest.mark.django_db
 def test_filters_the_sums_cannot_answer_are_counted(seeded):
     from incidents.api.views.figures import summable_filter
 
-    # An actor with affiliates (an incident held against two would count twice), the
-    # attribution confidence without a perpetrator, other filters.
+    # The attribution confidence without a perpetrator, a perpetrator with other filters
+    # than dates, other filters.
     for filters in (
-        "perpetrator=syrian-government-forces",
+        "perpetrator=syrian-government-forces&event_type=shelling",
         "perpetrator_confidence=probable",
         "grade=confirmed",
         "status=draft",

@@ -79,7 +79,7 @@ def _breakdowns(request: Request) -> list[str]:
 
 # The filters the precomputed sums answer (with status=published, or none for a reader
 # who sees published incidents only): dates with governorates and event types, or dates
-# with one perpetrator (and the least confidence of the attribution to it).
+# with perpetrators (with their affiliates, and the least confidence of the attribution).
 _SUMMABLE = {"date_from", "date_to", "governorate", "event_type"}
 _SUMMABLE_WITH_PERPETRATOR = {"date_from", "date_to", "perpetrator", "perpetrator_confidence"}
 
@@ -96,16 +96,17 @@ def summable_filter(request: Request) -> Summable | None:
         filters.discard("status")
     elif selectors.can_see_unpublished(request.user):
         return None
-    actor = None
+    actors = None
     if "perpetrator" in filters:
         if not filters <= _SUMMABLE_WITH_PERPETRATOR:
             return None
-        # One actor, with no affiliates: an incident held against two of the actors a
-        # filter names would be counted twice by summing their rows.
-        actors = actor_ids_with_affiliates(v.strip() for v in params["perpetrator"].split(","))
-        if len(actors) != 1:
+        # The actors named and their affiliates (an incident held against two of them is
+        # counted once: see ``Summable``).
+        actors = tuple(
+            sorted(actor_ids_with_affiliates(v.strip() for v in params["perpetrator"].split(",")))
+        )
+        if not actors:
             return None
-        (actor,) = actors
     elif not filters <= _SUMMABLE:
         return None
     least = params.get("perpetrator_confidence")
@@ -122,8 +123,8 @@ def summable_filter(request: Request) -> Summable | None:
             else None
         ),
         event_types=tuple(types) if types else None,
-        actor=actor,
-        confidences=tuple(confidences_at_least(least)) if least and actor else None,
+        actors=actors,
+        confidences=tuple(confidences_at_least(least)) if least and actors else None,
     )
 
 
