@@ -28,9 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._django import setup
 
 API = "/api/v1"
-# (statement bound, p50 target in ms). The tests assert 22 statements for a publication of
-# their fixture (no perpetrators); an incident with perpetrators reads their names too.
-TARGETS = {"PATCH title": (25, 25.0), "add a claim": (25, 25.0), "publish": (25, 20.0)}
+# (statement bound, p50 target in ms). The bounds are those tests/test_write_costs.py asserts
+# on PostgreSQL for its fixture (no perpetrators); an incident with perpetrators reads their
+# names too, and a publication moves the publication count on after its commit.
+TARGETS = {"PATCH title": (14, 25.0), "add a claim": (19, 25.0), "publish": (21, 20.0)}
 
 
 def _p95(samples: list[float]) -> float:

@@ -177,7 +177,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Refuses any sign-in (admin form or otherwise) while the user or address is locked out.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's, reading a user's permissions in one statement instead of two.
+    "config.auth.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"

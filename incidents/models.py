@@ -32,6 +32,7 @@ from mapping.aggregation import fine_cell, tile_key
 from mapping.models import LocationPrecision, Place
 
 from .figurekinds import FigureKind, fits, kind_condition
+from .history import HistoricalRecords as LeanHistoricalRecords
 from .validation import CheckedRow
 
 
@@ -406,7 +407,7 @@ class Incident(CheckedRow, Breakdown):
     map_cy = models.IntegerField(null=True, blank=True, editable=False)
     map_tile = models.IntegerField(null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(m2m_fields=[victim_groups])
+    history = LeanHistoricalRecords(m2m_fields=[victim_groups])
 
     class Meta:
         ordering = ["-date_start", "public_id"]

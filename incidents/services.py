@@ -57,6 +57,7 @@ from .models import (
 )
 from .readmodel import documentcache
 from .reconciliation import ClaimedFigure, reconcile
+from .validation import STORED_IS_ROW
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -123,13 +124,27 @@ def _check_fields(values: Mapping[str, Any], allowed: Iterable[str], what: str) 
         raise ValidationError({name: f"{what} has no editable field '{name}'." for name in unknown})
 
 
-def _save(instance: Model, user: User | None, reason: str | None = None) -> None:
-    """Save with the history entry naming the user and, where given, the reason."""
+def _save(
+    instance: Model, user: User | None, reason: str | None = None, *, as_read: bool = False
+) -> None:
+    """Save with the history entry naming the user and, where given, the reason.
+
+    ``as_read``: the caller holds the row locked, and it is still the row the instance
+    read (its version was taken on that condition): the read model may take what the row
+    held before this save from the instance instead of reading it again
+    (``validation.STORED_IS_ROW``)."""
     if user is not None and user.is_authenticated:
         instance._history_user = user  # type: ignore[attr-defined]
     if reason:
         instance._change_reason = reason  # type: ignore[attr-defined]
-    instance.save()
+    if not as_read:
+        instance.save()
+        return
+    instance.__dict__[STORED_IS_ROW] = True
+    try:
+        instance.save()
+    finally:
+        instance.__dict__.pop(STORED_IS_ROW, None)
 
 
 def _take_version(incident: Incident, expected_version: int | None) -> None:
@@ -155,13 +170,13 @@ def _take_version(incident: Incident, expected_version: int | None) -> None:
         incident.version = Incident.objects.values_list("version", flat=True).get(pk=incident.pk)
 
 
-def _take_version_of_current(incident: Incident, expected_version: int | None) -> None:
-    """:func:`_take_version`, leaving ``incident`` holding the row as it is now.
+def _take_version_as_read(incident: Incident, expected_version: int | None) -> bool:
+    """Take the incident's version on the condition that the row is still the one
+    ``incident`` read; whether it was (nothing is taken otherwise).
 
     An incident read at the version the editor names, whose last change (``updated_at``,
-    which every save moves) is still the row's, is the row: the version is taken on that
-    condition and nothing is read again. Otherwise (the row was saved since, or the editor
-    names no version) the version is taken as usual and the row read afresh under its lock.
+    which every save moves) is still the row's, is the row: once taken, the row is locked
+    at the values the instance holds.
     """
     if (
         expected_version is not None
@@ -173,7 +188,19 @@ def _take_version_of_current(incident: Incident, expected_version: int | None) -
         ).update(version=F("version") + 1)
         if taken:
             incident.version = expected_version + 1
-            return
+            return True
+    return False
+
+
+def _take_version_of_current(incident: Incident, expected_version: int | None) -> None:
+    """:func:`_take_version`, leaving ``incident`` holding the row as it is now.
+
+    Taken on the condition that the row is still the one read (:func:`_take_version_as_read`),
+    with nothing read again; otherwise (the row was saved since, or the editor names no
+    version) the version is taken as usual and the row read afresh under its lock.
+    """
+    if _take_version_as_read(incident, expected_version):
+        return
     _take_version(incident, expected_version)
     version = incident.version
     incident.refresh_from_db()
@@ -359,7 +386,7 @@ def incident_edit(
             incident.victim_groups.set(list(victim_groups))
         finally:
             del incident.skip_history_when_saving  # type: ignore[attr-defined]
-    _save(incident, user, reason)
+    _save(incident, user, reason, as_read=True)
     return incident
 
 
@@ -462,11 +489,11 @@ def incident_recompute_figures(*, incident: Incident, user: User | None = None) 
     return _recompute_figures(incident, user)
 
 
-def _recompute_figures(incident: Incident, user: User | None) -> Incident:
+def _recompute_figures(incident: Incident, user: User | None, *, as_read: bool = False) -> Incident:
     # Called inside the services' own transaction: no savepoint of its own.
     _apply_figures(incident)
     incident.full_clean(exclude=["public_id"])
-    _save(incident, user)
+    _save(incident, user, as_read=as_read)
     return incident
 
 
@@ -711,8 +738,10 @@ def claim_add(
     if user is not None:
         _require_edit(user, incident)
     claim = _claim_create(incident=incident, user=user, values=values)
-    _take_version(incident, expected_version)
-    _recompute_figures(incident, user)
+    as_read = _take_version_as_read(incident, expected_version)
+    if not as_read:
+        _take_version(incident, expected_version)
+    _recompute_figures(incident, user, as_read=as_read)
     return claim
 
 

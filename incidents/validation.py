@@ -43,6 +43,12 @@ from django.db.models.lookups import Lookup
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, OR, XOR, WhereNode
 
+# Set on a :class:`CheckedRow` for the length of a save by a writer that holds the row
+# locked and knows it to be the row the instance read or last wrote (it took the row's
+# version on that condition): what :meth:`CheckedRow.stored_values` gives is then what the
+# row holds before the save, and the save's signals need not read it again.
+STORED_IS_ROW = "_stored_is_row"
+
 
 class CannotEvaluate(Exception):
     """The condition holds something only the database can evaluate."""

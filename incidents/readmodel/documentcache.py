@@ -187,9 +187,19 @@ def _forget_now_and_on_commit(where: Q) -> None:
 
 
 @receiver(post_save, sender=Incident, dispatch_uid="documents_incident_saved")
+def _incident_saved(
+    sender, instance: Incident, raw: bool = False, update_fields=None, **kwargs
+) -> None:
+    # A save that sets updated_at afresh (auto_now) outdates every kept document by its
+    # stamp: none was rendered at a time that had not come yet. Loaded rows (raw) keep the
+    # time they bring, and saves of some fields only may leave it.
+    if not raw and (update_fields is None or "updated_at" in update_fields):
+        return
+    forget([instance.pk])
+
+
 @receiver(post_delete, sender=Incident, dispatch_uid="documents_incident_deleted")
-def _incident_changed(sender, instance: Incident, **kwargs) -> None:
-    # The stamp already covers most saves; saves with update_fields may leave updated_at.
+def _incident_deleted(sender, instance: Incident, **kwargs) -> None:
     forget([instance.pk])
 
 

@@ -36,8 +36,8 @@ import logging
 import secrets
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db import transaction
+from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -103,16 +103,24 @@ def _set_token(count: int | None = None) -> None:
 
 
 def _increment() -> int:
-    """Move the durable count on, in a transaction of its own; returns the new value."""
-    with transaction.atomic():
-        rows = PublicationGeneration.objects.filter(pk=1)
-        if not rows.update(value=F("value") + 1, changed_at=timezone.now()):
-            try:
-                with transaction.atomic():
-                    PublicationGeneration.objects.create(pk=1, value=1, changed_at=timezone.now())
-            except IntegrityError:  # created meanwhile by another writer
-                rows.update(value=F("value") + 1, changed_at=timezone.now())
-        return rows.values_list("value", flat=True).get()
+    """Move the durable count on; returns the new value.
+
+    One statement, atomic by itself: the row made at 1 the first time, else moved on by
+    one (of two writers at once, the second waits for the first and moves on its value).
+    """
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    table = quote(PublicationGeneration._meta.db_table)
+    value, changed_at = quote("value"), quote("changed_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quote('id')}, {value}, {changed_at}) "  # noqa: S608
+            f"VALUES (1, 1, %s) ON CONFLICT ({quote('id')}) DO UPDATE "
+            f"SET {value} = {table}.{value} + 1, {changed_at} = excluded.{changed_at} "
+            f"RETURNING {value}",
+            [connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        return cursor.fetchone()[0]
 
 
 def _after_commit() -> None:

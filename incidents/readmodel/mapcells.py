@@ -27,9 +27,18 @@ Cell = tuple[int, int]
 _SPAN_TABLE = IncidentSpan._meta.db_table
 
 
-def _sums(incidents) -> list[PublishedMapCell]:
+def _sum_rows(incidents):
     # An open high adds the incident's best to the cell's high and counts in
     # killed_high_open (see incidents.reconciliation.cell_sums).
+    return (
+        incidents.filter(status=Status.PUBLISHED, map_cx__isnull=False)
+        .values("map_cx", "map_cy")
+        .annotate(**cell_sums())
+        .order_by()
+    )
+
+
+def _sums(incidents) -> list[PublishedMapCell]:
     return [
         PublishedMapCell(
             cx=row["map_cx"],
@@ -42,10 +51,7 @@ def _sums(incidents) -> list[PublishedMapCell]:
             latitude_sum=row["latitude_sum"],
             longitude_sum=row["longitude_sum"],
         )
-        for row in incidents.filter(status=Status.PUBLISHED, map_cx__isnull=False)
-        .values("map_cx", "map_cy")
-        .annotate(**cell_sums())
-        .order_by()
+        for row in _sum_rows(incidents)
     ]
 
 
@@ -55,6 +61,10 @@ def refresh(cells: Iterable[Cell | tuple[None, None]]) -> None:
     wanted = {cell for cell in cells if cell[0] is not None and cell[1] is not None}
     if not wanted:
         return
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        _refresh_in_one_statement(connection, sorted(wanted))
+        return
     where = Q()
     for cx, cy in wanted:
         where |= Q(cx=cx, cy=cy)
@@ -63,6 +73,44 @@ def refresh(cells: Iterable[Cell | tuple[None, None]]) -> None:
     for cx, cy in wanted:
         incidents |= Q(map_cx=cx, map_cy=cy)
     PublishedMapCell.objects.bulk_create(_sums(Incident.objects.filter(incidents)))
+
+
+_CELL_TABLE = PublishedMapCell._meta.db_table
+_CELL_FIGURES = (
+    "count",
+    "killed_low",
+    "killed_best",
+    "killed_high",
+    "killed_high_open",
+    "latitude_sum",
+    "longitude_sum",
+)
+
+
+def _refresh_in_one_statement(connection, wanted: list[Cell]) -> None:
+    """PostgreSQL: the cells summed again, written over, and those left with no incident
+    deleted, in one statement (the same sums as :func:`_sums`, made by the same query)."""
+    incidents = Q()
+    for cx, cy in wanted:
+        incidents |= Q(map_cx=cx, map_cy=cy)
+    sums_sql, sums_params = _sum_rows(Incident.objects.filter(incidents)).query.sql_with_params()
+    pairs = ", ".join(["(%s, %s)"] * len(wanted))
+    zero_when_empty = {"killed_low", "killed_best", "killed_high", "killed_high_open"}
+    values = ", ".join(
+        f"COALESCE({name}, 0)" if name in zero_when_empty else name for name in _CELL_FIGURES
+    )
+    updates = ", ".join(f"{name} = excluded.{name}" for name in _CELL_FIGURES)
+    # Names are the model's own; the cells and the incidents' filter are parameters.
+    sql = (
+        f"WITH sums AS ({sums_sql}), "  # noqa: S608
+        f"gone AS (DELETE FROM {_CELL_TABLE} WHERE (cx, cy) IN ({pairs}) "
+        "AND (cx, cy) NOT IN (SELECT map_cx, map_cy FROM sums)) "
+        f"INSERT INTO {_CELL_TABLE} (cx, cy, {', '.join(_CELL_FIGURES)}) "
+        f"SELECT map_cx, map_cy, {values} FROM sums "
+        f"ON CONFLICT (cx, cy) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*sums_params, *(v for cell in wanted for v in cell)])
 
 
 def longest_days() -> int:

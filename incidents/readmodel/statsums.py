@@ -24,6 +24,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete, pre_sav
 from django.dispatch import receiver
 
 from incidents.models import Attribution, Incident, PublishedStatisticsSum, Status
+from incidents.validation import STORED_IS_ROW
 
 # grain -> the keys it groups on. "actor" and "confidence" are an attribution's; "co_actor"
 # and "co_confidence" those of every attribution of the same incident (itself included),
@@ -585,7 +586,29 @@ def _incident_saving(sender, instance: Incident, raw: bool = False, **kwargs) ->
     if instance.pk is None:
         instance.__dict__[_BEFORE] = ("state", None)
         return
+    if _share_unchanged(sender, instance):
+        instance.__dict__[_BEFORE] = ("unchanged",)
+        return
     instance.__dict__[_BEFORE] = ("state", read_states(Q(pk=instance.pk)).get(instance.pk))
+
+
+def _share_unchanged(sender, instance: Incident) -> bool:
+    """Whether a save leaves the incident's share of the rows as it was, known without a
+    query: only where the writer holds the row as the instance read it
+    (``validation.STORED_IS_ROW``), and the incident is unpublished before and after, or
+    keeps every value the rows read (its perpetrators do not change with its row)."""
+    if not instance.__dict__.get(STORED_IS_ROW):
+        return False
+    stored = instance.stored_values() or {}
+    if any(name not in stored for name in _INPUTS):
+        return False
+    if stored["status"] != Status.PUBLISHED and instance.status != Status.PUBLISHED:
+        return True
+    return all(
+        stored[name]
+        == sender._meta.get_field(name.removesuffix("_id")).to_python(getattr(instance, name))
+        for name in _INPUTS
+    )
 
 
 @receiver(post_save, sender=Incident, dispatch_uid="statistics_sums_on_save")
