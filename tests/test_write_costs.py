@@ -311,9 +311,10 @@ def test_an_edit_reads_its_incident_once_and_joins_nothing_to_it(
     assert not any("FOR UPDATE" in s for s in sql), "the row was read again, locked"
     # A save that moves updated_at outdates the kept document by its stamp alone.
     assert not any(s.startswith("DELETE") and "incidentdocument" in s for s in sql)
-    # The history's copy of the victim groups reads the links alone.
+    # The history's copy of the victim groups reads the links alone, without the incident's
+    # row joined to each (the document of the answer may join the groups for their slugs).
     links = [s for s in sql if 'FROM "incidents_incident_victim_groups"' in s]
-    assert links and all(" JOIN " not in s for s in links), links
+    assert links and all('JOIN "incidents_incident" ' not in s for s in links), links
 
 
 def test_a_users_permissions_take_one_statement(client, researcher):
