@@ -325,6 +325,18 @@ def rebuild_grains(grains: Iterable[int], apps=None) -> None:
     model.objects.filter(grain__in=grains)._raw_delete(model.objects.db)
     for grain in grains:
         _insert([(grain, Q())], apps, ordered=True)
+    _analyze(model)
+
+
+def _analyze(model) -> None:
+    """Have the database sample the table again. A grain added whole is new to the
+    planner's statistics, and too small a share of the table for PostgreSQL's autovacuum
+    to sample it soon: meanwhile each write's read of its rows (:func:`apply`) took an
+    index that matches the whole grain (about 50,000 rows at a million incidents, 30 to 80
+    ms a publication instead of 2)."""
+    connection = connections[model.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 @transaction.atomic
@@ -337,6 +349,7 @@ def rebuild(apps=None) -> int:
     model.objects.all()._raw_delete(model.objects.db)
     for grain in GRAINS:
         _insert([(grain, Q())], apps, ordered=True)
+    _analyze(model)
     return model.objects.count()
 
 
