@@ -940,6 +940,29 @@ class PublishedStatisticsSum(models.Model):
             models.Index(fields=["grain", "governorate", "month"], name="statsum_grain_gov_month"),
             models.Index(fields=["grain", "event_type", "month"], name="statsum_grain_type_month"),
         ]
+        constraints = [
+            # One row a key, NULL equal to NULL (PostgreSQL 15 and later; elsewhere the
+            # constraint is not made, and ``statsums.apply`` reads the rows before writing
+            # them). It lets a write add its difference to the rows in one upsert, and two
+            # writes that make the same new row at once add to one row instead of two.
+            models.UniqueConstraint(
+                fields=[
+                    "grain",
+                    "day",
+                    "month",
+                    "governorate",
+                    "event_type",
+                    "episode",
+                    "place",
+                    "actor",
+                    "confidence",
+                    "co_actor",
+                    "co_confidence",
+                ],
+                nulls_distinct=False,
+                name="statsum_one_row_a_key",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"grain {self.grain}: {self.incidents} incidents"

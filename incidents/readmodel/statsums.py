@@ -87,6 +87,8 @@ _COLUMNS = {
 }
 _TEXT_KEYS = frozenset({"event_type", "confidence", "co_confidence"})
 _FIGURE_COLUMNS = ("incidents", "killed_low", "killed_best", "killed_high", "killed_high_open")
+# The table's constraint of one row a key (made on PostgreSQL 15 and later).
+_ONE_ROW_A_KEY = "statsum_one_row_a_key"
 
 
 def month_of(day: date) -> date:
@@ -177,10 +179,15 @@ def _aggregate(grain: int, where: Q, apps=None):
 _WRITE_ORDER = ("actor", "governorate", "event_type", "day", "month")
 
 
-def _insert(pairs: list[tuple[int, Q]], apps=None, *, ordered: bool = False) -> None:
+def _insert(
+    pairs: list[tuple[int, Q]], apps=None, *, ordered: bool = False, replacing: bool = False
+) -> None:
     """One ``INSERT ... SELECT`` of the rows of each (grain, incidents) pair: the sums are
     made and written by the database, whatever their number. ``ordered``: the rows are
-    written in the order of ``_WRITE_ORDER`` (one pair)."""
+    written in the order of ``_WRITE_ORDER`` (one pair). ``replacing``: the rows just
+    deleted are written again, and a row another write made meanwhile (its transaction
+    began after the delete) takes these sums, made after it committed, rather than the
+    insert failing on the table's one row a key."""
     model = (
         apps.get_model("incidents", "PublishedStatisticsSum") if apps else PublishedStatisticsSum
     )
@@ -236,6 +243,9 @@ def _insert(pairs: list[tuple[int, Q]], apps=None, *, ordered: bool = False) -> 
         f"INSERT INTO {quote(model._meta.db_table)} "
         f"({', '.join(quote(c) for c in columns)}) " + " UNION ALL ".join(selects) + order
     )
+    if replacing and connection.features.supports_nulls_distinct_unique_constraints:
+        taken = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in _FIGURE_COLUMNS)
+        statement += f" ON CONFLICT ON CONSTRAINT {quote(_ONE_ROW_A_KEY)} DO UPDATE SET {taken}"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
 
@@ -311,7 +321,7 @@ def refresh(keys: Iterable[Key | None]) -> None:
         stale |= rows
         pairs.append((grain, incidents))
     PublishedStatisticsSum.objects.filter(stale).delete()
-    _insert(pairs)
+    _insert(pairs, replacing=True)
 
 
 @transaction.atomic
@@ -503,13 +513,25 @@ def _fallback_keys(pairs: list[tuple[State | None, State | None]]) -> list[Key |
 # No savepoint of its own: a failed update fails the write that asked for it.
 @transaction.atomic(savepoint=False)
 def apply(pairs: list[tuple[State | None, State | None]]) -> None:
-    """Add (after - before) of each pair of an incident's states to the rows: one read of
-    the rows, then at most an update, a delete and an insert. Written as SQL: the ORM's
-    making of a few dozen rows' conditions and CASEs cost more than the database's work."""
+    """Add (after - before) of each pair of an incident's states to the rows: where the
+    table holds one row a key, what only adds to rows in one upsert; the rest (all of it
+    elsewhere) with one read of the rows, then at most an update, a delete and an insert.
+    Written as SQL: the ORM's making of a few dozen rows' conditions and CASEs cost more
+    than the database's work."""
     delta = _difference(pairs)
     if not delta:
         return
     connection = transaction.get_connection()
+    if connection.features.supports_nulls_distinct_unique_constraints:
+        # The rows the write only adds to (a publication's every row), in one upsert; the
+        # rows it takes from, which must be there, as below.
+        added = {key: figures for key, figures in delta.items() if min(figures) >= 0}
+        if added and not _upsert(connection, added):
+            refresh(_fallback_keys(pairs))
+            return
+        delta = {key: figures for key, figures in delta.items() if key not in added}
+        if not delta:
+            return
     quote = connection.ops.quote_name
     table = quote(PublishedStatisticsSum._meta.db_table)
     key_columns = ["grain", *_COLUMNS.values()]
@@ -575,6 +597,33 @@ def apply(pairs: list[tuple[State | None, State | None]]) -> None:
                 f"VALUES {marks}",
                 [value for row in added for value in row],
             )
+
+
+def _upsert(connection, added: dict[RowKey, list[int]]) -> bool:
+    """Add to the rows of ``added`` (differences none of which is negative) in one ``INSERT
+    ... ON CONFLICT DO UPDATE``: a new key inserted, a known one moved on, each row locked as
+    it is written, in the order of their keys (so that two writes lock the rows they share in
+    the same order); whether the rows held (a row at no incident with figures left, made
+    where a row was missing, has drifted). Nothing here can take a row below zero, which
+    the table's checks refuse, even of a proposed row that meets an existing one."""
+    quote = connection.ops.quote_name
+    table = quote(PublishedStatisticsSum._meta.db_table)
+    columns = ["grain", *_COLUMNS.values(), *_FIGURE_COLUMNS]
+    rows = sorted(added.items(), key=lambda item: repr(item[0]))
+    marks = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
+    moved = ", ".join(
+        f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in _FIGURE_COLUMNS
+    )
+    with connection.cursor() as cursor:
+        # Constants of this module; the values are parameters.
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES {marks} "  # noqa: S608
+            f"ON CONFLICT ON CONSTRAINT {quote(_ONE_ROW_A_KEY)} DO UPDATE SET {moved} "
+            f"RETURNING {quote('incidents')}, {quote('killed_low')}, {quote('killed_best')}, "
+            f"{quote('killed_high')}, {quote('killed_high_open')}",
+            [value for key, figures in rows for value in (*key, *figures)],
+        )
+        return all(found[0] > 0 for found in cursor.fetchall())
 
 
 def _attnames(model, update_fields) -> set[str] | None:
