@@ -26,6 +26,13 @@ machine; the load average is printed with them.
   points the map shows (target <= 200 KB at 1,000 points), beside the full layout;
 - storage: bytes per incident, the kept documents' share, and what compressing them or
   keeping only part of them would save (PostgreSQL);
+- statistics and the dashboard: ``statistics_bench.py`` and ``dashboard_bench.py``, cold
+  and warm p50 and p95 beside the SQL alone and the targets (300 ms for the common views, 1
+  s for any);
+- writes: ``write_bench.py`` (an edit, a claim added, a publication: statements and p50
+  beside the bounds and the targets) on a copy of the database made for the run and
+  dropped after (PostgreSQL: ``CREATE DATABASE ... TEMPLATE``, so nothing else may be
+  connected to the database meanwhile);
 - memory (``--memory``): peak resident memory of ``keep_documents`` and of ``generate.py``
   on a scratch copy, with DEBUG on (target <= 500 MB).
 """
@@ -33,6 +40,7 @@ machine; the load average is printed with them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
@@ -40,6 +48,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -435,6 +444,49 @@ def bench_memory(incidents: int) -> None:
         )
 
 
+def run_script(name: str, *arguments: str, database_url: str | None = None) -> None:
+    """Another bench of this directory, in a process of its own (its figures printed as it
+    prints them), on this database or on ``database_url``."""
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    print(f"--- bench/{name} {' '.join(arguments)} (load average {load()})", flush=True)
+    subprocess.run([sys.executable, str(root / "bench" / name), *arguments], env=env, check=True)  # noqa: S603
+
+
+@contextlib.contextmanager
+def scratch_copy() -> Iterator[str]:
+    """A copy of this database for the writes, dropped after: PostgreSQL makes it from this
+    one as a template (no other session may be connected to it meanwhile), SQLite copies
+    the file."""
+    import shutil
+    import tempfile
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.db import connection
+
+    url = os.environ.get("DATABASE_URL", "")
+    if connection.vendor == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            copy = Path(folder) / "writes.sqlite3"
+            shutil.copyfile(connection.settings_dict["NAME"], copy)
+            yield f"sqlite:///{copy}"
+        return
+    name = connection.settings_dict["NAME"]
+    copy = f"{name}_writes_{os.getpid()}"
+    quote = connection.ops.quote_name
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {quote(copy)} TEMPLATE {quote(name)}")
+    try:
+        parts = urlsplit(url)
+        yield urlunsplit(parts._replace(path=f"/{copy}"))
+    finally:
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(copy)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -445,7 +497,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="reads,payload,storage,exports",
+        default="reads,payload,storage,exports,statistics,dashboard,writes",
         help="which figures, comma-separated (default: all but memory)",
     )
     args = parser.parse_args()
@@ -478,6 +530,14 @@ def main() -> None:
         bench_storage()
     if "exports" in only:
         bench_exports(client, args.export_incidents, args.repeats)
+    # Each in a process of its own, readied as a server's worker is.
+    if "statistics" in only:
+        run_script("statistics_bench.py", "--repeat", "5")
+    if "dashboard" in only:
+        run_script("dashboard_bench.py", "--repeats", "7")
+    if "writes" in only:
+        with scratch_copy() as url:
+            run_script("write_bench.py", "--requests", "40", database_url=url)
     if args.memory:
         bench_memory(args.memory)
     print(f"load average at the end {load()}")
