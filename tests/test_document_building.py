@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from incidents import services
@@ -137,3 +137,37 @@ def test_a_page_is_read_in_a_fixed_number_of_statements(every_part, seeded):
     with CaptureQueriesContext(connection) as many:
         documents(ids)
     assert len(many) == len(few) == (3 if connection.vendor == "postgresql" else 7)
+
+
+def _prepared() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_a_connection_prepares_the_pages_statements_once(transactional_db, seeded):
+    """On PostgreSQL a session prepares the three statements at its first page and executes
+    them by name after; a rolled-back transaction keeps them, a new session prepares them
+    again."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: elsewhere the ORM reads the parts")
+    names = {"document_incidents", "document_claims", "document_rest"}
+    ids = _all_ids()
+    connection.close()  # a session of its own: nothing prepared yet
+    assert not _prepared() & names
+    expected = orjson.dumps(documents(ids), option=JSON_OPTIONS)
+    assert _prepared() >= names
+    with CaptureQueriesContext(connection) as again:
+        assert orjson.dumps(documents(ids), option=JSON_OPTIONS) == expected
+    assert [q["sql"].split(" (")[0] for q in again.captured_queries] == [
+        f"EXECUTE {name}" for name in ("document_incidents", "document_claims", "document_rest")
+    ]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        documents(ids)
+        raise RuntimeError
+    assert _prepared() >= names
+    assert orjson.dumps(documents(ids), option=JSON_OPTIONS) == expected
+    connection.close()
+    assert not _prepared() & names
+    assert orjson.dumps(documents(ids), option=JSON_OPTIONS) == expected
+    assert _prepared() >= names
