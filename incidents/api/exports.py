@@ -886,10 +886,6 @@ def _with_parents(slugs: set[str], actors: dict[str, dict]) -> list[str]:
     return [slug for slug in order if slug in wanted]
 
 
-def _json_text(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
 # A chunk's CSV rows are written a column at a time, from a pool of columns: the cursor's
 # columns (some rewritten), then the columns computed from the chunk's related rows, in
 # _COMPUTED's order, then the readable ones; _CSV_ORDER picks them in the CSV's order.
@@ -897,6 +893,12 @@ def _json_text(value: Any) -> str:
 # (a search over it joined, in C) and go cell by cell only in a column that needs it, and
 # the lines are joined from the columns without a step per cell in Python. The result is
 # what the ``csv`` module writes (see ``incidents.csvtext``), byte for byte.
+#
+# The cells are joined into lines as UTF-8 bytes, not text: a line with one Arabic cell is
+# text of two bytes a character, and joining it widened every other cell character by
+# character (the join took a quarter of the CSV's formatting); bytes are copied as they
+# are. Each column is encoded at once (joined, encoded, split again, all in C), and the
+# lists' JSON comes from orjson as bytes and stays bytes.
 _COMPUTED = (
     "perpetrators",
     "sources",
@@ -927,10 +929,14 @@ _NUMBER_COLUMNS = frozenset(
     f.exported_as for f in incident_fields(exported=True) if f.kind in _NUMBER_KINDS
 )
 _PLAIN_COLUMNS = frozenset((*_TIMESTAMP_NAMES, *_FLAG_NAMES, "claim_count"))
-_NUMBER, _PLAIN, _JSON, _TEXT = range(4)
+# The lists' JSON columns, written as CSV cells (bytes) when they are made (_json_cells).
+_WRITTEN_COLUMNS = frozenset(("attributions", "claims", "external_records"))
+_NUMBER, _PLAIN, _JSON, _TEXT, _WRITTEN = range(5)
 _CSV_KINDS = tuple(
     _NUMBER
     if name in _NUMBER_COLUMNS
+    else _WRITTEN
+    if name in _WRITTEN_COLUMNS
     else _PLAIN
     if name in _PLAIN_COLUMNS
     else _JSON
@@ -954,28 +960,43 @@ def _quoted(value: str) -> str:
     return value
 
 
-def _text_column(cells: list, *, kind: int) -> list[str]:
-    """A column's cells as the CSV writes them: ``None`` empty, numbers as ``str``
-    (``repr`` for floats), text guarded against formulas and quoted where needed."""
+def _text_column(cells: list, *, kind: int) -> list[bytes]:
+    """A column's cells as the CSV writes them, in UTF-8: ``None`` empty, numbers as
+    ``str`` (``repr`` for floats), text guarded against formulas and quoted where needed."""
+    if kind == _WRITTEN:
+        return cells
     if None in cells:
         cells = ["" if value is None else value for value in cells]
     if kind == _NUMBER:
-        return list(map(str, cells))
-    if kind == _TEXT and _MAY_BE_FORMULA.search("\x00" + "\x00".join(cells)):
+        cells = list(map(str, cells))
+    elif kind == _TEXT and _MAY_BE_FORMULA.search("\x00" + "\x00".join(cells)):
         cells = [_safe(value) if value[:1] in _GUARDED else value for value in cells]
     if kind == _JSON:
         # A list of objects has quotes; an empty list or cell nothing to quote.
-        return [
+        cells = [
             '"' + value.replace('"', '""') + '"' if '"' in value else _quoted(value)
             for value in cells
         ]
-    if kind == _TEXT and _NEEDS_QUOTES.search("".join(cells)):
-        return [_quoted(value) for value in cells]
+    elif kind == _TEXT and _NEEDS_QUOTES.search("".join(cells)):
+        cells = [_quoted(value) for value in cells]
+    encoded = "\x00".join(cells).encode().split(b"\x00")
+    if len(encoded) != len(cells):  # a NUL inside a cell (SQLite text may hold one)
+        encoded = [value.encode() for value in cells]
+    return encoded
+
+
+def _json_cells(lists: Iterable[Any]) -> list[bytes]:
+    """Each list's JSON, as orjson writes it, as a CSV cell: quoted, its quotes doubled (a
+    list of objects; an empty list has nothing to quote)."""
+    cells = []
+    for items in lists:
+        text = orjson.dumps(items) if items else b"[]"
+        if b'"' in text:
+            text = b'"' + text.replace(b'"', b'""') + b'"'
+        elif b"," in text or b"\n" in text or b"\r" in text:
+            text = b'"' + text + b'"'
+        cells.append(text)
     return cells
-
-
-def _json_column(lists: list) -> list[str]:
-    return [orjson.dumps(items).decode() if items else "[]" for items in lists]
 
 
 def _csv_rows(
@@ -984,8 +1005,8 @@ def _csv_rows(
     origin_database: str,
     catalogue_cells: list[str],
     labels: ReadableColumns,
-) -> str:
-    """A chunk of incidents' CSV records."""
+) -> bytes:
+    """A chunk of incidents' CSV records, in UTF-8."""
     pool: list[Any] = list(zip(*rows, strict=True))
     pks = pool[0]
     count = len(rows)
@@ -1010,7 +1031,7 @@ def _csv_rows(
             if not records:
                 firsts.append({})
                 external_ids.append("")
-                external_records.append("[]")
+                external_records.append(_NONE)
                 continue
             first: dict[str, str] = {}
             for dataset, external_id, _ in records:  # ordered by data set, then id
@@ -1018,18 +1039,14 @@ def _csv_rows(
             firsts.append(first)
             external_ids.append("; ".join(f"{d}:{i}" for d, i, _ in records))
             external_records.append(
-                _json_text(
-                    [
-                        {"dataset": d, "id": i, "row": orjson.Fragment(text)}
-                        for d, i, text in records
-                    ]
-                )
+                [{"dataset": d, "id": i, "row": orjson.Fragment(text)} for d, i, text in records]
             )
         acled = [first.get(ExternalDataset.ACLED) for first in firsts]
         ucdp = [first.get(ExternalDataset.UCDP) for first in firsts]
+        external_records = _json_cells(external_records)
     else:
         acled = ucdp = [None] * count
-        external_ids, external_records = [""] * count, ["[]"] * count
+        external_ids, external_records = [""] * count, [b"[]"] * count
     if related.origins:
         origins_of = related.origins.get
         origins = [origins_of(pk) for pk in pks]
@@ -1044,8 +1061,8 @@ def _csv_rows(
             ["; ".join([c["source"] for c in items]) for items in claims],
             [str(len(items)) for items in claims],
             ["; ".join(victim_groups_of(pk, _NONE)) for pk in pks],
-            _json_column(attributions),
-            _json_column(claims),
+            _json_cells(attributions),
+            _json_cells(claims),
             acled,
             ucdp,
             external_ids,
@@ -1063,7 +1080,7 @@ def _csv_rows(
     columns = [
         _text_column(pool[at], kind=kind) for at, kind in zip(_CSV_ORDER, _CSV_KINDS, strict=True)
     ]
-    return "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
+    return b"\r\n".join(map(b",".join, zip(*columns, strict=True))) + b"\r\n"
 
 
 def _wanted(row: tuple, related: _Related) -> dict[str, set[str]]:
@@ -1081,11 +1098,11 @@ def _wanted(row: tuple, related: _Related) -> dict[str, set[str]]:
 
 def stream_csv(
     incidents: QuerySet[Incident], *, internal: bool = False, readable: Readable | None = None
-) -> Iterator[str]:
+) -> Iterator[bytes]:
     """One row per incident. Claims and attributions are JSON cells; ``catalogue`` holds,
     on the first row that names each source, actor, episode or victim group, its record.
     ``readable``: the site's address and the language of the readable columns."""
-    yield "\ufeff" + csv_line(CSV_COLUMNS)  # the BOM lets spreadsheets read UTF-8
+    yield ("\ufeff" + csv_line(CSV_COLUMNS)).encode()  # the BOM lets spreadsheets read UTF-8
     labels = (readable or Readable()).columns()
     seen: dict[str, set] = {
         kind: set() for kind in ("sources", "actors", "episodes", "victim_groups")
