@@ -505,6 +505,29 @@ class AmongIds(Func):
         ]
 
 
+class AmongSlugs(Func):
+    """``column IN slugs`` with the slugs as one parameter (an array on PostgreSQL, a JSON
+    array on SQLite): the CSV's catalogue looks up the sources a chunk names first, up to
+    thousands of them, and ``__in`` prepared each in Python (a tenth of the CSV's time)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, slugs: Iterable[str]) -> None:
+        super().__init__(F(column))
+        self.slugs = list(slugs)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"{column} = ANY(%s::text[])", [*params, self.slugs]
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"{column} IN (SELECT value FROM json_each(%s))", [  # noqa: S608 (a compiled column)
+            *params,
+            orjson.dumps(self.slugs).decode(),
+        ]
+
+
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
 _RECORD = itemgetter(1, 2, 3)
@@ -540,6 +563,9 @@ class _Related:
         self.actors = set(map(_SECOND, attributions)) | set(map(_CLAIM_PERPETRATOR, claims))
         self.victim_group_slugs = set(map(_SECOND, victim_groups))
         self.episodes = set(map(_EPISODE, rows))
+        # The rows the names come from, for the CSV to find the incidents naming new ones.
+        self.claim_rows, self.attribution_rows = claims, attributions
+        self.victim_group_rows = victim_groups
         for slugs in (self.actors, self.episodes):
             slugs.discard(None)
             slugs.discard("")
@@ -830,26 +856,20 @@ def _csv_catalogue(
         return [""] * len(wanted)
     kinds = ("sources", "actors", "episodes", "victim_groups")
     episodes = episode_records(
-        Episode.objects.filter(slug__in=needed["episodes"]), internal=internal
+        Episode.objects.filter(AmongSlugs("slug", needed["episodes"])), internal=internal
     )
     for episode in episodes:
         needed["sources"] |= {c["source"] for c in episode["claims"]} - seen["sources"]
     actors = actor_records(
-        Actor.objects.filter(slug__in=needed["actors"]).values_list("pk", flat=True)
+        Actor.objects.filter(AmongSlugs("slug", needed["actors"])).values_list("pk", flat=True)
     )
+    sources = Source.objects.filter(AmongSlugs("slug", needed["sources"]))
+    groups = VictimGroup.objects.filter(AmongSlugs("slug", needed["victim_groups"]))
     records = {
-        "sources": {
-            r["slug"]: r
-            for r in source_records(
-                Source.objects.filter(slug__in=needed["sources"]), internal=internal
-            )
-        },
+        "sources": {r["slug"]: r for r in source_records(sources, internal=internal)},
         "actors": {r["slug"]: r for r in actors},
         "episodes": {r["slug"]: r for r in episodes},
-        "victim_groups": {
-            r["slug"]: r
-            for r in group_records(VictimGroup.objects.filter(slug__in=needed["victim_groups"]))
-        },
+        "victim_groups": {r["slug"]: r for r in group_records(groups)},
     }
     cells = []
     for w in wanted:
@@ -1083,16 +1103,24 @@ def _csv_rows(
     return b"\r\n".join(map(b",".join, zip(*columns, strict=True))) + b"\r\n"
 
 
+_SOURCE_OF = itemgetter("source")
+_ACTOR_OF = itemgetter("actor")
+_PERPETRATOR_OF = itemgetter("perpetrator")
+
+
 def _wanted(row: tuple, related: _Related) -> dict[str, set[str]]:
+    """The slugs a row names, by kind. (Sets made with ``map`` over the claims and
+    attributions, in C: for each row of every chunk that names something new.)"""
     pk = row[0]
-    claims = related.claims.get(pk, ())
+    claims = related.claims.get(pk, _NONE)
     episode = row[_EPISODE_AT]
+    actors = set(map(_ACTOR_OF, related.attributions.get(pk, _NONE)))
+    actors.update(filter(None, map(_PERPETRATOR_OF, claims)))
     return {
-        "sources": {c["source"] for c in claims},
-        "actors": {a["actor"] for a in related.attributions.get(pk, ())}
-        | {c["perpetrator"] for c in claims if c["perpetrator"]},
+        "sources": set(map(_SOURCE_OF, claims)),
+        "actors": actors,
         "episodes": {episode} if episode else set(),
-        "victim_groups": set(related.victim_groups.get(pk, ())),
+        "victim_groups": set(related.victim_groups.get(pk, _NONE)),
     }
 
 
@@ -1109,12 +1137,33 @@ def stream_csv(
     }
     origin_database = database_id()
     for rows, related in _chunks(incidents, internal=internal):
-        named = _Named()
-        named.add(related)
-        if all(getattr(named, kind) <= seen[kind] for kind in seen):
-            catalogue_cells = [""] * len(rows)  # every name in the chunk is described
-        else:
-            catalogue_cells = _csv_catalogue(
-                [_wanted(row, related) for row in rows], seen, internal=internal
+        catalogue_cells = [""] * len(rows)
+        naming = _naming_new(rows, related, seen)
+        if naming:
+            cells = _csv_catalogue(
+                [_wanted(rows[at], related) for at in naming], seen, internal=internal
             )
+            for at, cell in zip(naming, cells, strict=True):
+                catalogue_cells[at] = cell
         yield _csv_rows(rows, related, origin_database, catalogue_cells, labels)
+
+
+def _naming_new(rows: list[tuple], related: _Related, seen: dict[str, set]) -> list[int]:
+    """The positions of the rows that name a source, actor, episode or victim group no
+    earlier chunk described: only these can have a catalogue cell (a row naming only
+    described ones has an empty one, and changes nothing for the rows after it). After the
+    first chunks they are few, and the names of each row are gathered for these alone;
+    they are found here from the chunk's related rows, a tuple each."""
+    sources = related.sources - seen["sources"]
+    actors = related.actors - seen["actors"]
+    episodes = related.episodes - seen["episodes"]
+    groups = related.victim_group_slugs - seen["victim_groups"]
+    if not (sources or actors or episodes or groups):
+        return []
+    pks = {claim[0] for claim in related.claim_rows if claim[1] in sources}
+    if actors:
+        pks.update(claim[0] for claim in related.claim_rows if _CLAIM_PERPETRATOR(claim) in actors)
+        pks.update(row[0] for row in related.attribution_rows if row[1] in actors)
+    if groups:
+        pks.update(row[0] for row in related.victim_group_rows if row[1] in groups)
+    return [at for at, row in enumerate(rows) if row[0] in pks or row[_EPISODE_AT] in episodes]
