@@ -964,9 +964,9 @@ _CSV_KINDS = tuple(
     else _TEXT
     for name in CSV_COLUMNS
 )
-# A cell of a joined column (each cell preceded by NUL) that may need the formula guard: a
-# NUL inside a cell (PostgreSQL text holds none) only sends its column cell by cell; and a
-# character that makes a cell quoted.
+# A cell of a joined column (each cell but the first preceded by NUL) that may need the
+# formula guard: a NUL inside a cell (PostgreSQL text holds none) only sends its column cell
+# by cell; and a character that makes a cell quoted.
 _MAY_BE_FORMULA = re.compile(r"\x00['=+\-@\t\r]")
 _NEEDS_QUOTES = re.compile('[",\r\n]')
 
@@ -989,34 +989,47 @@ def _text_column(cells: list, *, kind: int) -> list[bytes]:
         cells = ["" if value is None else value for value in cells]
     if kind == _NUMBER:
         cells = list(map(str, cells))
-    elif kind == _TEXT and _MAY_BE_FORMULA.search("\x00" + "\x00".join(cells)):
-        cells = [_safe(value) if value[:1] in _GUARDED else value for value in cells]
-    if kind == _JSON:
+    # The column joined once serves the searches and the encoding: a text column that
+    # needs neither guard nor quotes (most: codes, slugs, names) is touched in C only.
+    joined = "\x00".join(cells)
+    if kind == _TEXT:
+        guard = cells[0][:1] in _GUARDED or _MAY_BE_FORMULA.search(joined)
+        quote = _NEEDS_QUOTES.search(joined)  # (the guard's apostrophe changes nothing here)
+        if guard:
+            cells = [_safe(value) if value[:1] in _GUARDED else value for value in cells]
+        if quote:
+            cells = [_quoted(value) for value in cells]
+        if guard or quote:
+            joined = "\x00".join(cells)
+    elif kind == _JSON:
         # A list of objects has quotes; an empty list or cell nothing to quote.
         cells = [
             '"' + value.replace('"', '""') + '"' if '"' in value else _quoted(value)
             for value in cells
         ]
-    elif kind == _TEXT and _NEEDS_QUOTES.search("".join(cells)):
-        cells = [_quoted(value) for value in cells]
-    encoded = "\x00".join(cells).encode().split(b"\x00")
+        joined = "\x00".join(cells)
+    encoded = joined.encode().split(b"\x00")
     if len(encoded) != len(cells):  # a NUL inside a cell (SQLite text may hold one)
         encoded = [value.encode() for value in cells]
     return encoded
 
 
+def _quoted_json(text: bytes) -> bytes:
+    """JSON text as a CSV cell (``_quoted``, on bytes)."""
+    if b'"' in text:
+        return b'"' + text.replace(b'"', b'""') + b'"'
+    if b"," in text or b"\n" in text or b"\r" in text:
+        return b'"' + text + b'"'
+    return text
+
+
 def _json_cells(lists: Iterable[Any]) -> list[bytes]:
     """Each list's JSON, as orjson writes it, as a CSV cell: quoted, its quotes doubled (a
-    list of objects; an empty list has nothing to quote)."""
-    cells = []
-    for items in lists:
-        text = orjson.dumps(items) if items else b"[]"
-        if b'"' in text:
-            text = b'"' + text.replace(b'"', b'""') + b'"'
-        elif b"," in text or b"\n" in text or b"\r" in text:
-            text = b'"' + text + b'"'
-        cells.append(text)
-    return cells
+    list of objects; an empty list, ``[]``, has nothing to quote)."""
+    return [
+        b'"' + text.replace(b'"', b'""') + b'"' if b'"' in text else _quoted_json(text)
+        for text in map(orjson.dumps, lists)
+    ]
 
 
 def _csv_rows(
