@@ -98,7 +98,7 @@ def main() -> None:
         ),
         "CSV": _timed(
             "export CSV",
-            lambda: "".join(stream_csv(Incident.objects.all(), internal=True)).encode(),
+            lambda: b"".join(stream_csv(Incident.objects.all(), internal=True)),
             total,
         ),
     }

@@ -11,6 +11,7 @@ before; ``catalogue`` is the catalogue of an export computed from its queryset.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -540,6 +541,9 @@ class _Related:
         self.actors = set(map(_SECOND, attributions)) | set(map(_CLAIM_PERPETRATOR, claims))
         self.victim_group_slugs = set(map(_SECOND, victim_groups))
         self.episodes = set(map(_EPISODE, rows))
+        # The rows the names come from, for the CSV to find the incidents naming new ones.
+        self.claim_rows, self.attribution_rows = claims, attributions
+        self.victim_group_rows = victim_groups
         for slugs in (self.actors, self.episodes):
             slugs.discard(None)
             slugs.discard("")
@@ -637,6 +641,36 @@ def _chunks(
             rows = []
     if rows:
         yield rows, _Related(rows, internal=internal)
+
+
+def _written(
+    incidents: QuerySet[Incident], *, internal: bool, write: Callable[[list[tuple], _Related], T]
+) -> Iterator[T]:
+    """Each chunk of the incidents, with what it lists, as ``write`` makes it into a piece
+    of the export, the cyclic garbage collector held off while the piece is made.
+
+    A chunk is some twenty thousand new row tuples, dicts and lists (and the text made of
+    them), none in a cycle, all freed by their reference counts once the piece is made: the
+    collector, set off by their number, walked them (and now and then the whole heap) to
+    free nothing, a sixth of either export's CPU. It runs as usual between pieces, while
+    one is sent, so it is never off while other code runs (and a client going away, or a
+    failure, finds it on again). Left alone if something else has it off, as for pages
+    (``readmodel.representation.documents``)."""
+    chunks = _chunks(incidents, internal=internal)
+    while True:
+        held = gc.isenabled()
+        if held:
+            gc.disable()
+        try:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return
+            piece = write(*chunk)
+            del chunk  # freed now, before the collector is back
+        finally:
+            if held:
+                gc.enable()
+        yield piece
 
 
 _NONE: tuple = ()  # an empty list, shared (orjson writes a tuple as an array)
@@ -744,15 +778,18 @@ def stream_geojson(incidents: QuerySet[Incident], *, internal: bool = False) -> 
     yield b'{"type":"FeatureCollection","features":['
     origin_database = database_id()
     named = _Named()
-    separator = b""
     dumps, options = orjson.dumps, _FEATURES_OPTIONS
-    for rows, related in _chunks(incidents, internal=internal):
+
+    def features(rows: list[tuple], related: _Related) -> bytes:
         named.add(related)
-        # Each feature is written as soon as it is made: none outlives its own step, so
-        # the garbage collector never has a chunk's worth of them to look through.
-        yield separator + b",".join(
+        # Each feature is written as soon as it is made: none outlives its own step.
+        return b",".join(
             [dumps(_feature(row, related, origin_database), option=options) for row in rows]
         )
+
+    separator = b""
+    for piece in _written(incidents, internal=internal, write=features):
+        yield separator + piece
         separator = b","
     yield b'],"catalogue":' + orjson.dumps(named.catalogue(internal=internal)) + b"}"
 
@@ -837,19 +874,13 @@ def _csv_catalogue(
     actors = actor_records(
         Actor.objects.filter(slug__in=needed["actors"]).values_list("pk", flat=True)
     )
+    sources = Source.objects.filter(slug__in=needed["sources"])
+    groups = VictimGroup.objects.filter(slug__in=needed["victim_groups"])
     records = {
-        "sources": {
-            r["slug"]: r
-            for r in source_records(
-                Source.objects.filter(slug__in=needed["sources"]), internal=internal
-            )
-        },
+        "sources": {r["slug"]: r for r in source_records(sources, internal=internal)},
         "actors": {r["slug"]: r for r in actors},
         "episodes": {r["slug"]: r for r in episodes},
-        "victim_groups": {
-            r["slug"]: r
-            for r in group_records(VictimGroup.objects.filter(slug__in=needed["victim_groups"]))
-        },
+        "victim_groups": {r["slug"]: r for r in group_records(groups)},
     }
     cells = []
     for w in wanted:
@@ -886,10 +917,6 @@ def _with_parents(slugs: set[str], actors: dict[str, dict]) -> list[str]:
     return [slug for slug in order if slug in wanted]
 
 
-def _json_text(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
 # A chunk's CSV rows are written a column at a time, from a pool of columns: the cursor's
 # columns (some rewritten), then the columns computed from the chunk's related rows, in
 # _COMPUTED's order, then the readable ones; _CSV_ORDER picks them in the CSV's order.
@@ -897,6 +924,12 @@ def _json_text(value: Any) -> str:
 # (a search over it joined, in C) and go cell by cell only in a column that needs it, and
 # the lines are joined from the columns without a step per cell in Python. The result is
 # what the ``csv`` module writes (see ``incidents.csvtext``), byte for byte.
+#
+# The cells are joined into lines as UTF-8 bytes, not text: a line with one Arabic cell is
+# text of two bytes a character, and joining it widened every other cell character by
+# character (the join took a quarter of the CSV's formatting); bytes are copied as they
+# are. Each column is encoded at once (joined, encoded, split again, all in C), and the
+# lists' JSON comes from orjson as bytes and stays bytes.
 _COMPUTED = (
     "perpetrators",
     "sources",
@@ -927,10 +960,14 @@ _NUMBER_COLUMNS = frozenset(
     f.exported_as for f in incident_fields(exported=True) if f.kind in _NUMBER_KINDS
 )
 _PLAIN_COLUMNS = frozenset((*_TIMESTAMP_NAMES, *_FLAG_NAMES, "claim_count"))
-_NUMBER, _PLAIN, _JSON, _TEXT = range(4)
+# The lists' JSON columns, written as CSV cells (bytes) when they are made (_json_cells).
+_WRITTEN_COLUMNS = frozenset(("attributions", "claims", "external_records"))
+_NUMBER, _PLAIN, _JSON, _TEXT, _WRITTEN = range(5)
 _CSV_KINDS = tuple(
     _NUMBER
     if name in _NUMBER_COLUMNS
+    else _WRITTEN
+    if name in _WRITTEN_COLUMNS
     else _PLAIN
     if name in _PLAIN_COLUMNS
     else _JSON
@@ -938,9 +975,9 @@ _CSV_KINDS = tuple(
     else _TEXT
     for name in CSV_COLUMNS
 )
-# A cell of a joined column (each cell preceded by NUL) that may need the formula guard: a
-# NUL inside a cell (PostgreSQL text holds none) only sends its column cell by cell; and a
-# character that makes a cell quoted.
+# A cell of a joined column (each cell but the first preceded by NUL) that may need the
+# formula guard: a NUL inside a cell (PostgreSQL text holds none) only sends its column cell
+# by cell; and a character that makes a cell quoted.
 _MAY_BE_FORMULA = re.compile(r"\x00['=+\-@\t\r]")
 _NEEDS_QUOTES = re.compile('[",\r\n]')
 
@@ -954,28 +991,56 @@ def _quoted(value: str) -> str:
     return value
 
 
-def _text_column(cells: list, *, kind: int) -> list[str]:
-    """A column's cells as the CSV writes them: ``None`` empty, numbers as ``str``
-    (``repr`` for floats), text guarded against formulas and quoted where needed."""
+def _text_column(cells: list, *, kind: int) -> list[bytes]:
+    """A column's cells as the CSV writes them, in UTF-8: ``None`` empty, numbers as
+    ``str`` (``repr`` for floats), text guarded against formulas and quoted where needed."""
+    if kind == _WRITTEN:
+        return cells
     if None in cells:
         cells = ["" if value is None else value for value in cells]
     if kind == _NUMBER:
-        return list(map(str, cells))
-    if kind == _TEXT and _MAY_BE_FORMULA.search("\x00" + "\x00".join(cells)):
-        cells = [_safe(value) if value[:1] in _GUARDED else value for value in cells]
-    if kind == _JSON:
+        cells = list(map(str, cells))
+    # The column joined once serves the searches and the encoding: a text column that
+    # needs neither guard nor quotes (most: codes, slugs, names) is touched in C only.
+    joined = "\x00".join(cells)
+    if kind == _TEXT:
+        guard = cells[0][:1] in _GUARDED or _MAY_BE_FORMULA.search(joined)
+        quote = _NEEDS_QUOTES.search(joined)  # (the guard's apostrophe changes nothing here)
+        if guard:
+            cells = [_safe(value) if value[:1] in _GUARDED else value for value in cells]
+        if quote:
+            cells = [_quoted(value) for value in cells]
+        if guard or quote:
+            joined = "\x00".join(cells)
+    elif kind == _JSON:
         # A list of objects has quotes; an empty list or cell nothing to quote.
-        return [
+        cells = [
             '"' + value.replace('"', '""') + '"' if '"' in value else _quoted(value)
             for value in cells
         ]
-    if kind == _TEXT and _NEEDS_QUOTES.search("".join(cells)):
-        return [_quoted(value) for value in cells]
-    return cells
+        joined = "\x00".join(cells)
+    encoded = joined.encode().split(b"\x00")
+    if len(encoded) != len(cells):  # a NUL inside a cell (SQLite text may hold one)
+        encoded = [value.encode() for value in cells]
+    return encoded
 
 
-def _json_column(lists: list) -> list[str]:
-    return [orjson.dumps(items).decode() if items else "[]" for items in lists]
+def _quoted_json(text: bytes) -> bytes:
+    """JSON text as a CSV cell (``_quoted``, on bytes)."""
+    if b'"' in text:
+        return b'"' + text.replace(b'"', b'""') + b'"'
+    if b"," in text or b"\n" in text or b"\r" in text:
+        return b'"' + text + b'"'
+    return text
+
+
+def _json_cells(lists: Iterable[Any]) -> list[bytes]:
+    """Each list's JSON, as orjson writes it, as a CSV cell: quoted, its quotes doubled (a
+    list of objects; an empty list, ``[]``, has nothing to quote)."""
+    return [
+        b'"' + text.replace(b'"', b'""') + b'"' if b'"' in text else _quoted_json(text)
+        for text in map(orjson.dumps, lists)
+    ]
 
 
 def _csv_rows(
@@ -984,8 +1049,8 @@ def _csv_rows(
     origin_database: str,
     catalogue_cells: list[str],
     labels: ReadableColumns,
-) -> str:
-    """A chunk of incidents' CSV records."""
+) -> bytes:
+    """A chunk of incidents' CSV records, in UTF-8."""
     pool: list[Any] = list(zip(*rows, strict=True))
     pks = pool[0]
     count = len(rows)
@@ -1010,7 +1075,7 @@ def _csv_rows(
             if not records:
                 firsts.append({})
                 external_ids.append("")
-                external_records.append("[]")
+                external_records.append(_NONE)
                 continue
             first: dict[str, str] = {}
             for dataset, external_id, _ in records:  # ordered by data set, then id
@@ -1018,18 +1083,14 @@ def _csv_rows(
             firsts.append(first)
             external_ids.append("; ".join(f"{d}:{i}" for d, i, _ in records))
             external_records.append(
-                _json_text(
-                    [
-                        {"dataset": d, "id": i, "row": orjson.Fragment(text)}
-                        for d, i, text in records
-                    ]
-                )
+                [{"dataset": d, "id": i, "row": orjson.Fragment(text)} for d, i, text in records]
             )
         acled = [first.get(ExternalDataset.ACLED) for first in firsts]
         ucdp = [first.get(ExternalDataset.UCDP) for first in firsts]
+        external_records = _json_cells(external_records)
     else:
         acled = ucdp = [None] * count
-        external_ids, external_records = [""] * count, ["[]"] * count
+        external_ids, external_records = [""] * count, [b"[]"] * count
     if related.origins:
         origins_of = related.origins.get
         origins = [origins_of(pk) for pk in pks]
@@ -1044,8 +1105,8 @@ def _csv_rows(
             ["; ".join([c["source"] for c in items]) for items in claims],
             [str(len(items)) for items in claims],
             ["; ".join(victim_groups_of(pk, _NONE)) for pk in pks],
-            _json_column(attributions),
-            _json_column(claims),
+            _json_cells(attributions),
+            _json_cells(claims),
             acled,
             ucdp,
             external_ids,
@@ -1063,41 +1124,73 @@ def _csv_rows(
     columns = [
         _text_column(pool[at], kind=kind) for at, kind in zip(_CSV_ORDER, _CSV_KINDS, strict=True)
     ]
-    return "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
+    return b"\r\n".join(map(b",".join, zip(*columns, strict=True))) + b"\r\n"
+
+
+_SOURCE_OF = itemgetter("source")
+_ACTOR_OF = itemgetter("actor")
+_PERPETRATOR_OF = itemgetter("perpetrator")
 
 
 def _wanted(row: tuple, related: _Related) -> dict[str, set[str]]:
+    """The slugs a row names, by kind. (Sets made with ``map`` over the claims and
+    attributions, in C: for each row of every chunk that names something new.)"""
     pk = row[0]
-    claims = related.claims.get(pk, ())
+    claims = related.claims.get(pk, _NONE)
     episode = row[_EPISODE_AT]
+    actors = set(map(_ACTOR_OF, related.attributions.get(pk, _NONE)))
+    actors.update(filter(None, map(_PERPETRATOR_OF, claims)))
     return {
-        "sources": {c["source"] for c in claims},
-        "actors": {a["actor"] for a in related.attributions.get(pk, ())}
-        | {c["perpetrator"] for c in claims if c["perpetrator"]},
+        "sources": set(map(_SOURCE_OF, claims)),
+        "actors": actors,
         "episodes": {episode} if episode else set(),
-        "victim_groups": set(related.victim_groups.get(pk, ())),
+        "victim_groups": set(related.victim_groups.get(pk, _NONE)),
     }
 
 
 def stream_csv(
     incidents: QuerySet[Incident], *, internal: bool = False, readable: Readable | None = None
-) -> Iterator[str]:
+) -> Iterator[bytes]:
     """One row per incident. Claims and attributions are JSON cells; ``catalogue`` holds,
     on the first row that names each source, actor, episode or victim group, its record.
     ``readable``: the site's address and the language of the readable columns."""
-    yield "\ufeff" + csv_line(CSV_COLUMNS)  # the BOM lets spreadsheets read UTF-8
+    yield ("\ufeff" + csv_line(CSV_COLUMNS)).encode()  # the BOM lets spreadsheets read UTF-8
     labels = (readable or Readable()).columns()
     seen: dict[str, set] = {
         kind: set() for kind in ("sources", "actors", "episodes", "victim_groups")
     }
     origin_database = database_id()
-    for rows, related in _chunks(incidents, internal=internal):
-        named = _Named()
-        named.add(related)
-        if all(getattr(named, kind) <= seen[kind] for kind in seen):
-            catalogue_cells = [""] * len(rows)  # every name in the chunk is described
-        else:
-            catalogue_cells = _csv_catalogue(
-                [_wanted(row, related) for row in rows], seen, internal=internal
+
+    def records(rows: list[tuple], related: _Related) -> bytes:
+        catalogue_cells = [""] * len(rows)
+        naming = _naming_new(rows, related, seen)
+        if naming:
+            cells = _csv_catalogue(
+                [_wanted(rows[at], related) for at in naming], seen, internal=internal
             )
-        yield _csv_rows(rows, related, origin_database, catalogue_cells, labels)
+            for at, cell in zip(naming, cells, strict=True):
+                catalogue_cells[at] = cell
+        return _csv_rows(rows, related, origin_database, catalogue_cells, labels)
+
+    yield from _written(incidents, internal=internal, write=records)
+
+
+def _naming_new(rows: list[tuple], related: _Related, seen: dict[str, set]) -> list[int]:
+    """The positions of the rows that name a source, actor, episode or victim group no
+    earlier chunk described: only these can have a catalogue cell (a row naming only
+    described ones has an empty one, and changes nothing for the rows after it). After the
+    first chunks they are few, and the names of each row are gathered for these alone;
+    they are found here from the chunk's related rows, a tuple each."""
+    sources = related.sources - seen["sources"]
+    actors = related.actors - seen["actors"]
+    episodes = related.episodes - seen["episodes"]
+    groups = related.victim_group_slugs - seen["victim_groups"]
+    if not (sources or actors or episodes or groups):
+        return []
+    pks = {claim[0] for claim in related.claim_rows if claim[1] in sources}
+    if actors:
+        pks.update(claim[0] for claim in related.claim_rows if _CLAIM_PERPETRATOR(claim) in actors)
+        pks.update(row[0] for row in related.attribution_rows if row[1] in actors)
+    if groups:
+        pks.update(row[0] for row in related.victim_group_rows if row[1] in groups)
+    return [at for at, row in enumerate(rows) if row[0] in pks or row[_EPISODE_AT] in episodes]

@@ -1,0 +1,52 @@
+"""The CSV export's cells, written a column at a time as UTF-8, are what ``csv.writer``
+writes for each value (after the formula guard), whatever a column holds: the first cell
+or any other needing the guard, quotes, commas, line breaks, Arabic, a NUL (SQLite text may
+hold one), numbers and empty cells."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+import pytest
+
+from incidents.api.exports import _JSON, _NUMBER, _TEXT, _json_cells, _safe, _text_column
+
+PIECES = ["a", "=", "+", "-", "@", "'", "\t", "\r", "\n", ",", '"', " ", "حلب", "\x00", "1"]
+
+
+def written(value) -> bytes:
+    """One cell as csv.writer writes it (a lone empty cell aside), in UTF-8."""
+    out = io.StringIO()
+    csv.writer(out).writerow(["x", value])
+    return out.getvalue()[2:-2].encode()
+
+
+def column(rng: random.Random) -> list:
+    return [
+        None if rng.random() < 0.1 else "".join(rng.choices(PIECES, k=rng.randint(0, 4)))
+        for _ in range(rng.randint(1, 6))
+    ]
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_text_cells_are_what_csv_writer_writes(seed):
+    cells = column(random.Random(seed))
+    expected = [written(None if value is None else _safe(value)) for value in cells]
+    assert _text_column(cells, kind=_TEXT) == expected
+
+
+def test_the_first_cell_of_a_column_is_guarded_too():
+    assert _text_column(["=SUM(A1)", "plain"], kind=_TEXT) == [b"'=SUM(A1)", b"plain"]
+    assert _text_column(["plain", "@x,y"], kind=_TEXT) == [b"plain", b'"\'@x,y"']
+
+
+def test_numbers_and_json():
+    assert _text_column([1, None, 2.5], kind=_NUMBER) == [b"1", b"", b"2.5"]
+    assert _text_column(['{"a": 1}', ""], kind=_JSON) == [b'"{""a"": 1}"', b""]
+    assert _json_cells([(), [{"a": 'x"y'}], [1, 2]]) == [
+        b"[]",
+        b'"[{""a"":""x\\""y""}]"',
+        b'"[1,2]"',
+    ]
