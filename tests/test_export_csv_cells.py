@@ -44,6 +44,8 @@ def test_the_first_cell_of_a_column_is_guarded_too():
 
 def test_numbers_and_json():
     assert _text_column([1, None, 2.5], kind=_NUMBER) == [b"1", b"", b"2.5"]
+    for kind in (_NUMBER, _TEXT, _JSON):  # a column the chunk leaves empty
+        assert _text_column([None, None, None], kind=kind) == [b"", b"", b""]
     assert _text_column(['{"a": 1}', ""], kind=_JSON) == [b'"{""a"": 1}"', b""]
     assert _json_cells([(), [{"a": 'x"y'}], [1, 2]]) == [
         b"[]",

@@ -997,6 +997,8 @@ def _text_column(cells: list, *, kind: int) -> list[bytes]:
     if kind == _WRITTEN:
         return cells
     if None in cells:
+        if cells.count(None) == len(cells):
+            return [b""] * len(cells)  # a column the chunk leaves empty (the breakdowns, say)
         cells = ["" if value is None else value for value in cells]
     if kind == _NUMBER:
         cells = list(map(str, cells))
