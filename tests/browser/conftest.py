@@ -31,12 +31,19 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
-def _live_server_requests_finished() -> Iterator[None]:
+def _live_server_requests_finished(request) -> Iterator[None]:
     """After each test, wait for the live server's requests still being answered before the
     test's database is flushed. A page closed at the end of a test may leave one in flight;
     on SQLite it shares the test's in-memory connection, and the flush then fails with
-    "database table is locked" (seen on test_map_issues's refused filter)."""
+    "database table is locked" (seen on test_map_issues's refused filter).
+
+    The browser contexts a test left open (one that failed before closing its own) are
+    closed first: their kept-alive connections each hold a server thread waiting for a next
+    request, which this wait would otherwise sit out at every later test."""
     yield
+    if "browser" in request.fixturenames:
+        for context in list(request.getfixturevalue("browser").contexts):
+            context.close()
     deadline = time.monotonic() + 10
     for thread in threading.enumerate():
         target = getattr(thread, "_target", None)
