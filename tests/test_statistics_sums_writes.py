@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents import services
 from incidents.models import Incident, PublishedStatisticsSum
-from incidents.readmodel import statsums
 from tests.conftest import incident_fields
+from tests.test_statistics import _assert_exact
 
 TABLE = PublishedStatisticsSum._meta.db_table
 # A day no other incident of these tests is on: its rows are made by the writes below.
@@ -35,17 +35,6 @@ def _draft(user, source, killed: int = 4) -> Incident:
         claims=[{"source": source, "killed_min": killed, "killed_max": killed, "quote": "Four."}],
         **incident_fields(date_start=DAY, date_end=DAY),
     )
-
-
-def _rows() -> list[tuple]:
-    columns = [f.attname for f in PublishedStatisticsSum._meta.fields if f.attname != "id"]
-    return sorted(PublishedStatisticsSum.objects.values_list(*columns), key=repr)
-
-
-def _assert_exact() -> None:
-    kept = _rows()
-    statsums.rebuild()
-    assert kept == _rows()
 
 
 @pytest.mark.django_db
