@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -195,8 +196,14 @@ def test_an_export_cut_by_a_failure_reads_as_incomplete_to_the_client(
         with pytest.raises(http.client.IncompleteRead) as cut:
             response.read()
         body = first + cut.value.partial
+        # Rows went missing, and nothing in what arrived says the file is whole. The cut can
+        # fall between two features, so the body may end with a feature's closing brace; it
+        # never ends with the collection's, and it does not parse.
+        assert len(set(re.findall(rb"Shelling number \d+", body))) < 40
         if path.endswith(".geojson"):
-            assert not body.endswith(b"]}") and not body.rstrip().endswith(b"}")
+            assert not body.rstrip().endswith(b"]}")
+            with pytest.raises(json.JSONDecodeError):
+                json.loads(body)
         client.close()
     finally:
         servers.close()
