@@ -52,3 +52,20 @@ def test_numbers_and_json():
         b'"[{""a"":""x\\""y""}]"',
         b'"[1,2]"',
     ]
+
+
+@pytest.mark.parametrize("value", ["=1+2", "a,b", 'say "x"', "plain", "", None, "-a\r\nb", "'@"])
+def test_a_column_of_one_value_all_the_way_down_is_written_as_each_cell_would_be(value):
+    """A chunk's column holding one value in every row is written once and repeated."""
+    expected = written(None if value is None else _safe(value))
+    assert _text_column([value] * 5, kind=_TEXT) == [expected] * 5
+    assert _text_column([value], kind=_TEXT) == [expected]
+    if value is not None and not value.startswith(("=", "-", "'")):
+        assert _text_column([value] * 3, kind=_JSON) == [written(value)] * 3
+    # A column whose first and last cells agree but not the ones between is not one value.
+    assert _text_column([value, "x,y", value], kind=_TEXT) == [expected, b'"x,y"', expected]
+
+
+def test_number_columns_of_one_value():
+    assert _text_column([7, 7, 7], kind=_NUMBER) == [b"7"] * 3
+    assert _text_column([0.5, 0.5], kind=_NUMBER) == [b"0.5"] * 2

@@ -996,17 +996,29 @@ def _text_column(cells: list, *, kind: int) -> list[bytes]:
     ``str`` (``repr`` for floats), text guarded against formulas and quoted where needed."""
     if kind == _WRITTEN:
         return cells
+    first = cells[0]
+    if (first is cells[-1] or first == cells[-1]) and cells.count(first) == len(cells):
+        # One value all down the chunk's column (a breakdown left empty, the status, this
+        # database's id as origin): written once. (``count`` is in C, and stops being asked
+        # for a column whose first and last cells differ.)
+        if len(cells) == 1:
+            return _text_cells(cells, kind=kind)
+        return _text_cells([first], kind=kind) * len(cells)
+    return _text_cells(cells, kind=kind)
+
+
+def _text_cells(cells: list, *, kind: int) -> list[bytes]:
     if None in cells:
-        if cells.count(None) == len(cells):
-            return [b""] * len(cells)  # a column the chunk leaves empty (the breakdowns, say)
         cells = ["" if value is None else value for value in cells]
     if kind == _NUMBER:
         cells = list(map(str, cells))
-    # The column joined once serves the searches and the encoding: a text column that
-    # needs neither guard nor quotes (most: codes, slugs, names) is touched in C only.
+    # The column joined once serves the searches and the encoding: a column that needs
+    # neither guard nor quotes (most: codes, slugs, names; a catalogue cell left empty) is
+    # touched in C only.
     joined = "\x00".join(cells)
-    if kind == _TEXT:
-        guard = cells[0][:1] in _GUARDED or _MAY_BE_FORMULA.search(joined)
+    if kind != _NUMBER:
+        # JSON is never guarded: it starts with [ or {. A list of objects has quotes.
+        guard = kind == _TEXT and (cells[0][:1] in _GUARDED or _MAY_BE_FORMULA.search(joined))
         quote = _NEEDS_QUOTES.search(joined)  # (the guard's apostrophe changes nothing here)
         if guard:
             cells = [_safe(value) if value[:1] in _GUARDED else value for value in cells]
@@ -1014,13 +1026,6 @@ def _text_column(cells: list, *, kind: int) -> list[bytes]:
             cells = [_quoted(value) for value in cells]
         if guard or quote:
             joined = "\x00".join(cells)
-    elif kind == _JSON:
-        # A list of objects has quotes; an empty list or cell nothing to quote.
-        cells = [
-            '"' + value.replace('"', '""') + '"' if '"' in value else _quoted(value)
-            for value in cells
-        ]
-        joined = "\x00".join(cells)
     encoded = joined.encode().split(b"\x00")
     if len(encoded) != len(cells):  # a NUL inside a cell (SQLite text may hold one)
         encoded = [value.encode() for value in cells]
@@ -1103,9 +1108,9 @@ def _csv_rows(
         origin_databases, origin_ids = [origin_database] * count, pool[_PUBLIC_ID_AT]
     pool.extend(
         (
-            ["; ".join([a["actor"] for a in items]) for items in attributions],
-            ["; ".join([c["source"] for c in items]) for items in claims],
-            [str(len(items)) for items in claims],
+            ["; ".join(map(_ACTOR_OF, items)) for items in attributions],
+            ["; ".join(map(_SOURCE_OF, items)) for items in claims],
+            list(map(str, map(len, claims))),
             ["; ".join(victim_groups_of(pk, _NONE)) for pk in pks],
             _json_cells(attributions),
             _json_cells(claims),
