@@ -1,5 +1,7 @@
 """How a write moves the statistics sums on PostgreSQL, where the table holds one row a key:
-in one upsert, with two writes that make the same row at once adding to one row."""
+in one upsert that locks every row the write touches in the order of the keys, with two
+writes that make the same row at once adding to one row, and two that cross each other's
+rows both landing."""
 
 from __future__ import annotations
 
@@ -73,6 +75,27 @@ def test_a_row_missing_under_a_write_that_only_adds_is_summed_again(reviewer, so
     _assert_exact()
 
 
+@pytest.mark.django_db
+def test_a_row_missing_under_a_write_that_takes_from_it_is_summed_again(reviewer, source):
+    """The upsert that locks the rows makes a missing one at zero; taking from it shows the
+    drift, and the incident's rows are summed again (the row at zero goes with them)."""
+    incident = services.incident_publish(incident=_draft(reviewer, source), user=reviewer)
+    other = services.incident_publish(incident=_draft(reviewer, source), user=reviewer)
+    PublishedStatisticsSum.objects.filter(grain=1, day=DAY).delete()
+    services.incident_update(
+        incident=incident,
+        user=reviewer,
+        expected_version=incident.version,
+        reason="Date corrected.",
+        date_start=date(2025, 3, 18),
+        date_end=date(2025, 3, 18),
+    )
+    row = PublishedStatisticsSum.objects.filter(grain=1, day=DAY).get()
+    assert (row.incidents, row.killed_best) == (1, 4)
+    assert other.date_start == DAY
+    _assert_exact()
+
+
 def _waiting_on_a_lock(pids: set[int]) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -124,4 +147,94 @@ def test_two_publications_making_the_same_row_at_once_add_to_one_row(
     assert not failures, failures
     rows = PublishedStatisticsSum.objects.filter(grain=1, day=DAY)
     assert [row.incidents for row in rows] == [2]
+    _assert_exact()
+
+
+DAY_A, DAY_B = date(2025, 3, 20), date(2025, 3, 21)
+
+
+def _published_on(user, source, day: date, event_type: str) -> Incident:
+    incident = services.incident_create(
+        user=user,
+        claims=[{"source": source, "killed_min": 3, "killed_max": 3, "quote": "Three."}],
+        **incident_fields(date_start=day, date_end=day, event_type=event_type),
+    )
+    return services.incident_publish(incident=incident, user=user)
+
+
+def test_two_edits_moving_incidents_across_each_others_days_at_once_both_succeed(
+    transactional_db: None, reviewer, source
+) -> None:
+    """One edit moves an incident from day B to day A while another moves one from A to B:
+    each adds to the rows of one day and takes from the other's, and both share the rows of
+    the days themselves. A write that locked the rows it adds to, then the rows it takes
+    from, could hold A while waiting for B as the other held B waiting for A, and PostgreSQL
+    ended one of them with a deadlock. Every write now locks all its rows in one statement,
+    in the order of their keys, so the second waits for the first and both land.
+
+    To make the interleaving certain, a third session holds the one row only the first edit
+    takes from (day B, its event type), so that the first edit waits there, and the row of
+    day B, which both share, is updated after that row is made, so that the first edit's
+    scan meets it only after the held one."""
+    _needs_one_row_a_key()
+    moving_to_a = _published_on(reviewer, source, DAY_B, "shelling")
+    moving_to_b = _published_on(reviewer, source, DAY_A, "massacre")
+    _published_on(reviewer, source, DAY_B, "airstrike")  # day B's shared rows written anew
+    held = PublishedStatisticsSum.objects.get(grain=3, day=DAY_B, event_type="shelling")
+    pids: set[int] = set()
+    failures: list[BaseException] = []
+
+    def move(incident: Incident, day: date) -> None:
+        try:
+            connection.ensure_connection()
+            pids.add(connection.connection.info.backend_pid)
+            services.incident_update(
+                incident=Incident.objects.get(pk=incident.pk),
+                user=reviewer,
+                expected_version=incident.version,
+                reason="Date corrected.",
+                date_start=day,
+                date_end=day,
+            )
+        except BaseException as error:  # reported by the test's thread
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    def waiting(count: int) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND pid = ANY(%s)",
+                    [list(pids)],
+                )
+                if cursor.fetchone()[0] >= count:
+                    return
+            time.sleep(0.02)
+        raise AssertionError(f"{count} writes never waited on a lock")
+
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            holder.set_autocommit(False)
+            cursor.execute(
+                'SELECT 1 FROM "incidents_publishedstatisticssum" WHERE id = %s FOR UPDATE',
+                [held.pk],
+            )
+            first = threading.Thread(target=move, args=(moving_to_a, DAY_A))
+            first.start()
+            waiting(1)
+            second = threading.Thread(target=move, args=(moving_to_b, DAY_B))
+            second.start()
+            waiting(2)
+        holder.commit()
+    finally:
+        holder.close()
+    first.join(30)
+    second.join(30)
+    assert not failures, failures
+    assert Incident.objects.get(pk=moving_to_a.pk).date_start == DAY_A
+    assert Incident.objects.get(pk=moving_to_b.pk).date_start == DAY_B
     _assert_exact()

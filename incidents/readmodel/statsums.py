@@ -513,52 +513,24 @@ def _fallback_keys(pairs: list[tuple[State | None, State | None]]) -> list[Key |
 # No savepoint of its own: a failed update fails the write that asked for it.
 @transaction.atomic(savepoint=False)
 def apply(pairs: list[tuple[State | None, State | None]]) -> None:
-    """Add (after - before) of each pair of an incident's states to the rows: where the
-    table holds one row a key, what only adds to rows in one upsert; the rest (all of it
-    elsewhere) with one read of the rows, then at most an update, a delete and an insert.
-    Written as SQL: the ORM's making of a few dozen rows' conditions and CASEs cost more
-    than the database's work."""
+    """Add (after - before) of each pair of an incident's states to the rows. Where the
+    table holds one row a key, every row the write touches is locked (and what only adds
+    to rows added) in one upsert, in the order of the keys; elsewhere the rows are read
+    with one statement. Then what takes from rows: at most an update, a delete and an
+    insert. Written as SQL: the ORM's making of a few dozen rows' conditions and CASEs cost
+    more than the database's work."""
     delta = _difference(pairs)
     if not delta:
         return
     connection = transaction.get_connection()
     if connection.features.supports_nulls_distinct_unique_constraints:
-        # The rows the write only adds to (a publication's every row), in one upsert; the
-        # rows it takes from, which must be there, as below.
-        added = {key: figures for key, figures in delta.items() if min(figures) >= 0}
-        if added and not _upsert(connection, added):
-            refresh(_fallback_keys(pairs))
-            return
-        delta = {key: figures for key, figures in delta.items() if key not in added}
-        if not delta:
-            return
-    quote = connection.ops.quote_name
-    table = quote(PublishedStatisticsSum._meta.db_table)
-    key_columns = ["grain", *_COLUMNS.values()]
-    conditions, params = [], []
-    for key in delta:
-        condition, values = _row_sql(key, quote, connection.vendor)
-        conditions.append(condition)
-        params.extend(values)
-    lock = " FOR UPDATE" if connection.in_atomic_block and connection.vendor == "postgresql" else ""
-    # Constants of this module; the values are parameters.
-    select = (
-        f"SELECT {quote('id')}, {', '.join(quote(c) for c in key_columns + list(_FIGURE_COLUMNS))} "  # noqa: S608
-        f"FROM {table} WHERE {' OR '.join(conditions)}{lock}"
-    )
-    date_field = PublishedStatisticsSum._meta.get_field("day")
-    rows: dict[RowKey, tuple[int, list[int]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(select, params)
-        for found in cursor.fetchall():
-            key = list(found[1 : len(key_columns) + 1])
-            for index in (1, 2):  # day, month (text on SQLite)
-                key[index] = date_field.to_python(key[index])
-            key = tuple(key)
-            if key in rows:  # two rows for one key: the rows have drifted
-                refresh(_fallback_keys(pairs))
-                return
-            rows[key] = (found[0], list(found[len(key_columns) + 1 :]))
+        rows = _upsert(connection, delta)
+        delta = {key: figures for key, figures in delta.items() if min(figures) < 0}
+    else:
+        rows = _read(connection, delta)
+    if rows is None:
+        refresh(_fallback_keys(pairs))
+        return
     changed, emptied, added = [], [], []
     for key, figures in delta.items():
         pk, before = rows.get(key, (None, [0] * 5))
@@ -573,6 +545,8 @@ def apply(pairs: list[tuple[State | None, State | None]]) -> None:
             emptied.append(pk)
         else:
             changed.append([pk, *figures])
+    quote = connection.ops.quote_name
+    table = quote(PublishedStatisticsSum._meta.db_table)
     with connection.cursor() as cursor:
         if emptied:
             marks = ", ".join(["%s"] * len(emptied))
@@ -590,7 +564,7 @@ def apply(pairs: list[tuple[State | None, State | None]]) -> None:
                 [value for row in changed for value in row],
             )
         if added:
-            columns = key_columns + list(_FIGURE_COLUMNS)
+            columns = ["grain", *_COLUMNS.values(), *_FIGURE_COLUMNS]
             marks = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(added))
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
@@ -599,31 +573,90 @@ def apply(pairs: list[tuple[State | None, State | None]]) -> None:
             )
 
 
-def _upsert(connection, added: dict[RowKey, list[int]]) -> bool:
-    """Add to the rows of ``added`` (differences none of which is negative) in one ``INSERT
-    ... ON CONFLICT DO UPDATE``: a new key inserted, a known one moved on, each row locked as
-    it is written, in the order of their keys (so that two writes lock the rows they share in
-    the same order); whether the rows held (a row at no incident with figures left, made
-    where a row was missing, has drifted). Nothing here can take a row below zero, which
-    the table's checks refuse, even of a proposed row that meets an existing one."""
+_KEY_COLUMNS = ("grain", *_COLUMNS.values())
+
+
+def _found(cursor) -> dict[RowKey, tuple[int, list[int]]] | None:
+    """The rows a statement returned (the id, the key's columns, the figures), by key; None
+    if a key has two rows (the rows have drifted)."""
+    date_field = PublishedStatisticsSum._meta.get_field("day")
+    rows: dict[RowKey, tuple[int, list[int]]] = {}
+    for found in cursor.fetchall():
+        key = list(found[1 : len(_KEY_COLUMNS) + 1])
+        for index in (1, 2):  # day, month (text on SQLite)
+            key[index] = date_field.to_python(key[index])
+        key = tuple(key)
+        if key in rows:
+            return None
+        rows[key] = (found[0], list(found[len(_KEY_COLUMNS) + 1 :]))
+    return rows
+
+
+def _returned(quote) -> str:
+    return ", ".join(quote(c) for c in ("id", *_KEY_COLUMNS, *_FIGURE_COLUMNS))
+
+
+def _read(connection, delta: dict[RowKey, list[int]]) -> dict | None:
+    """The rows of ``delta``'s keys, read in one statement (locked on PostgreSQL)."""
     quote = connection.ops.quote_name
     table = quote(PublishedStatisticsSum._meta.db_table)
-    columns = ["grain", *_COLUMNS.values(), *_FIGURE_COLUMNS]
-    rows = sorted(added.items(), key=lambda item: repr(item[0]))
+    conditions, params = [], []
+    for key in delta:
+        condition, values = _row_sql(key, quote, connection.vendor)
+        conditions.append(condition)
+        params.extend(values)
+    lock = " FOR UPDATE" if connection.in_atomic_block and connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        # Constants of this module; the values are parameters.
+        cursor.execute(
+            f"SELECT {_returned(quote)} FROM {table} WHERE {' OR '.join(conditions)}{lock}",  # noqa: S608
+            params,
+        )
+        return _found(cursor)
+
+
+def _upsert(connection, delta: dict[RowKey, list[int]]) -> dict | None:
+    """Lock the row of every key of ``delta`` in one ``INSERT ... ON CONFLICT DO UPDATE``,
+    in the order of the keys, and add there the differences none of whose figures is
+    negative: a new key inserted, a known one moved on. A key the write takes from is
+    proposed at zero (the table's checks refuse a negative proposed row, even one that
+    meets an existing row), so that its row is locked, or made at zero where it was
+    missing, and the caller takes from it.
+
+    One statement in the order of the keys: two writes lock the rows they share in the
+    same order, whichever of them add and which take (a write that locked the rows it adds
+    to, then those it takes from, could wait for a row the other held while holding one
+    the other waited for). Returns the rows by key, or None where they have drifted (a row
+    at no incident with figures left, made where a row was missing)."""
+    quote = connection.ops.quote_name
+    table = quote(PublishedStatisticsSum._meta.db_table)
+    columns = [*_KEY_COLUMNS, *_FIGURE_COLUMNS]
+    rows = sorted(delta.items(), key=lambda item: repr(item[0]))
     marks = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
     moved = ", ".join(
         f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in _FIGURE_COLUMNS
     )
+    zero = [0] * len(_FIGURE_COLUMNS)
     with connection.cursor() as cursor:
         # Constants of this module; the values are parameters.
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES {marks} "  # noqa: S608
             f"ON CONFLICT ON CONSTRAINT {quote(_ONE_ROW_A_KEY)} DO UPDATE SET {moved} "
-            f"RETURNING {quote('incidents')}, {quote('killed_low')}, {quote('killed_best')}, "
-            f"{quote('killed_high')}, {quote('killed_high_open')}",
-            [value for key, figures in rows for value in (*key, *figures)],
+            f"RETURNING {_returned(quote)}",
+            [
+                value
+                for key, figures in rows
+                for value in (*key, *(figures if min(figures) >= 0 else zero))
+            ],
         )
-        return all(found[0] > 0 for found in cursor.fetchall())
+        found = _found(cursor)
+    if found is None:
+        return None
+    for key, figures in rows:
+        row = found.get(key)
+        if row is None or (min(figures) >= 0 and row[1][0] <= 0):
+            return None
+    return found
 
 
 def _attnames(model, update_fields) -> set[str] | None:
