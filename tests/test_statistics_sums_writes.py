@@ -75,6 +75,18 @@ def test_a_row_missing_under_a_write_that_only_adds_is_summed_again(reviewer, so
     _assert_exact()
 
 
+def _moved(incident: Incident, day: date, user) -> Incident:
+    """The incident's date corrected to ``day`` (a reviewer's edit of a published one)."""
+    return services.incident_update(
+        incident=incident,
+        user=user,
+        expected_version=incident.version,
+        reason="Date corrected.",
+        date_start=day,
+        date_end=day,
+    )
+
+
 @pytest.mark.django_db
 def test_a_row_missing_under_a_write_that_takes_from_it_is_summed_again(reviewer, source):
     """The upsert that locks the rows makes a missing one at zero; taking from it shows the
@@ -82,14 +94,7 @@ def test_a_row_missing_under_a_write_that_takes_from_it_is_summed_again(reviewer
     incident = services.incident_publish(incident=_draft(reviewer, source), user=reviewer)
     other = services.incident_publish(incident=_draft(reviewer, source), user=reviewer)
     PublishedStatisticsSum.objects.filter(grain=1, day=DAY).delete()
-    services.incident_update(
-        incident=incident,
-        user=reviewer,
-        expected_version=incident.version,
-        reason="Date corrected.",
-        date_start=date(2025, 3, 18),
-        date_end=date(2025, 3, 18),
-    )
+    _moved(incident, date(2025, 3, 18), reviewer)
     row = PublishedStatisticsSum.objects.filter(grain=1, day=DAY).get()
     assert (row.incidents, row.killed_best) == (1, 4)
     assert other.date_start == DAY
@@ -188,14 +193,7 @@ def test_two_edits_moving_incidents_across_each_others_days_at_once_both_succeed
         try:
             connection.ensure_connection()
             pids.add(connection.connection.info.backend_pid)
-            services.incident_update(
-                incident=Incident.objects.get(pk=incident.pk),
-                user=reviewer,
-                expected_version=incident.version,
-                reason="Date corrected.",
-                date_start=day,
-                date_end=day,
-            )
+            _moved(Incident.objects.get(pk=incident.pk), day, reviewer)
         except BaseException as error:  # reported by the test's thread
             failures.append(error)
         finally:
