@@ -626,8 +626,9 @@ def _upsert(connection, delta: dict[RowKey, list[int]]) -> dict | None:
     One statement in the order of the keys: two writes lock the rows they share in the
     same order, whichever of them add and which take (a write that locked the rows it adds
     to, then those it takes from, could wait for a row the other held while holding one
-    the other waited for). Returns the rows by key, or None where they have drifted (a row
-    at no incident with figures left, made where a row was missing)."""
+    the other waited for). Returns the rows by key (none for a write that only adds), or
+    None where they have drifted (a row at no incident with figures left, made where a row
+    was missing)."""
     quote = connection.ops.quote_name
     table = quote(PublishedStatisticsSum._meta.db_table)
     columns = [*_KEY_COLUMNS, *_FIGURE_COLUMNS]
@@ -637,18 +638,23 @@ def _upsert(connection, delta: dict[RowKey, list[int]]) -> dict | None:
         f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in _FIGURE_COLUMNS
     )
     zero = [0] * len(_FIGURE_COLUMNS)
+    taking = any(min(figures) < 0 for _, figures in rows)
+    # A write that only adds (a publication) needs back no more than each row's incidents.
+    returned = _returned(quote) if taking else quote("incidents")
     with connection.cursor() as cursor:
         # Constants of this module; the values are parameters.
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES {marks} "  # noqa: S608
             f"ON CONFLICT ON CONSTRAINT {quote(_ONE_ROW_A_KEY)} DO UPDATE SET {moved} "
-            f"RETURNING {_returned(quote)}",
+            f"RETURNING {returned}",
             [
                 value
                 for key, figures in rows
                 for value in (*key, *(figures if min(figures) >= 0 else zero))
             ],
         )
+        if not taking:
+            return {} if all(found[0] > 0 for found in cursor.fetchall()) else None
         found = _found(cursor)
     if found is None:
         return None
