@@ -69,3 +69,8 @@ def test_a_column_of_one_value_all_the_way_down_is_written_as_each_cell_would_be
 def test_number_columns_of_one_value():
     assert _text_column([7, 7, 7], kind=_NUMBER) == [b"7"] * 3
     assert _text_column([0.5, 0.5], kind=_NUMBER) == [b"0.5"] * 2
+
+
+def test_a_column_of_no_cells_is_no_cells():
+    for kind in (_NUMBER, _TEXT, _JSON):
+        assert _text_column([], kind=kind) == []

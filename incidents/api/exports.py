@@ -995,13 +995,13 @@ def _quoted(value: str) -> str:
 def _text_column(cells: list, *, kind: int) -> list[bytes]:
     """A column's cells as the CSV writes them, in UTF-8: ``None`` empty, numbers as
     ``str`` (``repr`` for floats), text guarded against formulas and quoted where needed."""
-    if kind == _WRITTEN:
+    if kind == _WRITTEN or not cells:
         return cells
     first = cells[0]
     if (first is cells[-1] or first == cells[-1]) and cells.count(first) == len(cells):
         # One value all down the chunk's column (a breakdown left empty, the status, this
-        # database's id as origin): written once. (``count`` is in C, and stops being asked
-        # for a column whose first and last cells differ.)
+        # database's id as origin): written once. (``count`` reads the whole column, so it
+        # is asked only where the first and last cells agree.)
         if len(cells) == 1:
             return _text_cells(cells, kind=kind)
         return _text_cells([first], kind=kind) * len(cells)
