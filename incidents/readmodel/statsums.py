@@ -564,7 +564,7 @@ def apply(pairs: list[tuple[State | None, State | None]]) -> None:
                 [value for row in changed for value in row],
             )
         if added:
-            columns = ["grain", *_COLUMNS.values(), *_FIGURE_COLUMNS]
+            columns = [*_KEY_COLUMNS, *_FIGURE_COLUMNS]
             marks = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(added))
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
