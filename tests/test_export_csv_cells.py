@@ -69,6 +69,9 @@ def test_a_column_of_one_value_all_the_way_down_is_written_as_each_cell_would_be
 def test_number_columns_of_one_value():
     assert _text_column([7, 7, 7], kind=_NUMBER) == [b"7"] * 3
     assert _text_column([0.5, 0.5], kind=_NUMBER) == [b"0.5"] * 2
+    # Equal, but not written alike: a point on the equator or the meridian may be either.
+    assert _text_column([0.0, -0.0, 0.0], kind=_NUMBER) == [written(v) for v in (0.0, -0.0, 0.0)]
+    assert _text_column([-0.0, 0.0, -0.0], kind=_NUMBER) == [b"-0.0", b"0.0", b"-0.0"]
 
 
 def test_a_column_of_no_cells_is_no_cells():

@@ -998,7 +998,11 @@ def _text_column(cells: list, *, kind: int) -> list[bytes]:
     if kind == _WRITTEN or not cells:
         return cells
     first = cells[0]
-    if (first is cells[-1] or first == cells[-1]) and cells.count(first) == len(cells):
+    if (
+        type(first) is not float  # (0.0 == -0.0, written otherwise)
+        and (first is cells[-1] or first == cells[-1])
+        and cells.count(first) == len(cells)
+    ):
         # One value all down the chunk's column (a breakdown left empty, the status, this
         # database's id as origin): written once. (``count`` reads the whole column, so it
         # is asked only where the first and last cells agree.)

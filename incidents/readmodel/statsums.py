@@ -417,12 +417,15 @@ def contribution(state: State | None) -> dict[RowKey, list[int]]:
         "day": day,
         "month": None if day is None else month_of(day),
         "governorate": values["governorate_id"],
-        "event_type": values["event_type"] or "",
+        # Text keys as plain text: an instance may hold a choice as its enum member, which
+        # is equal to its text but written (``repr``) otherwise, and the rows are locked in
+        # the order of their keys' ``repr`` (``_upsert``).
+        "event_type": str(values["event_type"] or ""),
         "episode": values["episode_id"],
         "place": values["place_id"],
     }
     figures = _figures(values)
-    held = [(actor, confidence or "") for _pk, actor, confidence in attributions]
+    held = [(actor, str(confidence or "")) for _pk, actor, confidence in attributions]
     for grain, names in GRAINS.items():
         if "co_actor" in names:
             choices = [
