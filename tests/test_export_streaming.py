@@ -198,10 +198,10 @@ def test_an_export_cut_by_a_failure_reads_as_incomplete_to_the_client(
             response.read()
         body = first + cut.value.partial
         # Rows went missing (every format names each incident by its public id; the cut may
-        # come before the first), and nothing
-        # in what arrived says the file is whole. The cut can fall between two features, so
-        # the body may end with a feature's closing brace; the collection is never closed
-        # (its catalogue follows the last feature), and the body does not parse.
+        # come before the first), and nothing in what arrived says the file is whole. The cut
+        # can fall between two features, so the body may end with a feature's closing brace;
+        # the collection is never closed (its catalogue follows the last feature), and the
+        # body does not parse.
         arrived = {found.decode() for found in re.findall(rb"SY-\d{4}-\d+", body)}
         assert len(arrived & made) < len(made)
         if path.endswith(".geojson"):
