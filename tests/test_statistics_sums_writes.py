@@ -103,14 +103,15 @@ def test_a_row_missing_under_a_write_that_takes_from_it_is_summed_again(reviewer
     _assert_exact()
 
 
-def _waiting_on_a_lock(pids: set[int]) -> bool:
+def _waiting_on_a_lock(pids: set[int], count: int = 1) -> bool:
+    """Whether at least ``count`` of these sessions wait on a lock."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND pid = ANY(%s)",
             [list(pids)],
         )
-        return cursor.fetchone()[0] > 0
+        return cursor.fetchone()[0] >= count
 
 
 def test_two_publications_making_the_same_row_at_once_add_to_one_row(
@@ -203,17 +204,9 @@ def test_two_edits_moving_incidents_across_each_others_days_at_once_both_succeed
 
     def waiting(count: int) -> None:
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND pid = ANY(%s)",
-                    [list(pids)],
-                )
-                if cursor.fetchone()[0] >= count:
-                    return
+        while not _waiting_on_a_lock(pids, count):
+            assert time.monotonic() < deadline, f"{count} writes never waited on a lock"
             time.sleep(0.02)
-        raise AssertionError(f"{count} writes never waited on a lock")
 
     holder = connections.create_connection("default")
     try:

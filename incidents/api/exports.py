@@ -1006,13 +1006,12 @@ def _text_column(cells: list, *, kind: int) -> list[bytes]:
         # One value all down the chunk's column (a breakdown left empty, the status, this
         # database's id as origin): written once. (``count`` reads the whole column, so it
         # is asked only where the first and last cells agree.)
-        if len(cells) == 1:
-            return _text_cells(cells, kind=kind)
         return _text_cells([first], kind=kind) * len(cells)
     return _text_cells(cells, kind=kind)
 
 
 def _text_cells(cells: list, *, kind: int) -> list[bytes]:
+    """The cells of ``_text_column``, each written (the column searched as one text)."""
     if None in cells:
         cells = ["" if value is None else value for value in cells]
     if kind == _NUMBER:
